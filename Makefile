@@ -1,0 +1,45 @@
+# One entry point for people and CI. Every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORPUS ?= ../shared/corpus
+DATA_DIR ?= var/data
+
+.PHONY: install run test lint typecheck layers unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: ingest the sample corpus into the embedded SQLite store and show what became of it
+run: $(STAMP)
+	$(BIN)/cis --data-dir $(DATA_DIR) ingest --summary $$(find $(CORPUS) -type f \( -name '*.eml' -o -name '*.ics' -o -name '*.dat' -o -name '*.txt' \) | sort)
+	$(BIN)/cis --data-dir $(DATA_DIR) list
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+## test: lint, type check, layer contract, then the whole test suite
+test: lint typecheck layers unit
+
+## bench: ingest throughput on the corpus as a ratio to bare icalendar parsing
+bench: $(STAMP)
+	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

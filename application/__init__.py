@@ -1,0 +1,1 @@
+"""Use cases, ports and the services that run them on the domain."""

@@ -1,0 +1,132 @@
+"""Use cases: an attendee's REPLY, COUNTER or REFRESH reaches the invite."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from application.organizer_messages import Decision
+from application.stores import Loader
+from domain.attendance import Attendance, Reply
+from domain.identity import attendance_id, invite_id, uid_index_id
+from domain.indexes import UidIndex
+from domain.invite import Invite, Verdict
+from domain.messages import ItipMessage
+from domain.outcomes import Outcome
+from domain.values import Attendee, Component, Method
+
+
+def handle_attendee_message(message: ItipMessage, load: Loader, *, now: datetime) -> Decision:
+    """Record a REPLY per attendee stream, or a COUNTER / REFRESH on the invite."""
+    the_id, refusal = _invite_of(message, load)
+    if the_id is None:
+        return Decision(Verdict(Outcome.REJECTED, refusal))
+    if message.method is Method.REPLY:
+        return _reply(message, the_id, load, now)
+    invite = load(Invite, the_id)
+    if invite is None:
+        return Decision(
+            Verdict(
+                Outcome.REJECTED,
+                f"{message.method} for an invite this server "
+                f"does not know (UID {message.uid}); it has nothing to attach to",
+            )
+        )
+    component = message.components[0]
+    responder = _responders(message, component)
+    if not responder:
+        return Decision(Verdict(Outcome.REJECTED, _no_attendee(message)))
+    who = responder[0].address
+    if message.method is Method.COUNTER:
+        verdict = invite.propose_counter(
+            attendee=who,
+            recurrence_id=component.recurrence_id,
+            proposal=component.details,
+            comment=message.comment,
+            dtstamp=component.dtstamp,
+            now=now,
+        )
+    else:
+        verdict = invite.request_refresh(attendee=who, dtstamp=component.dtstamp, now=now)
+    return Decision(verdict, the_id, [invite])
+
+
+def _invite_of(message: ItipMessage, load: Loader) -> tuple[UUID | None, str | None]:
+    if message.organizer is not None:
+        return invite_id(message.organizer, message.uid), None
+    # Some clients drop ORGANIZER from replies; the UID alone is enough when it is unambiguous.
+    index = load(UidIndex, uid_index_id(message.uid))
+    if index is not None and len(index.invites) == 1:
+        return index.invites[0], None
+    return None, (
+        f"the {message.method} has no ORGANIZER and UID {message.uid} does not name exactly "
+        "one invite here, so it cannot be attached to an invite"
+    )
+
+
+def _responders(message: ItipMessage, component: Component) -> list[Attendee]:
+    """Return the attendees this message speaks for.
+
+    A REPLY speaks for its sender, plus whoever that sender delegated to or from; a message
+    with no recognizable sender (a bare file, an alias) speaks only if it names one attendee.
+    """
+    attendees = list(component.details.attendees)
+    sender = message.sender
+    mine = [a for a in attendees if a.address == sender]
+    if mine:
+        linked = {*mine[0].delegated_to, *mine[0].delegated_from}
+        return mine + [a for a in attendees if a.address in linked and a not in mine]
+    return attendees if len(attendees) == 1 else []
+
+
+def _no_attendee(message: ItipMessage) -> str:
+    attendees = [a.address for c in message.components for a in c.details.attendees]
+    if not attendees:
+        return (
+            f"the {message.method} carries no ATTENDEE, so it does not say who answered; "
+            "reply from the invitation in your calendar app"
+        )
+    return (
+        f"the {message.method} from {message.sender} names {len(set(attendees))} attendees "
+        f"({', '.join(sorted(set(attendees)))}) and none of them is its sender"
+    )
+
+
+def _reply(message: ItipMessage, the_id: UUID, load: Loader, now: datetime) -> Decision:
+    outcomes: list[Outcome] = []
+    changed: list[Attendance] = []
+    for component in message.components:
+        responders = _responders(message, component)
+        if not responders:
+            return Decision(Verdict(Outcome.REJECTED, _no_attendee(message)))
+        for attendee in responders:
+            # The same attendee may answer for several instances in one message.
+            stream = next((s for s in changed if s.address == attendee.address), None)
+            stream = stream or load(Attendance, attendance_id(the_id, attendee.address))
+            stream = stream or Attendance(invite=the_id, address=attendee.address, timestamp=now)
+            outcomes.append(stream.record_reply(_reply_of(message, component, attendee), now))
+            if stream.pending_events and stream not in changed:
+                changed.append(stream)
+    return Decision(_combine(outcomes), the_id, list(changed))
+
+
+def _reply_of(message: ItipMessage, component: Component, attendee: Attendee) -> Reply:
+    return Reply(
+        partstat=attendee.partstat,
+        dtstamp=component.dtstamp,
+        sequence=component.sequence,
+        recurrence_id=component.recurrence_id,
+        name=attendee.name,
+        prodid=message.prodid,
+        comment=message.comment,
+        delegated_to=attendee.delegated_to,
+        delegated_from=attendee.delegated_from,
+    )
+
+
+def _combine(outcomes: list[Outcome]) -> Verdict:
+    if Outcome.RSVP in outcomes:
+        return Verdict(Outcome.RSVP)
+    if all(o is Outcome.DUPLICATE for o in outcomes):
+        return Verdict(Outcome.DUPLICATE, "this reply is already recorded")
+    return Verdict(Outcome.STALE, "a newer reply from this attendee is already recorded")

@@ -1,0 +1,83 @@
+"""Use case: an organizer's REQUEST or CANCEL creates, updates or cancels an invite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.routing import organizer_of_record
+from application.stores import Loader
+from domain.identity import invite_id, organizer_id, uid_index_id
+from domain.indexes import UidIndex
+from domain.invite import Invite, Verdict
+from domain.messages import ItipMessage
+from domain.organizer import Organizer
+from domain.outcomes import Outcome
+from domain.values import Method
+
+
+@dataclass
+class Decision:
+    """What a message decided: its verdict, the invite it concerns, and what to save."""
+
+    verdict: Verdict
+    invite: UUID | None = None
+    changed: list[Any] = field(default_factory=list)
+
+
+def handle_organizer_message(
+    message: ItipMessage, load: Loader, *, open_registry: bool, now: datetime
+) -> Decision:
+    """Apply a REQUEST or CANCEL from the organizer of record."""
+    organizer, refusal = organizer_of_record(message)
+    if organizer is None:
+        return Decision(Verdict(Outcome.REJECTED, refusal))
+    registered = load(Organizer, organizer_id(organizer))
+    refusal = _registry_refusal(registered, organizer, open_registry=open_registry)
+    if refusal is not None:
+        return Decision(Verdict(Outcome.REJECTED, refusal))
+    the_id = invite_id(organizer, message.uid)
+    invite = load(Invite, the_id)
+    if invite is not None:
+        return Decision(invite.receive(message, now), the_id, [invite])
+    return _create(message, organizer, registered, load, now)
+
+
+def _registry_refusal(
+    registered: Organizer | None, address: str, *, open_registry: bool
+) -> str | None:
+    if registered is not None:
+        return registered.refusal()
+    if open_registry:
+        return None
+    return (
+        f"organizer {address} is not registered on this server; ask its operator to "
+        f"allow the address (cis organizers allow {address})"
+    )
+
+
+def _create(
+    message: ItipMessage,
+    organizer: str,
+    registered: Organizer | None,
+    load: Loader,
+    now: datetime,
+) -> Decision:
+    account = registered or Organizer(address=organizer, timestamp=now)
+    refusal = account.creation_refusal()
+    if refusal is not None:
+        return Decision(Verdict(Outcome.REJECTED, refusal))
+    invite = Invite(
+        organizer=organizer,
+        organizer_name=message.organizer_name,
+        uid=message.uid,
+        timestamp=now,
+    )
+    invite.receive(message, now)
+    account.count_invite(invite=invite.id, timestamp=now)
+    index = load(UidIndex, uid_index_id(message.uid)) or UidIndex(uid=message.uid, timestamp=now)
+    index.add(invite=invite.id, timestamp=now)
+    created = Outcome.CANCELLED if message.method is Method.CANCEL else Outcome.CREATED
+    return Decision(Verdict(created), invite.id, [invite, account, index])

@@ -1,0 +1,202 @@
+"""The invite service: one eventsourcing Application, one method per use case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+
+from application.attendee_messages import handle_attendee_message
+from application.organizer_messages import Decision, handle_organizer_message
+from application.ports import BlobStore, MessageParser
+from application.queries import all_invite_ids, invite_history, show_invite
+from application.results import IngestResult
+from application.routing import Mailboxes, unsupported_method
+from application.stores import loader
+from application.transcodings import register_domain_transcodings
+from application.views import HistoryEntry, InviteView
+from domain.attendance import Attendance
+from domain.identity import normalize_address, organizer_id, received_message_id
+from domain.indexes import InboundMessage, UidIndex
+from domain.invite import Invite, Verdict
+from domain.messages import ItipMessage, Unusable
+from domain.organizer import Organizer
+from domain.outcomes import Outcome
+from domain.values import ATTENDEE_METHODS
+
+# Concurrent deliveries touching the same stream lose the optimistic-concurrency race;
+# the loser re-reads and decides again, which is safe because every decision is idempotent.
+_ATTEMPTS = 5
+
+
+class InviteService(Application[UUID]):
+    """Records organizers' invites and attendees' answers as event-sourced aggregates."""
+
+    name = "CalendarInvites"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Invite: 50,
+        Attendance: 50,
+        Organizer: 100,
+        UidIndex: 100,
+    }
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        parser: MessageParser,
+        blobs: BlobStore,
+        mailboxes: Mailboxes | None = None,
+        open_registry: bool = True,
+    ) -> None:
+        super().__init__(env)
+        self.parser = parser
+        self.blobs = blobs
+        self.mailboxes = mailboxes or Mailboxes()
+        self.open_registry = open_registry
+        self.load = loader(self.repository)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Add the domain's value objects to eventsourcing's default transcodings."""
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    def ingest(
+        self,
+        raw: bytes,
+        *,
+        now: datetime,
+        envelope_to: str | None = None,
+        envelope_from: str | None = None,
+    ) -> IngestResult:
+        """Keep the raw message, then turn it into exactly one outcome."""
+        digest = self.blobs.put(raw)
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._ingest_stored(raw, digest, now, envelope_to, envelope_from)
+            except RecordConflictError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ingest_stored(
+        self,
+        raw: bytes,
+        digest: str,
+        now: datetime,
+        envelope_to: str | None,
+        envelope_from: str | None,
+    ) -> IngestResult:
+        seen = self.load(InboundMessage, received_message_id(digest))
+        if seen is not None:
+            return IngestResult(
+                Outcome.DUPLICATE,
+                digest,
+                invite=seen.invite,
+                uid=seen.uid,
+                sequence=seen.sequence,
+                method=seen.method,
+                reason=f"this exact message was received before and ended as {seen.outcome}",
+            )
+        parsed = self.parser.parse(raw, sender=envelope_from)
+        if isinstance(parsed, Unusable):
+            result = IngestResult(Outcome.REJECTED, digest, reason=parsed.reason)
+            return self._conclude(result, [], envelope_to, now)
+        decision = self._decide(parsed, envelope_to, now)
+        master = parsed.master or parsed.components[0]
+        result = IngestResult(
+            decision.verdict.outcome,
+            digest,
+            invite=decision.invite,
+            uid=parsed.uid,
+            sequence=master.sequence,
+            method=parsed.method.value,
+            reason=decision.verdict.reason,
+        )
+        return self._conclude(result, decision.changed, envelope_to, now)
+
+    def _decide(self, message: ItipMessage, envelope_to: str | None, now: datetime) -> Decision:
+        refusal = unsupported_method(message.method) or self.mailboxes.misrouted(
+            envelope_to, message.method
+        )
+        if refusal is not None:
+            return Decision(Verdict(Outcome.REJECTED, refusal))
+        if message.method in ATTENDEE_METHODS:
+            return handle_attendee_message(message, self.load, now=now)
+        return handle_organizer_message(
+            message, self.load, open_registry=self.open_registry, now=now
+        )
+
+    def _conclude(
+        self,
+        result: IngestResult,
+        changed: list[Aggregate],
+        envelope_to: str | None,
+        now: datetime,
+    ) -> IngestResult:
+        receipt = InboundMessage(
+            digest=result.message,
+            outcome=result.outcome.value,
+            invite=result.invite,
+            uid=result.uid,
+            sequence=result.sequence,
+            method=result.method,
+            reason=result.reason,
+            envelope_to=envelope_to,
+            timestamp=now,
+        )
+        # One save: the receipt and every change it caused commit together or not at all.
+        self.save(*changed, receipt)
+        return result
+
+    # -- reading -------------------------------------------------------------------------
+
+    def show(self, ref: str) -> InviteView:
+        """Return the current state of the invite named by id or UID."""
+        return show_invite(self.load, ref)
+
+    def history(self, ref: str) -> list[HistoryEntry]:
+        """Return the invite's stored events in order."""
+        return invite_history(self, self.load, ref)
+
+    def invites(self) -> Iterator[InviteView]:
+        """Yield every invite's current state, oldest first."""
+        for invite in all_invite_ids(self):
+            yield show_invite(self.load, str(invite))
+
+    # -- the organizer registry ----------------------------------------------------------
+
+    def organizer(self, address: str) -> Organizer | None:
+        """Return an organizer's registry record, if any."""
+        return self.load(Organizer, organizer_id(normalize_address(address)))
+
+    def allow_organizer(self, address: str, *, now: datetime) -> Organizer:
+        """Allow an organizer (registering them if needed)."""
+        record = self._registered(address, now)
+        record.allow(timestamp=now)
+        self.save(record)
+        return record
+
+    def suspend_organizer(self, address: str, reason: str | None, *, now: datetime) -> Organizer:
+        """Suspend an organizer: their messages are rejected until allowed again."""
+        record = self._registered(address, now)
+        record.suspend(reason=reason, timestamp=now)
+        self.save(record)
+        return record
+
+    def limit_organizer(self, address: str, max_events: int | None, *, now: datetime) -> Organizer:
+        """Limit (or with None, unlimit) how many events an organizer may create."""
+        record = self._registered(address, now)
+        record.limit(max_events=max_events, timestamp=now)
+        self.save(record)
+        return record
+
+    def _registered(self, address: str, now: datetime) -> Organizer:
+        return self.organizer(address) or Organizer(
+            address=normalize_address(address), timestamp=now
+        )

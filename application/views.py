@@ -1,0 +1,167 @@
+"""Read models the CLI and (later) the API show: an invite's state and its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.invite import Invite, Occurrence
+from domain.values import MASTER, EventDetails
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` as plain JSON types (value objects, ids, times, tuples included)."""
+    if hasattr(value, "as_dict"):
+        return jsonable(value.as_dict())
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+@dataclass(frozen=True)
+class AttendeeView:
+    """One attendee as the organizer invited them, with the answer that counts now."""
+
+    address: str
+    name: str | None
+    partstat: str
+    role: str | None
+    replied: bool
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """One overridden or cancelled occurrence of a recurring event."""
+
+    recurrence_id: str
+    status: str
+    sequence: int
+    summary: str | None
+    start: str | None
+    end: str | None
+
+
+@dataclass(frozen=True)
+class InviteView:
+    """The current state of one invite, as ``cis show`` prints it."""
+
+    invite: UUID
+    uid: str
+    organizer: str
+    organizer_name: str | None
+    summary: str | None
+    description: str | None
+    location: str | None
+    start: str | None
+    end: str | None
+    timezone: str | None
+    all_day: bool
+    rrule: str | None
+    sequence: int
+    status: str
+    update_count: int
+    counter_count: int
+    last_changed: datetime | None
+    attendees: tuple[AttendeeView, ...]
+    instances: tuple[InstanceView, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of ``cis show --json`` (keys are a stable contract)."""
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
+
+
+def _status(occurrence: Occurrence | None) -> str:
+    return "cancelled" if occurrence is not None and occurrence.cancelled else "confirmed"
+
+
+def invite_view(invite: Invite, answers: dict[str, str]) -> InviteView:
+    """Build the view of an invite; ``answers`` maps attendee address to the counting PARTSTAT."""
+    master = invite.master
+    shown = master or invite.occurrences[min(invite.occurrences)]
+    details: EventDetails = shown.details
+    return InviteView(
+        invite=invite.id,
+        uid=invite.uid,
+        organizer=invite.organizer,
+        organizer_name=invite.organizer_name,
+        summary=details.summary,
+        description=details.description,
+        location=details.location,
+        start=details.start,
+        end=details.end,
+        timezone=details.timezone,
+        all_day=details.all_day,
+        rrule=details.rrule,
+        sequence=invite.sequence,
+        status=_status(master),
+        update_count=invite.update_count,
+        counter_count=invite.counter_count,
+        last_changed=invite.last_changed,
+        attendees=tuple(
+            AttendeeView(
+                address=a.address,
+                name=a.name,
+                partstat=answers.get(a.address, a.partstat),
+                role=a.role,
+                replied=a.address in answers,
+            )
+            for a in details.attendees
+        ),
+        instances=tuple(
+            InstanceView(
+                recurrence_id=key,
+                status=_status(o),
+                sequence=o.revision.sequence,
+                summary=o.details.summary,
+                start=o.details.start,
+                end=o.details.end,
+            )
+            for key, o in sorted(invite.occurrences.items())
+            if key != MASTER
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One stored event of an invite's stream."""
+
+    version: int
+    type: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of ``cis history --json``."""
+        return {
+            "version": self.version,
+            "type": self.type,
+            "timestamp": self.timestamp.isoformat(),
+            "data": self.data,
+        }
+
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def history_entry(event: Any) -> HistoryEntry:
+    """Describe one stored domain event."""
+    return HistoryEntry(
+        version=event.originator_version,
+        type=type(event).__name__,
+        timestamp=event.timestamp,
+        data={k: jsonable(v) for k, v in vars(event).items() if k not in _ENVELOPE},
+    )

@@ -1,0 +1,115 @@
+"""Ingest throughput on the corpus, as a ratio to bare icalendar parsing in the same run.
+
+Rounds alternate so machine noise hits all three alike: the whole ingest (MIME parse,
+iCalendar parse, domain, SQLite write into a fresh store), our parser alone, and bare
+``icalendar.Calendar.from_ical`` over the same calendars the parser picks.
+Usage: python -m bench.ingest [--corpus DIR] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from icalendar import Calendar
+
+from adapters.inbound.mime import is_bare_calendar, is_tnef, read_email
+from adapters.inbound.parser import EmailCalendarParser
+from entrypoints.container import bootstrap
+from entrypoints.settings import Settings
+
+
+def load_corpus(root: Path) -> list[bytes]:
+    """Return every message of the corpus, in a stable order."""
+    skip = {"README.md", "MANIFEST.tsv"}
+    return [p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.name not in skip]
+
+
+def calendar_of(raw: bytes) -> bytes | None:
+    """Return the calendar bytes the parser would parse first (setup, not timed)."""
+    if is_tnef(raw):
+        return None
+    if is_bare_calendar(raw):
+        return raw
+    parts = read_email(raw).parts
+    return parts[0].data if parts else None
+
+
+def bare_parse(calendars: list[str]) -> None:
+    """Parse each calendar with icalendar, nothing else: the unavoidable part."""
+    for text in calendars:
+        try:
+            Calendar.from_ical(text, multiple=True)
+        except Exception:  # broken corpus files cost what they cost; none may stop the run
+            continue
+
+
+def timed(work: Callable[[], None]) -> float:
+    """Return the wall-clock seconds ``work`` took."""
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def ingest_round(messages: list[bytes]) -> float:
+    """Ingest every message into a fresh embedded store; return seconds spent ingesting."""
+    with tempfile.TemporaryDirectory() as tmp:
+        service = bootstrap(Settings(data_dir=Path(tmp))).service()
+        now = datetime.now(UTC)
+
+        def work() -> None:
+            for raw in messages:
+                service.ingest(raw, now=now)
+
+        elapsed = timed(work)
+        service.close()
+        return elapsed
+
+
+def main() -> None:
+    """Run the benchmark and print medians and ratios."""
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
+    options.add_argument("--rounds", type=int, default=9)
+    args = options.parse_args()
+    messages = load_corpus(args.corpus)
+    calendars = [c.decode("utf-8", "replace") for c in map(calendar_of, messages) if c is not None]
+    parser = EmailCalendarParser()
+
+    def parse_only() -> None:
+        for raw in messages:
+            parser.parse(raw)
+
+    ingest_round(messages)  # warm-up: imports, caches, first SQLite file
+    whole, parsing, bare = [], [], []
+    for _ in range(args.rounds):
+        whole.append(ingest_round(messages))
+        parsing.append(timed(parse_only))
+        bare.append(timed(lambda: bare_parse(calendars)))
+    n = len(messages)
+    print(f"corpus: {n} messages, {len(calendars)} calendars; {args.rounds} rounds, medians")
+    for label, series in (
+        ("whole ingest (SQLite)", whole),
+        ("parser only", parsing),
+        ("bare Calendar.from_ical", bare),
+    ):
+        median = statistics.median(series)
+        print(
+            f"  {label:26} {median * 1e3:8.1f} ms  {median / n * 1e6:7.0f} us/msg"
+            f"  {n / median:7.0f} msg/s"
+        )
+    ratio = statistics.median(w / b for w, b in zip(whole, bare, strict=True))
+    parse_ratio = statistics.median(p / b for p, b in zip(parsing, bare, strict=True))
+    print(
+        f"ratio whole ingest / bare parse: {ratio:.2f}x (median of per-round ratios; target <= 2x)"
+    )
+    print(f"ratio parser only / bare parse:  {parse_ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

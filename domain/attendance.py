@@ -1,0 +1,115 @@
+"""One attendee's RSVP stream for one invite: how a million attendees stay cheap.
+
+Each (invite, attendee) pair is its own short stream, so recording the millionth reply
+reads and writes one small stream, exactly like the first, and the invite's own stream
+never grows with its audience.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.identity import attendance_id
+from domain.outcomes import Outcome
+from domain.revision import NO_DTSTAMP
+from domain.values import MASTER
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One attendee's answer (RFC 5546 REPLY) to the event or to one instance."""
+
+    partstat: str
+    dtstamp: datetime | None = None
+    sequence: int | None = None
+    recurrence_id: str | None = None
+    name: str | None = None
+    prodid: str | None = None
+    comment: str | None = None
+    delegated_to: tuple[str, ...] = ()
+    delegated_from: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Return the key replies are ordered under: one per RECURRENCE-ID."""
+        return self.recurrence_id or MASTER
+
+    def order(self) -> tuple[datetime, str]:
+        """Return the sort key: the reply's own DTSTAMP, then a content tie-break."""
+        return (self.dtstamp or NO_DTSTAMP, self.digest())
+
+    def digest(self) -> str:
+        """Return a stable hash of the reply's content."""
+        text = repr(sorted(self.as_dict().items()))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def counts_for(self, sequence: int) -> bool:
+        """Return whether the reply answers the current version (RFC 5546 section 2.1.5).
+
+        A reply to an older SEQUENCE predates a significant change and no longer counts;
+        a reply without SEQUENCE is taken to answer the version it reached.
+        """
+        return self.sequence is None or self.sequence >= sequence
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly dict."""
+        data = asdict(self)
+        data["dtstamp"] = self.dtstamp.isoformat() if self.dtstamp else None
+        data["delegated_to"] = list(self.delegated_to)
+        data["delegated_from"] = list(self.delegated_from)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        """Rebuild from :meth:`as_dict` output."""
+        stamp = data.get("dtstamp")
+        return cls(
+            **{
+                **data,
+                "dtstamp": datetime.fromisoformat(stamp) if stamp else None,
+                "delegated_to": tuple(data.get("delegated_to", ())),
+                "delegated_from": tuple(data.get("delegated_from", ())),
+            }
+        )
+
+
+class Attendance(Aggregate):
+    """The replies of one attendee to one invite, newest reply per instance winning."""
+
+    @staticmethod
+    def create_id(invite: UUID, address: str, **_: Any) -> UUID:
+        """Return the id derived from the invite and the attendee's address."""
+        return attendance_id(invite, address)
+
+    @event("Created")
+    def __init__(self, invite: UUID, address: str, timestamp: datetime) -> None:
+        self.invite = invite
+        self.address = address
+        self.replies: dict[str, Reply] = {}
+
+    def record_reply(self, reply: Reply, now: datetime) -> Outcome:
+        """Record a reply unless a newer one (by its own DTSTAMP) is already recorded."""
+        current = self.replies.get(reply.key)
+        if current is not None and current.order() == reply.order():
+            return Outcome.DUPLICATE
+        if current is not None and current.order() > reply.order():
+            return Outcome.STALE
+        self._reply(reply=reply, timestamp=now)
+        return Outcome.RSVP
+
+    def partstat(self, sequence: int, recurrence_id: str | None = None) -> str | None:
+        """Return the PARTSTAT that counts for the current SEQUENCE, or None."""
+        reply = self.replies.get(recurrence_id or MASTER)
+        if reply is None or not reply.counts_for(sequence):
+            return None
+        return reply.partstat
+
+    @event("ReplyRecorded")
+    def _reply(self, reply: Reply, timestamp: datetime) -> None:
+        self.replies[reply.key] = reply

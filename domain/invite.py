@@ -1,0 +1,260 @@
+"""The invite aggregate: one organizer's event, keyed by organizer and UID."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.changes import changed_fields, overlay
+from domain.identity import invite_id
+from domain.messages import ItipMessage
+from domain.outcomes import Outcome
+from domain.revision import Revision
+from domain.values import MASTER, Component, EventDetails, Method
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """The winning version of the master event or of one instance, and what it shows."""
+
+    revision: Revision
+    details: EventDetails
+    cancelled: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly dict."""
+        return {
+            "revision": self.revision.as_dict(),
+            "details": self.details.as_dict(),
+            "cancelled": self.cancelled,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Occurrence:
+        """Rebuild from :meth:`as_dict` output."""
+        return cls(
+            revision=Revision.from_dict(data["revision"]),
+            details=EventDetails.from_dict(data["details"]),
+            cancelled=bool(data["cancelled"]),
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one message did to an invite."""
+
+    outcome: Outcome
+    reason: str | None = None
+
+
+class Invite(Aggregate):
+    """An organizer's event as the organizer's messages describe it (RFC 5546 iTIP).
+
+    Each RECURRENCE-ID (the master under ``MASTER``) keeps its own winning version, so
+    overrides merge instead of replacing the event, and any delivery order converges.
+    """
+
+    @staticmethod
+    def create_id(organizer: str, uid: str, **_: Any) -> UUID:
+        """Return the id derived from the natural key (DESIGN.md, Identity)."""
+        return invite_id(organizer, uid)
+
+    @event("Created")
+    def __init__(
+        self, organizer: str, organizer_name: str | None, uid: str, timestamp: datetime
+    ) -> None:
+        self.organizer = organizer
+        self.organizer_name = organizer_name
+        self.uid = uid
+        self.occurrences: dict[str, Occurrence] = {}
+        self.update_count = 0
+        self.counter_count = 0
+        self.last_changed: datetime | None = None
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def master(self) -> Occurrence | None:
+        """Return the master occurrence, if any message has described it yet."""
+        return self.occurrences.get(MASTER)
+
+    @property
+    def sequence(self) -> int:
+        """Return the SEQUENCE replies must reach to count: the master's current one."""
+        master = self.master
+        if master is not None:
+            return master.revision.sequence
+        return max((o.revision.sequence for o in self.occurrences.values()), default=0)
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Return whether the whole event is cancelled."""
+        return self.master is not None and self.master.cancelled
+
+    # -- deciding ------------------------------------------------------------------------
+
+    def receive(self, message: ItipMessage, now: datetime) -> Verdict:
+        """Apply an organizer's REQUEST or CANCEL and say what it did.
+
+        One accepted message is one update, however many instances it carries; the very
+        first message of an invite is its creation, not an update.
+        """
+        count = self.update_count + 1 if self.occurrences else self.update_count
+        master_first = sorted(message.components, key=lambda c: c.recurrence_id is not None)
+        verdicts = [self._receive_component(message.method, c, count, now) for c in master_first]
+        for wanted in (Outcome.CANCELLED, Outcome.UPDATED):
+            if wanted in verdicts:
+                return Verdict(wanted)
+        if all(v is Outcome.DUPLICATE for v in verdicts):
+            return Verdict(Outcome.DUPLICATE, "this version is already recorded")
+        return Verdict(Outcome.STALE, self._stale_reason())
+
+    def _receive_component(
+        self, method: Method, component: Component, count: int, now: datetime
+    ) -> Outcome:
+        revision = Revision.of(method, component)
+        key = component.key
+        current = self.occurrences.get(key)
+        if current is not None and revision == current.revision:
+            return Outcome.DUPLICATE
+        if current is not None and revision < current.revision:
+            return Outcome.STALE
+        known = current.details if current else None
+        if method is Method.CANCEL:
+            details = overlay(known, component.details)
+            if key == MASTER:
+                self._cancel(revision=revision, details=details, timestamp=now)
+            else:
+                self._cancel_instance(
+                    recurrence_id=key, revision=revision, details=details, timestamp=now
+                )
+            return Outcome.CANCELLED
+        baseline = known or (self.master.details if self.master else None)
+        changed = changed_fields(baseline, component.details)
+        if current is not None and current.cancelled:
+            changed = tuple(sorted({*changed, "status"}))
+        if key != MASTER:
+            self._override(
+                recurrence_id=key,
+                revision=revision,
+                details=component.details,
+                changed_fields=changed,
+                update_count=count,
+                timestamp=now,
+            )
+        elif current is None and not self.occurrences:
+            self._schedule(revision=revision, details=component.details, timestamp=now)
+        else:
+            self._update(
+                revision=revision,
+                details=component.details,
+                changed_fields=changed,
+                update_count=count,
+                timestamp=now,
+            )
+        return Outcome.UPDATED
+
+    def _stale_reason(self) -> str:
+        master = self.master
+        if master is None:
+            return "an equal or newer version of this event is already recorded"
+        current = master.revision
+        return (
+            f"older than the recorded version (SEQUENCE {current.sequence}, "
+            f"DTSTAMP {current.dtstamp.isoformat()}); the invite is unchanged"
+        )
+
+    def propose_counter(
+        self,
+        attendee: str,
+        recurrence_id: str | None,
+        proposal: EventDetails,
+        comment: str | None,
+        dtstamp: datetime | None,
+        now: datetime,
+    ) -> Verdict:
+        """Record an attendee's COUNTER proposal; it never changes the event by itself."""
+        self._counter(
+            attendee=attendee,
+            recurrence_id=recurrence_id,
+            proposal=proposal,
+            comment=comment,
+            dtstamp=dtstamp,
+            timestamp=now,
+        )
+        return Verdict(Outcome.COUNTER)
+
+    def request_refresh(self, attendee: str, dtstamp: datetime | None, now: datetime) -> Verdict:
+        """Record an attendee's REFRESH: a request for the current version."""
+        self._refresh(attendee=attendee, dtstamp=dtstamp, timestamp=now)
+        return Verdict(Outcome.COUNTER)
+
+    # -- facts ---------------------------------------------------------------------------
+
+    @event("Scheduled")
+    def _schedule(self, revision: Revision, details: EventDetails, timestamp: datetime) -> None:
+        self.occurrences[MASTER] = Occurrence(revision, details, cancelled=False)
+        self.last_changed = revision.dtstamp
+
+    @event("Updated")
+    def _update(
+        self,
+        revision: Revision,
+        details: EventDetails,
+        changed_fields: tuple[str, ...],
+        update_count: int,
+        timestamp: datetime,
+    ) -> None:
+        self.occurrences[MASTER] = Occurrence(revision, details, cancelled=False)
+        self.update_count = update_count
+        self.last_changed = revision.dtstamp
+
+    @event("Cancelled")
+    def _cancel(self, revision: Revision, details: EventDetails, timestamp: datetime) -> None:
+        self.occurrences[MASTER] = Occurrence(revision, details, cancelled=True)
+        self.last_changed = revision.dtstamp
+
+    @event("InstanceOverridden")
+    def _override(
+        self,
+        recurrence_id: str,
+        revision: Revision,
+        details: EventDetails,
+        changed_fields: tuple[str, ...],
+        update_count: int,
+        timestamp: datetime,
+    ) -> None:
+        self.update_count = update_count
+        self.occurrences[recurrence_id] = Occurrence(revision, details, cancelled=False)
+        self.last_changed = revision.dtstamp
+
+    @event("InstanceCancelled")
+    def _cancel_instance(
+        self,
+        recurrence_id: str,
+        revision: Revision,
+        details: EventDetails,
+        timestamp: datetime,
+    ) -> None:
+        self.occurrences[recurrence_id] = Occurrence(revision, details, cancelled=True)
+        self.last_changed = revision.dtstamp
+
+    @event("CounterProposed")
+    def _counter(
+        self,
+        attendee: str,
+        recurrence_id: str | None,
+        proposal: EventDetails,
+        comment: str | None,
+        dtstamp: datetime | None,
+        timestamp: datetime,
+    ) -> None:
+        self.counter_count += 1
+
+    @event("RefreshRequested")
+    def _refresh(self, attendee: str, dtstamp: datetime | None, timestamp: datetime) -> None:
+        pass

@@ -1,0 +1,46 @@
+"""What the inbound adapter hands the core: one parsed iTIP message, or why there is none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.values import Component, Method
+
+
+@dataclass(frozen=True)
+class ItipMessage:
+    """One iTIP message about one UID, as parsed from an email or a bare .ics file.
+
+    ``sender`` is the email's From address (None for a bare .ics), ``organizer`` the
+    ORGANIZER property (normalized), ``sent_by`` its SENT-BY parameter.
+    """
+
+    method: Method
+    uid: str
+    components: tuple[Component, ...]
+    organizer: str | None = None
+    organizer_name: str | None = None
+    sent_by: str | None = None
+    sender: str | None = None
+    prodid: str | None = None
+    comment: str | None = None
+
+    @property
+    def master(self) -> Component | None:
+        """Return the component without RECURRENCE-ID, if the message has one."""
+        return next((c for c in self.components if c.recurrence_id is None), None)
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """A message that carries no usable iTIP event, with a reason a person can act on.
+
+    ``kind`` is a short stable code (``no-calendar``, ``tnef``, ``bounce``, ``not-an-event``,
+    ``publish``, ``several-uids``, ``malformed``, ...) for scripts and reports.
+    """
+
+    kind: str
+    reason: str
+
+
+ParsedMessage = ItipMessage | Unusable

@@ -1,0 +1,75 @@
+"""The organizer registry: who may create invites here, and how many."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.identity import organizer_id
+
+
+class Standing(StrEnum):
+    """An organizer's standing with this server."""
+
+    ALLOWED = "allowed"
+    SUSPENDED = "suspended"
+
+
+class Organizer(Aggregate):
+    """An organizer of record: standing, optional event limit, and invites counted."""
+
+    @staticmethod
+    def create_id(address: str, **_: Any) -> UUID:
+        """Return the id derived from the organizer's normalized address."""
+        return organizer_id(address)
+
+    @event("Registered")
+    def __init__(self, address: str, timestamp: datetime) -> None:
+        self.address = address
+        self.standing = Standing.ALLOWED
+        self.max_events: int | None = None
+        self.suspension_reason: str | None = None
+        self.invite_count = 0
+
+    def refusal(self) -> str | None:
+        """Return why this organizer may not send anything now, or None."""
+        if self.standing == Standing.SUSPENDED:  # snapshots restore it as plain text
+            why = f": {self.suspension_reason}" if self.suspension_reason else ""
+            return f"organizer {self.address} is suspended on this server{why}"
+        return None
+
+    def creation_refusal(self) -> str | None:
+        """Return why this organizer may not create another invite now, or None."""
+        refusal = self.refusal()
+        if refusal is None and self.max_events is not None and self.invite_count >= self.max_events:
+            refusal = (
+                f"organizer {self.address} has reached the limit of {self.max_events} "
+                "events; ask the server's operator to raise it"
+            )
+        return refusal
+
+    @event("Allowed")
+    def allow(self, timestamp: datetime) -> None:
+        """Allow the organizer (again)."""
+        self.standing = Standing.ALLOWED
+        self.suspension_reason = None
+
+    @event("Suspended")
+    def suspend(self, reason: str | None, timestamp: datetime) -> None:
+        """Suspend the organizer: their messages are rejected until allowed again."""
+        self.standing = Standing.SUSPENDED
+        self.suspension_reason = reason
+
+    @event("Limited")
+    def limit(self, max_events: int | None, timestamp: datetime) -> None:
+        """Set (or with None, lift) the maximum number of events."""
+        self.max_events = max_events
+
+    @event("InviteCounted")
+    def count_invite(self, invite: UUID, timestamp: datetime) -> None:
+        """Count one more invite created by this organizer."""
+        self.invite_count += 1

@@ -1,0 +1,1 @@
+"""Composition root and the ways in: CLI (and later HTTP, Lambda)."""

@@ -1,0 +1,192 @@
+"""The ``cis`` command line: ingest invite emails, show invites and their history."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from application.errors import AmbiguousInviteError, InviteNotFoundError
+from application.service import InviteService
+from entrypoints.container import bootstrap
+from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
+from entrypoints.settings import Settings
+
+app = typer.Typer(
+    help="Calendar Invite Server: record calendar invites sent by organizers as "
+    "event-sourced invites, and read them back.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+organizers = typer.Typer(help="The organizer registry: allow, suspend or limit organizers.")
+app.add_typer(organizers, name="organizers")
+out = Console()
+err = Console(stderr=True)
+
+
+class _State:
+    settings: Settings | None = None
+    service: InviteService | None = None
+    json: bool = False
+
+
+def _service() -> InviteService:
+    if _State.service is None:
+        _State.service = bootstrap(_State.settings).service()
+    return _State.service
+
+
+@app.callback()
+def _root(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(envvar="CIS_DATA_DIR", help="Data folder (SQLite store, raw messages)."),
+    ] = None,
+) -> None:
+    _State.service = None
+    _State.settings = Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def _read(source: str) -> bytes:
+    return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[str], typer.Argument(help="Email (.eml) or .ics files; - for stdin.")],
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Envelope recipient (the drop-box mailbox, e.g. create@…)."),
+    ] = None,
+    sender: Annotated[
+        str | None,
+        typer.Option("--from", help="Envelope sender, used when a message has no From."),
+    ] = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print a table of outcomes to stderr at the end.")
+    ] = False,
+) -> None:
+    """Ingest messages; print one JSON object per line and message with its outcome.
+
+    Exit status is 0 whatever the outcomes; 2 if a file could not be read.
+    """
+    service = _service()
+    outcomes: Counter[str] = Counter()
+    unreadable = 0
+    for source in files:
+        try:
+            raw = _read(source)
+        except OSError as exc:
+            err.print(f"cannot read {source}: {exc.strerror or exc}", markup=False)
+            unreadable += 1
+            continue
+        result = service.ingest(raw, now=datetime.now(UTC), envelope_to=to, envelope_from=sender)
+        outcomes[result.outcome.value] += 1
+        print(json.dumps({"source": source, **result.as_dict()}, ensure_ascii=False), flush=True)
+    if summary:
+        print_outcome_summary(err, outcomes)
+    if unreadable:
+        raise typer.Exit(2)
+
+
+def _lookup(ref: str, show: bool) -> None:
+    service = _service()
+    try:
+        if show:
+            view = service.show(ref)
+            payload: object = view.as_dict()
+            table = invite_table(view)
+        else:
+            entries = service.history(ref)
+            payload = [e.as_dict() for e in entries]
+            table = history_table(entries)
+    except (InviteNotFoundError, AmbiguousInviteError) as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    if _State.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        out.print(table)
+
+
+@app.command()
+def show(
+    invite: Annotated[str, typer.Argument(help="Invite id, or the organizer's UID.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show an invite's current state: details, status, sequence, attendees, instances."""
+    _State.json = as_json
+    _lookup(invite, show=True)
+
+
+@app.command()
+def history(
+    invite: Annotated[str, typer.Argument(help="Invite id, or the organizer's UID.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List every stored event of an invite, in order (the replayable history)."""
+    _State.json = as_json
+    _lookup(invite, show=False)
+
+
+@app.command("list")
+def list_invites(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """List every invite, oldest first."""
+    views = _service().invites()
+    if as_json:
+        for view in views:
+            print(json.dumps(view.as_dict(), ensure_ascii=False))
+    else:
+        out.print(invites_table(views))
+
+
+def _print_organizer(record: object) -> None:
+    fields = ("address", "standing", "max_events", "invite_count", "suspension_reason")
+    print(json.dumps({f: getattr(record, f) for f in fields}, ensure_ascii=False))
+
+
+@organizers.command("allow")
+def allow(address: str) -> None:
+    """Allow an organizer to create invites."""
+    _print_organizer(_service().allow_organizer(address, now=datetime.now(UTC)))
+
+
+@organizers.command("suspend")
+def suspend(
+    address: str,
+    reason: Annotated[str | None, typer.Option(help="Told to the organizer.")] = None,
+) -> None:
+    """Suspend an organizer: their messages are rejected."""
+    _print_organizer(_service().suspend_organizer(address, reason, now=datetime.now(UTC)))
+
+
+@organizers.command("limit")
+def limit(
+    address: str,
+    max_events: Annotated[int | None, typer.Argument(help="Maximum events; omit to lift.")] = None,
+) -> None:
+    """Limit how many events an organizer may create."""
+    _print_organizer(_service().limit_organizer(address, max_events, now=datetime.now(UTC)))
+
+
+@organizers.command("show")
+def show_organizer(address: str) -> None:
+    """Show an organizer's standing."""
+    record = _service().organizer(address)
+    if record is None:
+        err.print(f"{address} is not registered (the registry's default applies)", markup=False)
+        raise typer.Exit(1)
+    _print_organizer(record)
+
+
+def main() -> None:
+    """Run the ``cis`` command."""
+    app()

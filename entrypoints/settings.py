@@ -1,0 +1,41 @@
+"""Configuration from the environment (``CIS_*``), with embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Server settings; with nothing set, everything runs embedded in ``./var/data``."""
+
+    model_config = SettingsConfigDict(env_prefix="CIS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var/data"),
+        description="Folder for the SQLite event store and the raw messages.",
+    )
+    backend: Literal["embedded", "memory"] = Field(
+        default="embedded",
+        description="embedded: SQLite file + message folder; memory: nothing kept (tests).",
+    )
+    open_registry: bool = Field(
+        default=True,
+        description="Whether any organizer may create invites without being allowed first.",
+    )
+    create_mailbox: str = Field(default="create", description="Local part of the drop box.")
+    rsvp_mailbox: str = Field(default="rsvp", description="Local part of the replies mailbox.")
+    sqlite_lock_timeout: int = Field(default=10, description="Seconds to wait for a lock.")
+
+    @property
+    def event_store_path(self) -> Path:
+        """Return the SQLite file of the event store."""
+        return self.data_dir / "events.sqlite3"
+
+    @property
+    def messages_path(self) -> Path:
+        """Return the folder of raw messages."""
+        return self.data_dir / "messages"

@@ -1,0 +1,24 @@
+"""Shared fixtures: where the corpus lives, and fresh services on each persistence backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def corpus_files() -> list[Path]:
+    """Return every message in the shared corpus (not its README or manifest)."""
+    return sorted(
+        p for p in CORPUS.rglob("*") if p.is_file() and p.name not in {"README.md", "MANIFEST.tsv"}
+    )
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[Path]:
+    """Every corpus file; fails loudly if ../shared/corpus is missing (CI has it)."""
+    files = corpus_files()
+    assert len(files) > 90, f"expected the shared corpus at {CORPUS}"
+    return files

@@ -1,0 +1,60 @@
+"""One suite for the BlobStore port, run against every adapter."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
+from application.ports import BlobStore
+
+Factory = Callable[[Path], BlobStore]
+ADAPTERS: dict[str, Factory] = {
+    "folder": lambda tmp: FolderBlobStore(tmp / "messages"),
+    "memory": lambda tmp: MemoryBlobStore(),
+}
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    return ADAPTERS[request.param](tmp_path)
+
+
+def test_keys_messages_by_their_sha256(store: BlobStore) -> None:
+    data = b"From: a@example.com\r\n\r\nhello"
+    assert store.put(data) == hashlib.sha256(data).hexdigest()
+
+
+def test_returns_exactly_the_bytes_it_was_given(store: BlobStore) -> None:
+    data = bytes(range(256)) * 10
+    key = store.put(data)
+    assert store.get(key) == data
+    assert key in store
+
+
+def test_storing_twice_keeps_one_copy_under_one_key(store: BlobStore) -> None:
+    assert store.put(b"same") == store.put(b"same")
+    assert store.get(store.put(b"same")) == b"same"
+
+
+def test_unknown_key_is_a_key_error(store: BlobStore) -> None:
+    missing = hashlib.sha256(b"never stored").hexdigest()
+    assert missing not in store
+    with pytest.raises(KeyError):
+        store.get(missing)
+
+
+def test_folder_store_refuses_keys_that_could_escape_its_folder(tmp_path: Path) -> None:
+    store = FolderBlobStore(tmp_path / "messages")
+    assert "../../etc/passwd" not in store
+    with pytest.raises(KeyError):
+        store.get("../" * 5 + "etc/passwd")
+
+
+def test_folder_store_survives_a_new_process(tmp_path: Path) -> None:
+    key = FolderBlobStore(tmp_path / "m").put(b"kept")
+    assert FolderBlobStore(tmp_path / "m").get(key) == b"kept"
+    assert not list((tmp_path / "m").rglob(".incoming-*"))
