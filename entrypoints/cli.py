@@ -190,3 +190,7 @@ def show_organizer(address: str) -> None:
 def main() -> None:
     """Run the ``cis`` command."""
     app()
+
+
+if __name__ == "__main__":
+    main()

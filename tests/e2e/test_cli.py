@@ -1,0 +1,133 @@
+"""The cis command as a person or a script runs it: real processes, a real data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CORPUS
+
+
+def cis(data_dir: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CIS_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    )
+
+
+def lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_ingest_prints_one_json_object_per_message(tmp_path: Path) -> None:
+    files = [
+        str(CORPUS / "request/tb-single-event.eml"),
+        str(CORPUS / "update/tb-update-minor.eml"),
+        str(CORPUS / "attachment/tnef-winmail-meeting-request.dat"),
+    ]
+    result = cis(tmp_path, "ingest", "--to", "create@invites.example", *files)
+    assert result.returncode == 0, result.stderr
+    rows = lines(result)
+    assert [r["source"] for r in rows] == files
+    assert [r["outcome"] for r in rows] == ["created", "updated", "rejected"]
+    for row in rows:
+        assert {"source", "outcome", "invite", "uid", "sequence", "reason"} <= set(row)
+    assert rows[0]["invite"] == rows[1]["invite"]
+    assert (rows[0]["uid"], rows[0]["sequence"], rows[0]["reason"]) == ("02e79b96", 0, None)
+    assert "TNEF" in str(rows[2]["reason"]) or "winmail" in str(rows[2]["reason"])
+
+
+def test_ingest_reads_one_message_from_stdin(tmp_path: Path) -> None:
+    raw = (CORPUS / "request/outlook2010-single-part-calendar.eml").read_bytes()
+    result = cis(tmp_path, "ingest", "-", stdin=raw)
+    assert result.returncode == 0, result.stderr
+    assert lines(result)[0]["source"] == "-"
+    assert lines(result)[0]["outcome"] == "created"
+    row = lines(result)[0]
+    direct = lines(cis(tmp_path, "ingest", str(CORPUS / "request/outlook2010-single-part-calendar.eml")))[0]
+    assert direct["message"] == row["message"]
+    assert direct["outcome"] == "duplicate"
+
+
+def test_show_and_history_read_back_state_and_events(tmp_path: Path) -> None:
+    cis(
+        tmp_path,
+        "ingest",
+        str(CORPUS / "update/gcal-selfsent-seq0.ics"),
+        str(CORPUS / "update/gcal-selfsent-seq1.ics"),
+    )
+    shown = cis(tmp_path, "show", "burgos@google.com", "--json")
+    assert shown.returncode == 0, shown.stderr
+    state = json.loads(shown.stdout)
+    expected_keys = {
+        "invite",
+        "uid",
+        "organizer",
+        "summary",
+        "description",
+        "location",
+        "start",
+        "end",
+        "timezone",
+        "all_day",
+        "rrule",
+        "sequence",
+        "status",
+        "update_count",
+        "attendees",
+        "instances",
+    }
+    assert expected_keys <= set(state)
+    assert (state["summary"], state["sequence"], state["update_count"]) == ("the Strokes", 1, 1)
+    assert state["status"] == "confirmed"
+    assert all({"address", "name", "partstat"} <= set(a) for a in state["attendees"])
+    history = json.loads(cis(tmp_path, "history", state["invite"], "--json").stdout)
+    assert [e["version"] for e in history] == [1, 2, 3]
+    assert [e["type"] for e in history] == ["Created", "Scheduled", "Updated"]
+    assert all({"version", "type", "timestamp", "data"} <= set(e) for e in history)
+
+
+def test_tables_for_people(tmp_path: Path) -> None:
+    cis(tmp_path, "ingest", str(CORPUS / "request/gcal-request.ics"))
+    listed = cis(tmp_path, "list")
+    assert listed.returncode == 0, listed.stderr
+    uid = lines(cis(tmp_path, "ingest", str(CORPUS / "request/gcal-request.ics")))[0]["uid"]
+    table = cis(tmp_path, "show", str(uid))
+    assert table.returncode == 0, table.stderr
+    assert "sequence" in table.stdout
+    assert "status" in table.stdout
+
+
+def test_unknown_invite_and_unreadable_file_are_errors(tmp_path: Path) -> None:
+    missing = cis(tmp_path, "show", "no-such-uid")
+    assert missing.returncode == 1
+    assert "no invite" in missing.stderr
+    unreadable = cis(tmp_path, "ingest", str(tmp_path / "absent.eml"))
+    assert unreadable.returncode == 2
+    assert "cannot read" in unreadable.stderr
+
+
+def test_help_describes_the_commands(tmp_path: Path) -> None:
+    result = cis(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("ingest", "show", "history", "list", "organizers"):
+        assert command in result.stdout
+
+
+def test_suspended_organizer_is_refused_from_the_command_line(tmp_path: Path) -> None:
+    suspended = cis(tmp_path, "organizers", "suspend", "SENDER@example.com", "--reason", "spam")
+    assert json.loads(suspended.stdout)["standing"] == "suspended"
+    result = lines(cis(tmp_path, "ingest", str(CORPUS / "request/tb-single-event.eml")))[0]
+    assert result["outcome"] == "rejected"
+    assert "suspended" in str(result["reason"])

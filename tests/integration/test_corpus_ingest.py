@@ -1,0 +1,156 @@
+"""The whole corpus through the real composition root on the embedded SQLite default."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from application.results import IngestResult
+from application.service import InviteService
+from domain.outcomes import Outcome
+from entrypoints.container import bootstrap
+from entrypoints.settings import Settings
+from tests.conftest import CORPUS
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> InviteService:
+    return bootstrap(Settings(data_dir=tmp_path / "data")).service()
+
+
+def ingest(service: InviteService, name: str, **envelope: str) -> IngestResult:
+    return service.ingest((CORPUS / name).read_bytes(), now=NOW, **envelope)
+
+
+def test_every_corpus_file_ends_as_exactly_one_outcome(
+    service: InviteService, corpus: list[Path]
+) -> None:
+    results = {
+        p.relative_to(CORPUS).as_posix(): service.ingest(p.read_bytes(), now=NOW) for p in corpus
+    }
+    assert set(results) == {p.relative_to(CORPUS).as_posix() for p in corpus}
+    for name, result in results.items():
+        assert result.outcome in set(Outcome), name
+        if result.outcome in {Outcome.REJECTED, Outcome.STALE, Outcome.DUPLICATE}:
+            assert len(result.reason or "") > 20, name
+        else:
+            assert result.reason is None, name
+            assert result.invite is not None, name
+    outcomes = {r.outcome for r in results.values()}
+    assert {Outcome.CREATED, Outcome.RSVP, Outcome.REJECTED, Outcome.CANCELLED} <= outcomes
+
+
+def test_the_same_corpus_delivered_again_is_all_duplicates(
+    service: InviteService, corpus: list[Path]
+) -> None:
+    for path in corpus:
+        service.ingest(path.read_bytes(), now=NOW)
+    again = [service.ingest(path.read_bytes(), now=NOW) for path in corpus]
+    assert {r.outcome for r in again} == {Outcome.DUPLICATE}
+    assert all("received before" in (r.reason or "") for r in again)
+
+
+def test_every_raw_message_is_kept_byte_for_byte(
+    service: InviteService, corpus: list[Path]
+) -> None:
+    for path in corpus:
+        result = service.ingest(path.read_bytes(), now=NOW)
+        assert service.blobs.get(result.message) == path.read_bytes()
+
+
+def test_thunderbird_invite_minor_update_and_cancel(service: InviteService) -> None:
+    created = ingest(service, "request/tb-single-event.eml", envelope_to="create@example.org")
+    updated = ingest(service, "update/tb-update-minor.eml", envelope_to="create@example.org")
+    view = service.show("02e79b96")
+    assert (created.outcome, updated.outcome) == (Outcome.CREATED, Outcome.UPDATED)
+    assert (view.summary, view.sequence, view.update_count) == ("Updated Event", 0, 1)
+    cancelled = ingest(service, "cancel/tb-cancel-single-event.eml")
+    view = service.show("02e79b96")
+    assert cancelled.outcome is Outcome.CANCELLED
+    assert (view.status, view.sequence) == ("cancelled", 1)
+    types = [e.type for e in service.history("02e79b96")]
+    assert types == ["Created", "Scheduled", "Updated", "Cancelled"]
+    updated_event = service.history("02e79b96")[2]
+    assert updated_event.data["changed_fields"] == ["description", "location", "title"]
+    assert updated_event.data["update_count"] == 1
+
+
+def test_cancel_that_arrives_first_wins_over_the_older_invite(service: InviteService) -> None:
+    first = ingest(service, "cancel/tb-cancel-single-event.eml")
+    late = ingest(service, "request/tb-single-event.eml")
+    view = service.show("02e79b96")
+    assert (first.outcome, late.outcome) == (Outcome.CANCELLED, Outcome.STALE)
+    assert "SEQUENCE 1" in (late.reason or "")
+    assert (view.status, view.summary, view.sequence) == ("cancelled", "Single Event", 1)
+
+
+@pytest.mark.parametrize(
+    ("request_file", "cancel_file", "uid"),
+    [
+        (
+            "cancel/google-cancel-orig-request.ics",
+            "cancel/google-cancel.ics",
+            "c74p2nmutcd0kt69ku7rs8vu2g@google.com",
+        ),
+        (
+            "request/bluemind-invite.eml",
+            "cancel/bluemind-cancel.eml",
+            "8ec4680fa0dda2d7202d704faa58ce25cac58670",
+        ),
+    ],
+)
+def test_real_cancellations_cancel_their_invite(
+    service: InviteService, request_file: str, cancel_file: str, uid: str
+) -> None:
+    assert ingest(service, request_file).outcome is Outcome.CREATED
+    assert ingest(service, cancel_file).outcome is Outcome.CANCELLED
+    assert service.show(uid).status == "cancelled"
+
+
+def test_google_update_raises_sequence_and_counts(service: InviteService) -> None:
+    ingest(service, "update/gcal-selfsent-seq0.ics")
+    result = ingest(service, "update/gcal-selfsent-seq1.ics")
+    view = service.show("burgos@google.com")
+    assert result.outcome is Outcome.UPDATED
+    assert (view.sequence, view.update_count) == (1, 1)
+    assert ingest(service, "update/gcal-selfsent-seq0.ics").outcome is Outcome.DUPLICATE
+
+
+def test_outlook_for_mac_update_moves_the_meeting(service: InviteService) -> None:
+    ingest(service, "request/outlook-mac-invite-comma-tzid.eml")
+    before = service.show("A93D8AAF-53FE-40D1-990B-C056E13727F2")
+    result = ingest(service, "update/outlook-mac-update.eml")
+    after = service.show("A93D8AAF-53FE-40D1-990B-C056E13727F2")
+    assert result.outcome is Outcome.UPDATED
+    assert after.sequence == 1
+    assert after.start != before.start
+    assert "time" in service.history(str(after.invite))[-1].data["changed_fields"]
+
+
+def test_forwarded_invite_is_rejected_naming_sender_and_organizer(service: InviteService) -> None:
+    result = ingest(service, "other/google-invite-forwarded-by-thunderbird.eml")
+    assert result.outcome is Outcome.REJECTED
+    assert "ORGANIZER" in (result.reason or "")
+
+
+def test_replies_are_recorded_per_attendee(service: InviteService) -> None:
+    accepted = ingest(service, "reply/google-reply-accepted.ics")
+    tentative = ingest(service, "reply/google-reply-tentative.ics")
+    assert (accepted.outcome, tentative.outcome) == (Outcome.RSVP, Outcome.RSVP)
+    assert accepted.invite == tentative.invite
+
+
+def test_a_reopened_store_shows_the_same_invites(tmp_path: Path, corpus: list[Path]) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    first = bootstrap(settings).service()
+    for path in corpus:
+        first.ingest(path.read_bytes(), now=NOW)
+    before = [v.as_dict() for v in first.invites()]
+    first.close()
+    after = [v.as_dict() for v in bootstrap(settings).service().invites()]
+    assert before == after
+    assert len(after) > 30
