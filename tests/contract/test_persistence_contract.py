@@ -1,0 +1,98 @@
+"""One suite for the event store behind the invite service, run on POPO and on SQLite."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from eventsourcing.domain import Aggregate
+
+from application.service import InviteService
+from domain.outcomes import Outcome
+from entrypoints.container import bootstrap
+from entrypoints.settings import Settings
+from tests.conftest import CORPUS
+
+NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+SEQUENCE_FILES = [
+    "request/tb-single-event.eml",
+    "update/tb-update-minor.eml",
+    "cancel/tb-cancel-single-event.eml",
+    "request/bluemind-invite.eml",
+    "update/bluemind-invite-update.eml",
+    "reply/google-reply-accepted.ics",
+]
+
+
+@pytest.fixture(params=["memory", "embedded"])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> InviteService:
+    return bootstrap(Settings(backend=request.param, data_dir=tmp_path / "data")).service()
+
+
+def replayed(service: InviteService, aggregate_id: object) -> Aggregate:
+    """Rebuild an aggregate from every stored event, ignoring snapshots."""
+    aggregate = None
+    for event in service.events.get(aggregate_id):  # type: ignore[arg-type]
+        aggregate = event.mutate(aggregate)
+    assert aggregate is not None
+    return aggregate
+
+
+def test_ingest_then_read_back(service: InviteService) -> None:
+    outcomes = [
+        service.ingest((CORPUS / name).read_bytes(), now=NOW).outcome for name in SEQUENCE_FILES
+    ]
+    assert outcomes == [
+        Outcome.CREATED,
+        Outcome.UPDATED,
+        Outcome.CANCELLED,
+        Outcome.CREATED,
+        Outcome.UPDATED,
+        Outcome.RSVP,
+    ]
+    assert service.show("02e79b96").status == "cancelled"
+    assert [e.timestamp for e in service.history("02e79b96")] == [NOW] * 4
+
+
+def test_loading_from_a_snapshot_equals_replaying_every_event(service: InviteService) -> None:
+    template = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
+    for sequence in range(120):
+        raw = template.replace(b"SEQUENCE:0", f"SEQUENCE:{sequence}".encode())
+        assert service.ingest(raw, now=NOW).outcome in {Outcome.CREATED, Outcome.UPDATED}
+    invite = service.show("burgos@google.com")
+    assert (invite.sequence, invite.update_count) == (119, 119)
+    assert service.snapshots is not None
+    assert list(service.snapshots.get(invite.invite))
+    loaded = service.repository.get(invite.invite)
+    assert vars(loaded) == vars(replayed(service, invite.invite))
+
+
+def test_concurrent_deliveries_of_one_invite_converge(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    bootstrap(settings).service()  # creates the tables before the race
+    versions = [
+        (CORPUS / "update/gcal-selfsent-seq0.ics")
+        .read_bytes()
+        .replace(b"SEQUENCE:0", f"SEQUENCE:{n}".encode())
+        for n in range(12)
+    ]
+    errors: list[BaseException] = []
+
+    def deliver(batch: list[bytes]) -> None:
+        worker = bootstrap(settings).service()
+        try:
+            for raw in batch:
+                worker.ingest(raw, now=NOW)
+        except BaseException as exc:  # collected: a thread's exception would vanish
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(versions[i::2],)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    invite = bootstrap(settings).service().show("burgos@google.com")
+    assert invite.sequence == 11
