@@ -22,6 +22,10 @@ class BlobStore(ABC):
     def __contains__(self, key: str) -> bool:
         """Return whether ``key`` is stored."""
 
+    @abstractmethod
+    def arrivals(self) -> list[str]:
+        """Return every stored key, oldest arrival first (for re-ingesting everything)."""
+
 
 class MessageParser(ABC):
     """Turns raw RFC 5322 bytes (or a bare .ics file) into one parsed iTIP message."""

@@ -78,13 +78,27 @@ class InviteService(Application[UUID]):
         digest = self.blobs.put(raw)
         for attempt in range(_ATTEMPTS):
             try:
-                return self._ingest_stored(raw, digest, now, envelope_to, envelope_from)
+                return self._process(raw, digest, now, envelope_to, envelope_from)
             except RecordConflictError:
+                # The receipt is saved with every outcome, so a conflict on it means this exact
+                # message was processed before; checking only here keeps the common path lean.
+                seen = self.load(InboundMessage, received_message_id(digest))
+                if seen is not None:
+                    return IngestResult(
+                        Outcome.DUPLICATE,
+                        digest,
+                        invite=seen.invite,
+                        uid=seen.uid,
+                        sequence=seen.sequence,
+                        method=seen.method,
+                        reason=f"this exact message was received before and ended as "
+                        f"{seen.outcome}",
+                    )
                 if attempt == _ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _ingest_stored(
+    def _process(
         self,
         raw: bytes,
         digest: str,
@@ -92,17 +106,6 @@ class InviteService(Application[UUID]):
         envelope_to: str | None,
         envelope_from: str | None,
     ) -> IngestResult:
-        seen = self.load(InboundMessage, received_message_id(digest))
-        if seen is not None:
-            return IngestResult(
-                Outcome.DUPLICATE,
-                digest,
-                invite=seen.invite,
-                uid=seen.uid,
-                sequence=seen.sequence,
-                method=seen.method,
-                reason=f"this exact message was received before and ended as {seen.outcome}",
-            )
         parsed = self.parser.parse(raw, sender=envelope_from)
         if isinstance(parsed, Unusable):
             result = IngestResult(Outcome.REJECTED, digest, reason=parsed.reason)
@@ -153,6 +156,15 @@ class InviteService(Application[UUID]):
         # One save: the receipt and every change it caused commit together or not at all.
         self.save(*changed, receipt)
         return result
+
+    def reingest(self, *, now: datetime) -> Iterator[tuple[str, IngestResult]]:
+        """Run every kept raw message through ingest again, yielding (key, result).
+
+        Safe to repeat: a message already processed ends as ``duplicate``. It recovers
+        whatever the event store lost (for example the last commits before a power loss).
+        """
+        for key in self.blobs.arrivals():
+            yield key, self.ingest(self.blobs.get(key), now=now)
 
     # -- reading -------------------------------------------------------------------------
 

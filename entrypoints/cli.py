@@ -95,6 +95,25 @@ def ingest(
         raise typer.Exit(2)
 
 
+@app.command()
+def reingest(
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print a table of outcomes to stderr at the end.")
+    ] = False,
+) -> None:
+    """Run every kept raw message through ingest again (recovery; safe to repeat).
+
+    Messages already recorded end as duplicate; anything the event store lost is recorded
+    again. Prints one JSON object per line, as ingest does, with the message key as source.
+    """
+    outcomes: Counter[str] = Counter()
+    for key, result in _service().reingest(now=datetime.now(UTC)):
+        outcomes[result.outcome.value] += 1
+        print(json.dumps({"source": key, **result.as_dict()}, ensure_ascii=False), flush=True)
+    if summary:
+        print_outcome_summary(err, outcomes)
+
+
 def _lookup(ref: str, show: bool) -> None:
     service = _service()
     try:

@@ -17,9 +17,10 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "PERSISTENCE_MODULE": "adapters.storage.sqlite",
         "SQLITE_DBNAME": str(settings.event_store_path),
         "SQLITE_LOCK_TIMEOUT": str(settings.sqlite_lock_timeout),
+        "SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
     }
 
 
@@ -31,7 +32,9 @@ class Container(containers.DeclarativeContainer):
     blobs = providers.Selector(
         providers.Callable(lambda s: s.backend, settings),
         embedded=providers.Singleton(
-            FolderBlobStore, providers.Callable(lambda s: s.messages_path, settings)
+            FolderBlobStore,
+            providers.Callable(lambda s: s.messages_path, settings),
+            fsync=providers.Callable(lambda s: s.fsync_messages, settings),
         ),
         memory=providers.Singleton(MemoryBlobStore),
     )

@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     create_mailbox: str = Field(default="create", description="Local part of the drop box.")
     rsvp_mailbox: str = Field(default="rsvp", description="Local part of the replies mailbox.")
     sqlite_lock_timeout: int = Field(default=10, description="Seconds to wait for a lock.")
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
+        default="NORMAL",
+        description="SQLite PRAGMA synchronous for the event store (WAL mode).",
+    )
+    fsync_messages: bool = Field(
+        default=True,
+        description="fsync each raw message before processing it (the durability anchor).",
+    )
 
     @property
     def event_store_path(self) -> Path:

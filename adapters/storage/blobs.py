@@ -9,6 +9,8 @@ from pathlib import Path
 
 from application.ports import BlobStore
 
+ARRIVALS = "arrivals.log"
+
 
 def content_key(data: bytes) -> str:
     """Return the key a message is stored under: its SHA-256 hex digest."""
@@ -18,8 +20,9 @@ def content_key(data: bytes) -> str:
 class FolderBlobStore(BlobStore):
     """Keeps each raw message as a file named by its hash, fanned out by the first two digits."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
+        self.fsync = fsync
 
     def _path(self, key: str) -> Path:
         if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
@@ -28,24 +31,50 @@ class FolderBlobStore(BlobStore):
         return self.root / key[:2] / f"{key}.eml"
 
     def put(self, data: bytes) -> str:
-        """Store ``data`` durably (write, fsync, rename) unless it is already there."""
+        """Store ``data`` durably unless it is already there.
+
+        Write to a temporary file, fsync it, rename it into place, fsync the folder: a crash
+        leaves either no file or the whole message, and once this returns the message
+        survives a power loss (with ``fsync=False``, only a process crash).
+        """
         key = content_key(data)
         path = self._path(key)
         if path.exists():
             return key
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Write-then-rename: a crash leaves either no file or the whole message, never half.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if self.fsync:
+                    os.fsync(handle.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        if self.fsync:
+            _fsync_folder(path.parent)
+        with (self.root / ARRIVALS).open("a", encoding="ascii") as log:
+            log.write(key + "\n")
         return key
+
+    def arrivals(self) -> list[str]:
+        """Return every stored key, oldest first.
+
+        The arrivals log gives the order; it is not fsynced, so a message it lost in a crash
+        is still listed, after the others, by file time.
+        """
+        log = self.root / ARRIVALS
+        logged = log.read_text(encoding="ascii").split() if log.exists() else []
+        order = list(dict.fromkeys(k for k in logged if k in self))
+        known = set(order)
+        stray = sorted(
+            (p.stat().st_mtime_ns, p.stem)
+            for p in self.root.glob("??/*.eml")
+            if p.stem not in known
+        )
+        return order + [key for _, key in stray]
 
     def get(self, key: str) -> bytes:
         """Return the stored bytes; raise KeyError when the key is unknown."""
@@ -59,6 +88,15 @@ class FolderBlobStore(BlobStore):
             return self._path(key).exists()
         except KeyError:
             return False
+
+
+def _fsync_folder(folder: Path) -> None:
+    # The rename is only durable once the folder's entry is on disk too.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class MemoryBlobStore(BlobStore):
@@ -79,3 +117,7 @@ class MemoryBlobStore(BlobStore):
 
     def __contains__(self, key: str) -> bool:
         return key in self.blobs
+
+    def arrivals(self) -> list[str]:
+        """Return every stored key, oldest first."""
+        return list(self.blobs)

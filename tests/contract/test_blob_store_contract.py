@@ -58,3 +58,17 @@ def test_folder_store_survives_a_new_process(tmp_path: Path) -> None:
     key = FolderBlobStore(tmp_path / "m").put(b"kept")
     assert FolderBlobStore(tmp_path / "m").get(key) == b"kept"
     assert not list((tmp_path / "m").rglob(".incoming-*"))
+
+
+def test_lists_messages_in_arrival_order(store: BlobStore) -> None:
+    keys = [store.put(f"message {n}".encode()) for n in range(5)]
+    store.put(b"message 0")
+    assert store.arrivals() == keys
+
+
+def test_folder_store_lists_a_message_its_log_lost(tmp_path: Path) -> None:
+    store = FolderBlobStore(tmp_path / "m")
+    first = store.put(b"first")
+    second = store.put(b"second")
+    (tmp_path / "m" / "arrivals.log").write_text(first + "\n")
+    assert store.arrivals() == [first, second]

@@ -55,7 +55,9 @@ def test_ingest_reads_one_message_from_stdin(tmp_path: Path) -> None:
     assert lines(result)[0]["source"] == "-"
     assert lines(result)[0]["outcome"] == "created"
     row = lines(result)[0]
-    direct = lines(cis(tmp_path, "ingest", str(CORPUS / "request/outlook2010-single-part-calendar.eml")))[0]
+    direct = lines(
+        cis(tmp_path, "ingest", str(CORPUS / "request/outlook2010-single-part-calendar.eml"))
+    )[0]
     assert direct["message"] == row["message"]
     assert direct["outcome"] == "duplicate"
 
@@ -131,3 +133,23 @@ def test_suspended_organizer_is_refused_from_the_command_line(tmp_path: Path) ->
     result = lines(cis(tmp_path, "ingest", str(CORPUS / "request/tb-single-event.eml")))[0]
     assert result["outcome"] == "rejected"
     assert "suspended" in str(result["reason"])
+
+
+def test_reingest_recovers_a_lost_event_store_from_kept_messages(tmp_path: Path) -> None:
+    files = [
+        str(CORPUS / "request/bluemind-invite.eml"),
+        str(CORPUS / "update/bluemind-invite-update.eml"),
+    ]
+    first = lines(cis(tmp_path, "ingest", *files))
+    before = json.loads(cis(tmp_path, "show", str(first[0]["invite"]), "--json").stdout)
+    again = lines(cis(tmp_path, "reingest"))
+    assert {row["outcome"] for row in again} == {"duplicate"}
+    (tmp_path / "events.sqlite3").unlink()
+    for leftover in tmp_path.glob("events.sqlite3-*"):
+        leftover.unlink()
+    recovered = lines(cis(tmp_path, "reingest"))
+    assert [row["outcome"] for row in recovered] == ["created", "updated"]
+    after = json.loads(cis(tmp_path, "show", str(first[0]["invite"]), "--json").stdout)
+    assert {k: v for k, v in after.items() if k != "last_changed"} == {
+        k: v for k, v in before.items() if k != "last_changed"
+    }
