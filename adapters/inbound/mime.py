@@ -1,0 +1,116 @@
+"""What the raw bytes are (email, bare .ics, TNEF) and where an email keeps its calendar."""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.policy
+from dataclasses import dataclass
+from email.message import Message
+from email.utils import collapse_rfc2231_value, parseaddr
+
+from domain.identity import normalize_address
+
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
+TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+
+
+@dataclass(frozen=True)
+class CalendarPart:
+    """One calendar body found in a message, transfer-decoded but still in its own charset."""
+
+    data: bytes
+    charset: str | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the MIME structure says, before any calendar is parsed."""
+
+    parts: tuple[CalendarPart, ...] = ()
+    sender: str | None = None
+    bounce: bool = False
+    tnef: bool = False
+    has_headers: bool = True
+
+
+def is_tnef(raw: bytes) -> bool:
+    """Return whether ``raw`` is a bare TNEF stream (an Outlook winmail.dat)."""
+    return raw[:4] == TNEF_SIGNATURE
+
+
+def is_bare_calendar(raw: bytes) -> bool:
+    """Return whether ``raw`` is an iCalendar file rather than an email."""
+    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    return body.lstrip()[:15].lower() == b"begin:vcalendar"
+
+
+def _param(part: Message, name: str) -> str | None:
+    """Return a Content-Type parameter as plain text (RFC 2231 values collapsed)."""
+    value = part.get_param(name)
+    if value is None or value == "":
+        return None
+    return str(collapse_rfc2231_value(value)).strip()
+
+
+def _sender(message: Message) -> str | None:
+    """Return the normalized From address, or None if there is no usable one."""
+    header = message.get("From")
+    if header is None:
+        return None
+    address = parseaddr(str(header))[1]
+    return normalize_address(address) if "@" in address else None
+
+
+def _is_bounce(part: Message, content_type: str) -> bool:
+    if content_type == "message/delivery-status":
+        return True
+    report_type = _param(part, "report-type") if content_type == "multipart/report" else None
+    return report_type is not None and report_type.lower() == "delivery-status"
+
+
+def _rank(content_type: str, method: str | None) -> int:
+    """Order calendar parts: text/calendar with a method first, then text/calendar, then rest."""
+    if content_type != "text/calendar":
+        return 2
+    return 0 if method else 1
+
+
+def read_email(raw: bytes) -> Envelope:
+    """Parse ``raw`` as RFC 5322 mail and collect its calendar parts, best candidate first."""
+    # compat32 never raises on malformed headers, which policy.default may do lazily.
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    found: list[tuple[int, CalendarPart]] = []
+    tnef = False
+    for part in message.walk():
+        content_type = part.get_content_type()
+        if _is_bounce(part, content_type):
+            return Envelope(sender=_sender(message), bounce=True)
+        if part.is_multipart():
+            continue
+        if content_type in CALENDAR_TYPES:
+            is_calendar = True
+        else:
+            filename = (part.get_filename() or "").strip().lower()
+            tnef = tnef or content_type in TNEF_TYPES or filename == "winmail.dat"
+            is_calendar = filename.endswith(".ics")
+        if is_calendar:
+            payload = part.get_payload(decode=True)
+            method = _param(part, "method")
+            method = method.upper() if method else None
+            data = payload if isinstance(payload, bytes) else b""
+            found.append(
+                (
+                    _rank(content_type, method),
+                    CalendarPart(data, part.get_content_charset(), method),
+                )
+            )
+    found.sort(key=lambda ranked: ranked[0])
+    return Envelope(
+        parts=tuple(calendar for _, calendar in found),
+        sender=_sender(message),
+        tnef=tnef,
+        has_headers=bool(message.keys()),
+    )

@@ -1,0 +1,68 @@
+"""The inbound MessageParser: raw email or .ics bytes → one ItipMessage or one Unusable."""
+
+from __future__ import annotations
+
+from adapters.inbound import reasons
+from adapters.inbound.addresses import email_address
+from adapters.inbound.charsets import decode_text
+from adapters.inbound.itip import message_from
+from adapters.inbound.mime import CalendarPart, is_bare_calendar, is_tnef, read_email
+from application.ports import MessageParser
+from domain.messages import ItipMessage, ParsedMessage, Unusable
+
+
+class EmailCalendarParser(MessageParser):
+    """Reads invitations as real clients send them (see shared/corpus): MIME, then iCalendar."""
+
+    def parse(self, raw: bytes, *, sender: str | None = None) -> ParsedMessage:
+        """Parse ``raw``; never raises, anything unusable comes back as ``Unusable``."""
+        try:
+            return self._parse(bytes(raw), sender)
+        except Exception as error:  # the port promises an outcome for any input whatsoever
+            return reasons.malformed(
+                f"the message could not be read ({type(error).__name__}: "
+                f"{reasons.quote(error, 120)})"
+            )
+
+    def _parse(self, raw: bytes, envelope_sender: str | None) -> ParsedMessage:
+        fallback = email_address(envelope_sender) if envelope_sender else None
+        if not raw.strip():
+            return reasons.empty()
+        if is_tnef(raw):
+            return reasons.tnef()
+        if is_bare_calendar(raw):
+            return _first_usable((CalendarPart(raw),), fallback)
+        envelope = read_email(raw)
+        if envelope.bounce:
+            return reasons.bounce()
+        if not envelope.parts:
+            return reasons.tnef() if envelope.tnef else reasons.no_calendar(envelope.has_headers)
+        return _first_usable(envelope.parts, envelope.sender or fallback)
+
+
+def _first_usable(parts: tuple[CalendarPart, ...], sender: str | None) -> ParsedMessage:
+    """Return the first part's message that is usable, else the best part's reason."""
+    # Clients often attach the same calendar twice (inline and as invite.ics): parse it once.
+    seen: set[bytes] = set()
+    failure: Unusable | None = None
+    fallback_method = next((part.method for part in parts if part.method), None)
+    for part in parts:
+        if part.data in seen:
+            continue
+        seen.add(part.data)
+        if not part.data.strip():
+            outcome: ParsedMessage = reasons.malformed("the calendar part is empty")
+        else:
+            outcome = message_from(
+                decode_text(part.data, part.charset),
+                sender=sender,
+                content_type_method=part.method or fallback_method,
+            )
+        if isinstance(outcome, ItipMessage):
+            return outcome
+        if part.method and outcome.kind == "not-an-event":
+            # The part with a method= parameter is the iMIP message itself (RFC 6047); a task
+            # there is what was sent, whatever event copy rides along as an attachment.
+            return outcome
+        failure = failure or outcome
+    return failure or reasons.malformed("the calendar part is empty")

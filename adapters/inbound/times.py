@@ -1,0 +1,149 @@
+"""Date and date-time values of one calendar object, resolved to ISO 8601 text.
+
+The wall time icalendar read is re-attached to the zone the TZID really denotes: icalendar
+caches VTIMEZONEs per process by TZID and leaves Windows display names floating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from icalendar import Component, Timezone
+from icalendar.prop import vDDDLists, vDDDTypes
+
+from adapters.inbound.timezones import iana_name, vtimezone_tzinfo, zone
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A DATE, an aware DATE-TIME or a floating (naive) DATE-TIME, with the zone it is in."""
+
+    value: date
+    timezone: str | None = None
+
+    @property
+    def all_day(self) -> bool:
+        """Return whether this is a DATE, not a DATE-TIME."""
+        return not isinstance(self.value, datetime)
+
+    @property
+    def floating(self) -> bool:
+        """Return whether this is a DATE-TIME with no zone at all (RFC 5545 floating time)."""
+        return isinstance(self.value, datetime) and self.value.tzinfo is None
+
+    def with_wall_time(self, other: Moment) -> Moment:
+        """Return ``other``'s wall-clock time placed in this moment's zone."""
+        if not isinstance(self.value, datetime) or not isinstance(other.value, datetime):
+            return other
+        return Moment(other.value.replace(tzinfo=self.value.tzinfo), self.timezone)
+
+    def local_text(self) -> str:
+        """Return ISO text in the value's own zone (offset included when it has one)."""
+        return self.value.isoformat()
+
+    def instant_text(self) -> str:
+        """Return ISO text that is equal for equal instants: aware values converted to UTC."""
+        value = self.value
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC).isoformat()
+        return value.isoformat()
+
+    def utc(self) -> datetime:
+        """Return an aware UTC datetime; DATE means midnight, floating is taken as UTC."""
+        value = self.value
+        if not isinstance(value, datetime):
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def plus(self, duration: timedelta) -> Moment:
+        """Return this moment moved by an RFC 5545 duration (days nominal, the rest exact)."""
+        try:
+            moved = self.value + timedelta(days=duration.days)
+            if isinstance(moved, datetime):
+                exact = duration - timedelta(days=duration.days)
+                if moved.tzinfo is None:
+                    moved = moved + exact
+                else:
+                    moved = (moved.astimezone(UTC) + exact).astimezone(moved.tzinfo)
+        except OverflowError:
+            return self
+        return Moment(moved, self.timezone)
+
+
+def first(value: object) -> object:
+    """Return the first of a repeated property (icalendar gives a list), else the value."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _tzid(param: object) -> str | None:
+    """Return a TZID parameter as text (a repeated parameter counts by its first value)."""
+    param = first(param)
+    return param if isinstance(param, str) and param else None
+
+
+class Zones:
+    """Resolves the date-time properties of one calendar object against its TZIDs."""
+
+    def __init__(self, calendars: Sequence[Component]) -> None:
+        self._calendars = calendars
+        self._vtimezones: dict[str, Timezone] | None = None
+        self._built: dict[str, tzinfo | None] = {}
+
+    def moment(self, prop: object) -> Moment | None:
+        """Return the value of a DTSTART-like property, or None if it is missing or broken."""
+        prop = first(prop)
+        if not isinstance(prop, vDDDTypes):
+            return None
+        return self._resolve(prop.dt, _tzid(prop.params.get("TZID")))
+
+    def moments(self, prop: object) -> list[Moment]:
+        """Return every value of RDATE/EXDATE properties (periods by their start)."""
+        props = prop if isinstance(prop, list) else [prop]
+        found: list[Moment] = []
+        for item in props:
+            if not isinstance(item, vDDDLists):
+                continue
+            tzid = _tzid(item.params.get("TZID"))
+            for entry in item.dts:
+                value = entry.dt[0] if isinstance(entry.dt, tuple) else entry.dt
+                moment = self._resolve(value, tzid)
+                if moment is not None:
+                    found.append(moment)
+        return found
+
+    def _resolve(self, value: object, tzid: str | None) -> Moment | None:
+        if not isinstance(value, date):
+            return None
+        if not isinstance(value, datetime):
+            return Moment(value)
+        if tzid is None:  # a time with Z is UTC; one without is floating
+            return Moment(value, None if value.tzinfo is None else "UTC")
+        wall = value.replace(tzinfo=None)
+        name = iana_name(tzid)
+        if name is not None:
+            return Moment(wall.replace(tzinfo=zone(name)), name)
+        own = self._own_zone(tzid)
+        # An undefined TZID leaves the time floating: guessing UTC would shift the meeting.
+        return Moment(wall if own is None else wall.replace(tzinfo=own), tzid)
+
+    def _own_zone(self, tzid: str) -> tzinfo | None:
+        if tzid not in self._built:
+            vtimezone = self._definitions().get(tzid)
+            self._built[tzid] = None if vtimezone is None else vtimezone_tzinfo(vtimezone)
+        return self._built[tzid]
+
+    def _definitions(self) -> dict[str, Timezone]:
+        if self._vtimezones is None:
+            self._vtimezones = {
+                str(sub.get("TZID")): sub
+                for calendar in self._calendars
+                for sub in calendar.subcomponents
+                if isinstance(sub, Timezone) and sub.get("TZID") is not None
+            }
+        return self._vtimezones
