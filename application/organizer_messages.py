@@ -28,10 +28,15 @@ class Decision:
 
 
 def handle_organizer_message(
-    message: ItipMessage, load: Loader, *, open_registry: bool, now: datetime
+    message: ItipMessage,
+    load: Loader,
+    *,
+    open_registry: bool,
+    relays: frozenset[str],
+    now: datetime,
 ) -> Decision:
     """Apply a REQUEST or CANCEL from the organizer of record."""
-    organizer, refusal = organizer_of_record(message)
+    organizer, refusal = organizer_of_record(message, relays)
     if organizer is None:
         return Decision(Verdict(Outcome.REJECTED, refusal))
     registered = load(Organizer, organizer_id(organizer))

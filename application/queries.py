@@ -42,7 +42,9 @@ def find_invite(load: Loader, ref: str) -> Invite:
 def show_invite(load: Loader, ref: str) -> InviteView:
     """Return the current state of an invite with each listed attendee's counting answer."""
     invite = find_invite(load, ref)
-    listed = (invite.master or next(iter(invite.occurrences.values()))).details.attendees
+    # The same occurrence the view shows (not the first one received): the answers must not
+    # depend on delivery order.
+    listed = (invite.master or invite.occurrences[min(invite.occurrences)]).details.attendees
     answers: dict[str, str] = {}
     for attendee in listed:
         stream = load(Attendance, attendance_id(invite.id, attendee.address))

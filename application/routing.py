@@ -62,18 +62,25 @@ def unsupported_method(method: Method) -> str | None:
     return None
 
 
-def organizer_of_record(message: ItipMessage) -> tuple[str | None, str | None]:
+def organizer_of_record(
+    message: ItipMessage, relays: frozenset[str] = frozenset()
+) -> tuple[str | None, str | None]:
     """Return (organizer, refusal): who organizes the event, or why the sender may not act.
 
     The organizer of an email is its sender (DESIGN.md): a REQUEST or CANCEL from anyone but
-    the ORGANIZER or its SENT-BY is refused. Without ORGANIZER the sender organizes.
+    the ORGANIZER or its SENT-BY is refused. Without ORGANIZER the sender organizes. Mail
+    from a trusted calendar relay (``relays``: domains such as iCloud's, which send every
+    invitation from their own no-reply address) speaks for the ORGANIZER it names.
     """
     organizer, sender = message.organizer, message.sender
+    if organizer is not None and sender is not None and _domain(sender) in relays:
+        return organizer, None
     if organizer is None:
         if sender is None:
             return None, (
                 "the event has no ORGANIZER and the message has no sender, so nobody can be "
-                "its organizer of record; send it from the organizer's mailbox"
+                "its organizer of record; send it from the organizer's mailbox (for a bare "
+                ".ics file, give the envelope sender)"
             )
         return sender, None
     if sender is not None and sender not in {organizer, message.sent_by}:
@@ -82,3 +89,7 @@ def organizer_of_record(message: ItipMessage) -> tuple[str | None, str | None]:
             f"can create, change or cancel it; send it from {organizer}'s calendar"
         )
     return organizer, None
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2]

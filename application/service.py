@@ -53,12 +53,14 @@ class InviteService(Application[UUID]):
         blobs: BlobStore,
         mailboxes: Mailboxes | None = None,
         open_registry: bool = True,
+        relays: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(env)
         self.parser = parser
         self.blobs = blobs
         self.mailboxes = mailboxes or Mailboxes()
         self.open_registry = open_registry
+        self.relays = relays
         self.load = loader(self.repository)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -132,7 +134,7 @@ class InviteService(Application[UUID]):
         if message.method in ATTENDEE_METHODS:
             return handle_attendee_message(message, self.load, now=now)
         return handle_organizer_message(
-            message, self.load, open_registry=self.open_registry, now=now
+            message, self.load, open_registry=self.open_registry, relays=self.relays, now=now
         )
 
     def _conclude(

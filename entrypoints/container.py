@@ -50,6 +50,7 @@ class Container(containers.DeclarativeContainer):
         blobs=blobs,
         mailboxes=mailboxes,
         open_registry=providers.Callable(lambda s: s.open_registry, settings),
+        relays=providers.Callable(lambda s: s.relay_domains, settings),
     )
 
 

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         default=True,
         description="Whether any organizer may create invites without being allowed first.",
     )
+    calendar_relays: str = Field(
+        default="insideicloud.icloud.com,email.apple.com",
+        description="Comma-separated domains of calendar services that send invitations for "
+        "their users from their own address (iCloud); their mail speaks for its ORGANIZER.",
+    )
     create_mailbox: str = Field(default="create", description="Local part of the drop box.")
     rsvp_mailbox: str = Field(default="rsvp", description="Local part of the replies mailbox.")
     sqlite_lock_timeout: int = Field(default=10, description="Seconds to wait for a lock.")
@@ -47,3 +52,8 @@ class Settings(BaseSettings):
     def messages_path(self) -> Path:
         """Return the folder of raw messages."""
         return self.data_dir / "messages"
+
+    @property
+    def relay_domains(self) -> frozenset[str]:
+        """Return the trusted calendar relays as a set of lower-case domains."""
+        return frozenset(d.strip().lower() for d in self.calendar_relays.split(",") if d.strip())

@@ -154,3 +154,16 @@ def test_a_reopened_store_shows_the_same_invites(tmp_path: Path, corpus: list[Pa
     after = [v.as_dict() for v in bootstrap(settings).service().invites()]
     assert before == after
     assert len(after) > 30
+
+
+def test_icloud_relays_invitations_for_its_organizers(service: InviteService) -> None:
+    result = ingest(service, "request/icloud-invite-fr.eml")
+    assert result.outcome is Outcome.CREATED
+    assert service.show(str(result.uid)).organizer == "dontspam@khamidou.com"
+
+
+def test_a_relay_is_trusted_only_when_configured(tmp_path: Path) -> None:
+    strict = bootstrap(Settings(data_dir=tmp_path / "d", calendar_relays="")).service()
+    result = ingest(strict, "request/icloud-invite-fr.eml")
+    assert result.outcome is Outcome.REJECTED
+    assert "noreply@insideicloud.icloud.com" in (result.reason or "")
