@@ -112,6 +112,15 @@ class InviteService(Application[UUID]):
         if isinstance(parsed, Unusable):
             result = IngestResult(Outcome.REJECTED, digest, reason=parsed.reason)
             return self._conclude(result, [], envelope_to, now)
+        if not parsed.components:
+            result = IngestResult(
+                Outcome.REJECTED,
+                digest,
+                uid=parsed.uid,
+                method=parsed.method.value,
+                reason="the calendar holds no event (VEVENT) to record",
+            )
+            return self._conclude(result, [], envelope_to, now)
         decision = self._decide(parsed, envelope_to, now)
         master = parsed.master or parsed.components[0]
         result = IngestResult(

@@ -96,7 +96,7 @@ def invite_view(invite: Invite, answers: dict[str, str]) -> InviteView:
         invite=invite.id,
         uid=invite.uid,
         organizer=invite.organizer,
-        organizer_name=invite.organizer_name,
+        organizer_name=details.organizer_name or invite.organizer_name,
         summary=details.summary,
         description=details.description,
         location=details.location,

@@ -56,4 +56,5 @@ def overlay(before: EventDetails | None, cancel: EventDetails) -> EventDetails:
         exdates=cancel.exdates or before.exdates,
         status=cancel.status if cancel.status is not None else before.status,
         attendees=cancel.attendees or before.attendees,
+        organizer_name=cancel.organizer_name or before.organizer_name,
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,8 @@ class Occurrence:
     revision: Revision
     details: EventDetails
     cancelled: bool
+    # A cancellation's own details, before the newest REQUEST's filled in what it leaves out.
+    said: EventDetails | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly dict."""
@@ -31,6 +34,7 @@ class Occurrence:
             "revision": self.revision.as_dict(),
             "details": self.details.as_dict(),
             "cancelled": self.cancelled,
+            "said": self.said.as_dict() if self.said else None,
         }
 
     @classmethod
@@ -40,6 +44,7 @@ class Occurrence:
             revision=Revision.from_dict(data["revision"]),
             details=EventDetails.from_dict(data["details"]),
             cancelled=bool(data["cancelled"]),
+            said=EventDetails.from_dict(data["said"]) if data.get("said") else None,
         )
 
 
@@ -71,9 +76,13 @@ class Invite(Aggregate):
         self.organizer_name = organizer_name
         self.uid = uid
         self.occurrences: dict[str, Occurrence] = {}
+        # The newest REQUEST per RECURRENCE-ID, even one older than a cancellation: a
+        # cancellation shows its details where the CANCEL is silent, whatever the order.
+        self.announced: dict[str, Occurrence] = {}
         self.update_count = 0
         self.counter_count = 0
-        self.last_changed: datetime | None = None
+        # Digests of recorded proposals: the same one in another email is a duplicate.
+        self.proposals: list[str] = []
 
     # -- reading -------------------------------------------------------------------------
 
@@ -89,6 +98,12 @@ class Invite(Aggregate):
         if master is not None:
             return master.revision.sequence
         return max((o.revision.sequence for o in self.occurrences.values()), default=0)
+
+    @property
+    def last_changed(self) -> datetime | None:
+        """Return the DTSTAMP of the newest version in force (master or any instance)."""
+        stamps = [o.revision.dtstamp for o in self.occurrences.values()]
+        return max(stamps) if stamps else None
 
     @property
     def is_cancelled(self) -> bool:
@@ -122,15 +137,24 @@ class Invite(Aggregate):
         if current is not None and revision == current.revision:
             return Outcome.DUPLICATE
         if current is not None and revision < current.revision:
+            if current.cancelled and not revision.is_cancel:
+                self._keep_late_version(key, revision, component.details, now)
             return Outcome.STALE
         known = current.details if current else None
         if method is Method.CANCEL:
-            details = overlay(known, component.details)
+            basis = self.announced.get(key)
+            details = overlay(basis.details if basis else None, component.details)
             if key == MASTER:
-                self._cancel(revision=revision, details=details, timestamp=now)
+                self._cancel(
+                    revision=revision, details=details, said=component.details, timestamp=now
+                )
             else:
                 self._cancel_instance(
-                    recurrence_id=key, revision=revision, details=details, timestamp=now
+                    recurrence_id=key,
+                    revision=revision,
+                    details=details,
+                    said=component.details,
+                    timestamp=now,
                 )
             return Outcome.CANCELLED
         baseline = known or (self.master.details if self.master else None)
@@ -158,6 +182,18 @@ class Invite(Aggregate):
             )
         return Outcome.UPDATED
 
+    def _keep_late_version(
+        self, key: str, revision: Revision, details: EventDetails, now: datetime
+    ) -> None:
+        """Keep a REQUEST that lost to a cancellation if it is the newest REQUEST seen.
+
+        It stays stale (the event remains cancelled), but the cancelled event shows its
+        details where the CANCEL is silent, exactly as if it had arrived in order.
+        """
+        basis = self.announced.get(key)
+        if basis is None or basis.revision < revision:
+            self._fill_in(recurrence_id=key, revision=revision, details=details, timestamp=now)
+
     def _stale_reason(self) -> str:
         master = self.master
         if master is None:
@@ -178,6 +214,9 @@ class Invite(Aggregate):
         now: datetime,
     ) -> Verdict:
         """Record an attendee's COUNTER proposal; it never changes the event by itself."""
+        key = _proposal_key("COUNTER", attendee, recurrence_id, dtstamp, proposal.digest(), comment)
+        if key in self.proposals:
+            return Verdict(Outcome.DUPLICATE, "this counter proposal is already recorded")
         self._counter(
             attendee=attendee,
             recurrence_id=recurrence_id,
@@ -190,6 +229,9 @@ class Invite(Aggregate):
 
     def request_refresh(self, attendee: str, dtstamp: datetime | None, now: datetime) -> Verdict:
         """Record an attendee's REFRESH: a request for the current version."""
+        key = _proposal_key("REFRESH", attendee, None, dtstamp, "", None)
+        if key in self.proposals:
+            return Verdict(Outcome.DUPLICATE, "this refresh request is already recorded")
         self._refresh(attendee=attendee, dtstamp=dtstamp, timestamp=now)
         return Verdict(Outcome.COUNTER)
 
@@ -198,7 +240,7 @@ class Invite(Aggregate):
     @event("Scheduled")
     def _schedule(self, revision: Revision, details: EventDetails, timestamp: datetime) -> None:
         self.occurrences[MASTER] = Occurrence(revision, details, cancelled=False)
-        self.last_changed = revision.dtstamp
+        self.announced[MASTER] = self.occurrences[MASTER]
 
     @event("Updated")
     def _update(
@@ -210,13 +252,14 @@ class Invite(Aggregate):
         timestamp: datetime,
     ) -> None:
         self.occurrences[MASTER] = Occurrence(revision, details, cancelled=False)
+        self.announced[MASTER] = self.occurrences[MASTER]
         self.update_count = update_count
-        self.last_changed = revision.dtstamp
 
     @event("Cancelled")
-    def _cancel(self, revision: Revision, details: EventDetails, timestamp: datetime) -> None:
-        self.occurrences[MASTER] = Occurrence(revision, details, cancelled=True)
-        self.last_changed = revision.dtstamp
+    def _cancel(
+        self, revision: Revision, details: EventDetails, said: EventDetails, timestamp: datetime
+    ) -> None:
+        self.occurrences[MASTER] = Occurrence(revision, details, cancelled=True, said=said)
 
     @event("InstanceOverridden")
     def _override(
@@ -230,7 +273,7 @@ class Invite(Aggregate):
     ) -> None:
         self.update_count = update_count
         self.occurrences[recurrence_id] = Occurrence(revision, details, cancelled=False)
-        self.last_changed = revision.dtstamp
+        self.announced[recurrence_id] = self.occurrences[recurrence_id]
 
     @event("InstanceCancelled")
     def _cancel_instance(
@@ -238,10 +281,19 @@ class Invite(Aggregate):
         recurrence_id: str,
         revision: Revision,
         details: EventDetails,
+        said: EventDetails,
         timestamp: datetime,
     ) -> None:
-        self.occurrences[recurrence_id] = Occurrence(revision, details, cancelled=True)
-        self.last_changed = revision.dtstamp
+        self.occurrences[recurrence_id] = Occurrence(revision, details, cancelled=True, said=said)
+
+    @event("LateVersionRecorded")
+    def _fill_in(
+        self, recurrence_id: str, revision: Revision, details: EventDetails, timestamp: datetime
+    ) -> None:
+        self.announced[recurrence_id] = Occurrence(revision, details, cancelled=False)
+        cancelled = self.occurrences[recurrence_id]
+        shown = overlay(details, cancelled.said or cancelled.details)
+        self.occurrences[recurrence_id] = replace(cancelled, details=shown)
 
     @event("CounterProposed")
     def _counter(
@@ -254,7 +306,30 @@ class Invite(Aggregate):
         timestamp: datetime,
     ) -> None:
         self.counter_count += 1
+        key = _proposal_key("COUNTER", attendee, recurrence_id, dtstamp, proposal.digest(), comment)
+        self.proposals.append(key)
 
     @event("RefreshRequested")
     def _refresh(self, attendee: str, dtstamp: datetime | None, timestamp: datetime) -> None:
-        pass
+        self.proposals.append(_proposal_key("REFRESH", attendee, None, dtstamp, "", None))
+
+
+def _proposal_key(
+    kind: str,
+    attendee: str,
+    recurrence_id: str | None,
+    dtstamp: datetime | None,
+    proposal: str,
+    comment: str | None,
+) -> str:
+    text = "\n".join(
+        [
+            kind,
+            attendee,
+            recurrence_id or "",
+            dtstamp.isoformat() if dtstamp else "",
+            proposal,
+            comment or "",
+        ]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

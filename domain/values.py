@@ -83,6 +83,7 @@ class EventDetails:
     exdates: tuple[str, ...] = ()
     status: str | None = None
     attendees: tuple[Attendee, ...] = ()
+    organizer_name: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly dict."""

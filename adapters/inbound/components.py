@@ -8,7 +8,7 @@ from icalendar import Component as VEvent
 from icalendar.prop import vDDDTypes, vRecur
 
 from adapters.inbound import reasons
-from adapters.inbound.addresses import attendees_of
+from adapters.inbound.addresses import attendees_of, param_text
 from adapters.inbound.ical import text_of
 from adapters.inbound.times import Moment, Zones, first
 from domain.values import Component, EventDetails
@@ -103,6 +103,7 @@ def component_of(event: VEvent, zones: Zones) -> Component:
         exdates=tuple(m.instant_text() for m in zones.moments(event.get("EXDATE"))),
         status=_status(event.get("STATUS")),
         attendees=attendees_of(event.get("ATTENDEE")),
+        organizer_name=param_text(first(event.get("ORGANIZER")), "CN"),
     )
     return Component(
         sequence=_sequence(event.get("SEQUENCE")),
