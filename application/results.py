@@ -31,8 +31,3 @@ class IngestResult:
             "reason": self.reason,
             "message": self.message,
         }
-
-
-def rejected(digest: str, reason: str, **about: object) -> IngestResult:
-    """Return a rejection with a reason a person can act on."""
-    return IngestResult(Outcome.REJECTED, digest, reason=reason, **about)  # type: ignore[arg-type]

@@ -33,7 +33,6 @@ err = Console(stderr=True)
 class _State:
     settings: Settings | None = None
     service: InviteService | None = None
-    json: bool = False
 
 
 def _service() -> InviteService:
@@ -114,7 +113,7 @@ def reingest(
         print_outcome_summary(err, outcomes)
 
 
-def _lookup(ref: str, show: bool) -> None:
+def _lookup(ref: str, *, show: bool, as_json: bool) -> None:
     service = _service()
     try:
         if show:
@@ -128,7 +127,7 @@ def _lookup(ref: str, show: bool) -> None:
     except (InviteNotFoundError, AmbiguousInviteError) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
-    if _State.json:
+    if as_json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         out.print(table)
@@ -140,8 +139,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show an invite's current state: details, status, sequence, attendees, instances."""
-    _State.json = as_json
-    _lookup(invite, show=True)
+    _lookup(invite, show=True, as_json=as_json)
 
 
 @app.command()
@@ -150,8 +148,7 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List every stored event of an invite, in order (the replayable history)."""
-    _State.json = as_json
-    _lookup(invite, show=False)
+    _lookup(invite, show=False, as_json=as_json)
 
 
 @app.command("list")
