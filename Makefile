@@ -40,6 +40,7 @@ test: lint typecheck layers unit
 ## bench: ingest throughput on the corpus as a ratio to bare icalendar parsing
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
+	$(BIN)/python -m bench.snapshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

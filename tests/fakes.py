@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict, Unpack
 
 from adapters.storage.blobs import MemoryBlobStore
 from application.ports import MessageParser
@@ -88,6 +89,20 @@ def attendee(address: str, partstat: str = "NEEDS-ACTION") -> Attendee:
     return Attendee(address=address, partstat=partstat, role="REQ-PARTICIPANT", rsvp=True)
 
 
+class DetailFields(TypedDict, total=False):
+    """The keyword arguments of :func:`details`, for builders that pass them through."""
+
+    summary: str | None
+    start: str | None
+    end: str | None
+    location: str | None
+    description: str | None
+    rrule: str | None
+    status: str | None
+    attendees: tuple[Attendee, ...] | None
+    timezone: str | None
+
+
 def details(
     *,
     summary: str | None = "Weekly sync",
@@ -119,7 +134,7 @@ def component(
     sequence: int = 0,
     dtstamp: datetime | None = T0,
     recurrence_id: str | None = None,
-    **fields: object,
+    **fields: Unpack[DetailFields],
 ) -> Component:
     """Return one VEVENT; ``fields`` go to :func:`details`."""
     return Component(
@@ -161,7 +176,7 @@ def request(
     organizer: str | None = ORGANIZER,
     sender: str | None = ORGANIZER,
     sent_by: str | None = None,
-    **fields: object,
+    **fields: Unpack[DetailFields],
 ) -> ItipMessage:
     """Return a one-VEVENT REQUEST; ``fields`` go to :func:`details`."""
     return organizer_message(
@@ -182,7 +197,7 @@ def cancel(
     uid: str = UID,
     organizer: str | None = ORGANIZER,
     sender: str | None = ORGANIZER,
-    **fields: object,
+    **fields: Unpack[DetailFields],
 ) -> ItipMessage:
     """Return a one-VEVENT CANCEL carrying the meeting's details, as most clients send it."""
     fields.setdefault("status", "CANCELLED")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
+from uuid import UUID
 
 import pytest
 from eventsourcing.domain import Aggregate
 
 from application.service import InviteService
+from domain.invite import Invite
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
@@ -31,10 +35,13 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> InviteService:
     return bootstrap(Settings(backend=request.param, data_dir=tmp_path / "data")).service()
 
 
-def replayed(service: InviteService, aggregate_id: object) -> Aggregate:
+def replayed(service: InviteService, aggregate_id: UUID) -> Aggregate:
     """Rebuild an aggregate from every stored event, ignoring snapshots."""
-    aggregate = None
-    for event in service.events.get(aggregate_id):  # type: ignore[arg-type]
+    # EventStore.get is typed as yielding DomainEventProtocol; what it stores are the
+    # aggregates' own events, which can mutate an aggregate.
+    events = cast("Iterator[Aggregate.Event]", service.events.get(aggregate_id))
+    aggregate: Aggregate | None = None
+    for event in events:
         aggregate = event.mutate(aggregate)
     assert aggregate is not None
     return aggregate
@@ -65,7 +72,7 @@ def test_loading_from_a_snapshot_equals_replaying_every_event(service: InviteSer
     assert (invite.sequence, invite.update_count) == (119, 119)
     assert service.snapshots is not None
     assert list(service.snapshots.get(invite.invite))
-    loaded = service.repository.get(invite.invite)
+    loaded: Invite = service.repository.get(invite.invite)
     assert vars(loaded) == vars(replayed(service, invite.invite))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.domain import Aggregate, CanMutateAggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,7 +101,7 @@ def organizer_says(method: Method, *components: Component) -> ItipMessage:
 @st.composite
 def requests(draw: st.DrawFn, keys: tuple[str | None, ...] = KEYS) -> ItipMessage:
     """A REQUEST for the master and/or instances, each with its own SEQUENCE and DTSTAMP."""
-    keys = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True))
+    keys = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True).map(tuple))
     components = []
     for key in keys:
         details = draw(versions)
@@ -340,7 +341,7 @@ def replayed(events: Any) -> Any:
 @given(messages=message_sets(max_replies=0))
 def test_replaying_an_invites_events_rebuilds_the_live_invite(messages: list[ItipMessage]) -> None:
     invite = Invite(organizer=ORGANIZER, organizer_name="Alice", uid=UID, timestamp=T0)
-    events = []
+    events: list[CanMutateAggregate[UUID]] = []
     for number, message in enumerate(messages):
         invite.receive(message, at(100 + number))
         events += invite.collect_events()
@@ -383,9 +384,9 @@ def test_loading_from_sqlite_with_snapshots_equals_replaying_every_event(
     stored = {n.originator_id for n in service.recorder.select_notifications(start=1, limit=10_000)}
     for aggregate_id in stored:
         the_id = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
-        loaded = service.repository.get(the_id)
+        loaded: Aggregate = service.repository.get(the_id)
         assert loaded.__dict__ == replayed(service.events.get(the_id)).__dict__
-    invite = service.repository.get(invite_id(ORGANIZER, UID))
+    invite: Invite = service.repository.get(invite_id(ORGANIZER, UID))
     assert invite.version >= 50
     assert service.snapshots is not None
     assert list(service.snapshots.get(invite.id))

@@ -47,7 +47,7 @@ def calendar_part(
 ) -> Message:
     """Return a MIME part carrying ``data`` with the given transfer encoding."""
     maintype, subtype = content_type.split("/")
-    part = MIMEBase(maintype, subtype, **params)
+    part = MIMEBase(maintype, subtype, policy=None, **params)
     part.set_payload(data)
     if encode == "base64":
         encoders.encode_base64(part)
@@ -59,7 +59,9 @@ def calendar_part(
     return part
 
 
-def mail(*parts: Message, subtype: str = "mixed", sender: str | None = "Olga <olga@example.org>"):
+def mail(
+    *parts: Message, subtype: str = "mixed", sender: str | None = "Olga <olga@example.org>"
+) -> bytes:
     """Return the bytes of a multipart email holding ``parts``."""
     message = MIMEMultipart(subtype)
     if sender is not None:
