@@ -105,6 +105,11 @@ class Invite(Aggregate):
         stamps = [o.revision.dtstamp for o in self.occurrences.values()]
         return max(stamps) if stamps else None
 
+    @property
+    def is_cancelled(self) -> bool:
+        """Return whether the whole event is cancelled."""
+        return self.master is not None and self.master.cancelled
+
     # -- deciding ------------------------------------------------------------------------
 
     def receive(self, message: ItipMessage, now: datetime) -> Verdict:
