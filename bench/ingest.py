@@ -21,6 +21,7 @@ from icalendar import Calendar
 
 from adapters.inbound.mime import is_bare_calendar, is_tnef, read_email
 from adapters.inbound.parser import EmailCalendarParser
+from bench.scratch import scratch
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 
@@ -59,7 +60,7 @@ def timed(work: Callable[[], None]) -> float:
 
 def ingest_round(messages: list[bytes], *, fsync: bool = True) -> float:
     """Ingest every message into a fresh embedded store; return seconds spent ingesting."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=scratch()) as tmp:
         settings = Settings(data_dir=Path(tmp), fsync_messages=fsync)
         service = bootstrap(settings).service()
         now = datetime.now(UTC)

@@ -17,6 +17,7 @@ from pathlib import Path
 from uuid import UUID
 
 from application.service import InviteService
+from bench.scratch import scratch
 from domain.invite import Invite
 from domain.messages import ItipMessage
 from domain.values import Component, EventDetails, Method
@@ -58,7 +59,7 @@ def main() -> None:
     options.add_argument("--updates", type=int, default=10_000)
     options.add_argument("--loads", type=int, default=200)
     args = options.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=scratch()) as tmp:
         service = bootstrap(Settings(data_dir=Path(tmp))).service()
         short = build(service, "short@example.com", 10)
         long = build(service, "long@example.com", args.updates)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import tempfile
+import threading
 from pathlib import Path
 
 from application.ports import BlobStore
 
 ARRIVALS = "arrivals.log"
+INCOMING = ".incoming"
 
 
 def content_key(data: bytes) -> str:
@@ -23,6 +25,9 @@ class FolderBlobStore(BlobStore):
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
         self.fsync = fsync
+        self._folders: set[str] = set()
+        self._log: int | None = None
+        self._lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
@@ -38,26 +43,41 @@ class FolderBlobStore(BlobStore):
         survives a power loss (with ``fsync=False``, only a process crash).
         """
         key = content_key(data)
-        path = self._path(key)
-        if path.exists():
+        path = str(self._path(key))
+        if os.path.exists(path):
             return key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        folder = os.path.dirname(path)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        # Unique per process and thread, so concurrent writers of one message never collide.
+        temporary = f"{path}.{os.getpid()}.{threading.get_ident()}{INCOMING}"
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                if self.fsync:
-                    os.fsync(handle.fileno())
-            os.replace(tmp, path)
+            _write(temporary, data, fsync=self.fsync)
+            os.replace(temporary, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
             raise
         if self.fsync:
-            _fsync_folder(path.parent)
-        with (self.root / ARRIVALS).open("a", encoding="ascii") as log:
-            log.write(key + "\n")
+            _fsync_folder(folder)
+        self._note_arrival(key)
         return key
+
+    def _note_arrival(self, key: str) -> None:
+        with self._lock:
+            if self._log is None:
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                self._log = os.open(self.root / ARRIVALS, flags, 0o600)
+            # One small O_APPEND write: lines from concurrent processes never interleave.
+            os.write(self._log, f"{key}\n".encode("ascii"))
+
+    def close(self) -> None:
+        """Release the arrivals log."""
+        with self._lock:
+            if self._log is not None:
+                os.close(self._log)
+                self._log = None
 
     def arrivals(self) -> list[str]:
         """Return every stored key, oldest first.
@@ -90,7 +110,19 @@ class FolderBlobStore(BlobStore):
             return False
 
 
-def _fsync_folder(folder: Path) -> None:
+def _write(path: str, data: bytes, *, fsync: bool) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: str) -> None:
     # The rename is only durable once the folder's entry is on disk too.
     fd = os.open(folder, os.O_RDONLY)
     try:

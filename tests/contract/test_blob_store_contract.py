@@ -57,7 +57,7 @@ def test_folder_store_refuses_keys_that_could_escape_its_folder(tmp_path: Path) 
 def test_folder_store_survives_a_new_process(tmp_path: Path) -> None:
     key = FolderBlobStore(tmp_path / "m").put(b"kept")
     assert FolderBlobStore(tmp_path / "m").get(key) == b"kept"
-    assert not list((tmp_path / "m").rglob(".incoming-*"))
+    assert not list((tmp_path / "m").rglob("*.incoming"))
 
 
 def test_lists_messages_in_arrival_order(store: BlobStore) -> None:
