@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from application.organizer_messages import Decision
+from application.results import Decision
 from application.stores import Loader
 from domain.attendance import Attendance, Reply
 from domain.identity import attendance_id, invite_id, uid_index_id
 from domain.indexes import UidIndex
-from domain.invite import Invite, Verdict
+from domain.invite import Invite
 from domain.messages import ItipMessage
-from domain.outcomes import Outcome
+from domain.outcomes import Outcome, Verdict
 from domain.values import Attendee, Component, Method
 
 

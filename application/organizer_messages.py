@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-from uuid import UUID
 
+from application.results import Decision
 from application.routing import organizer_of_record
 from application.stores import Loader
 from domain.identity import invite_id, organizer_id, uid_index_id
 from domain.indexes import UidIndex
-from domain.invite import Invite, Verdict
+from domain.invite import Invite
 from domain.messages import ItipMessage
 from domain.organizer import Organizer
-from domain.outcomes import Outcome
+from domain.outcomes import Outcome, Verdict
 from domain.values import Method
-
-
-@dataclass
-class Decision:
-    """What a message decided: its verdict, the invite it concerns, and what to save."""
-
-    verdict: Verdict
-    invite: UUID | None = None
-    changed: list[Any] = field(default_factory=list)
 
 
 def handle_organizer_message(

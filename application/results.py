@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from domain.outcomes import Outcome
+from domain.indexes import InboundMessage
+from domain.messages import ItipMessage
+from domain.outcomes import Outcome, Verdict
 
 
 @dataclass(frozen=True)
@@ -31,3 +35,54 @@ class IngestResult:
             "reason": self.reason,
             "message": self.message,
         }
+
+
+def redelivered(seen: InboundMessage) -> IngestResult:
+    """Return the outcome of a message delivered again: what it was, and what it ended as."""
+    return IngestResult(
+        Outcome.DUPLICATE,
+        seen.digest,
+        invite=seen.invite,
+        uid=seen.uid,
+        sequence=seen.sequence,
+        method=seen.method,
+        reason=f"this exact message was received before and ended as {seen.outcome}",
+    )
+
+
+@dataclass
+class Decision:
+    """What a message decided: its verdict, the invite it concerns, and what to save."""
+
+    verdict: Verdict
+    invite: UUID | None = None
+    changed: list[Any] = field(default_factory=list)
+
+
+def result_of(message: ItipMessage, decision: Decision, digest: str) -> IngestResult:
+    """Return what a decided message reports: its outcome and what it was about."""
+    master = message.master or (message.components[0] if message.components else None)
+    return IngestResult(
+        decision.verdict.outcome,
+        digest,
+        invite=decision.invite,
+        uid=message.uid,
+        sequence=master.sequence if master else None,
+        method=message.method.value,
+        reason=decision.verdict.reason,
+    )
+
+
+def receipt_of(result: IngestResult, envelope_to: str | None, now: datetime) -> InboundMessage:
+    """Return the receipt that records a message's outcome beside the changes it caused."""
+    return InboundMessage(
+        digest=result.message,
+        outcome=result.outcome.value,
+        invite=result.invite,
+        uid=result.uid,
+        sequence=result.sequence,
+        method=result.method,
+        reason=result.reason,
+        envelope_to=envelope_to,
+        timestamp=now,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -12,21 +12,23 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
 from application.attendee_messages import handle_attendee_message
-from application.organizer_messages import Decision, handle_organizer_message
+from application.history import HistoryEntry
+from application.organizer_messages import handle_organizer_message
 from application.ports import BlobStore, MessageParser
 from application.queries import all_invite_ids, invite_history, show_invite
-from application.results import IngestResult
+from application.registry import find_organizer, register
+from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
 from application.routing import Mailboxes, unsupported_method
 from application.stores import loader
 from application.transcodings import register_domain_transcodings
-from application.views import HistoryEntry, InviteView
+from application.views import InviteView
 from domain.attendance import Attendance
-from domain.identity import normalize_address, organizer_id, received_message_id
+from domain.identity import received_message_id
 from domain.indexes import InboundMessage, UidIndex
-from domain.invite import Invite, Verdict
+from domain.invite import Invite
 from domain.messages import ItipMessage, Unusable
 from domain.organizer import Organizer
-from domain.outcomes import Outcome
+from domain.outcomes import Outcome, Verdict
 from domain.values import ATTENDEE_METHODS
 
 # Concurrent deliveries touching the same stream lose the optimistic-concurrency race;
@@ -86,16 +88,7 @@ class InviteService(Application[UUID]):
                 # message was processed before; checking only here keeps the common path lean.
                 seen = self.load(InboundMessage, received_message_id(digest))
                 if seen is not None:
-                    return IngestResult(
-                        Outcome.DUPLICATE,
-                        digest,
-                        invite=seen.invite,
-                        uid=seen.uid,
-                        sequence=seen.sequence,
-                        method=seen.method,
-                        reason=f"this exact message was received before and ended as "
-                        f"{seen.outcome}",
-                    )
+                    return redelivered(seen)
                 if attempt == _ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -111,32 +104,19 @@ class InviteService(Application[UUID]):
         parsed = self.parser.parse(raw, sender=envelope_from)
         if isinstance(parsed, Unusable):
             result = IngestResult(Outcome.REJECTED, digest, reason=parsed.reason)
-            return self._conclude(result, [], envelope_to, now)
-        if not parsed.components:
-            result = IngestResult(
-                Outcome.REJECTED,
-                digest,
-                uid=parsed.uid,
-                method=parsed.method.value,
-                reason="the calendar holds no event (VEVENT) to record",
-            )
-            return self._conclude(result, [], envelope_to, now)
-        decision = self._decide(parsed, envelope_to, now)
-        master = parsed.master or parsed.components[0]
-        result = IngestResult(
-            decision.verdict.outcome,
-            digest,
-            invite=decision.invite,
-            uid=parsed.uid,
-            sequence=master.sequence,
-            method=parsed.method.value,
-            reason=decision.verdict.reason,
-        )
-        return self._conclude(result, decision.changed, envelope_to, now)
+            changed: list[Aggregate] = []
+        else:
+            decision = self._decide(parsed, envelope_to, now)
+            result, changed = result_of(parsed, decision, digest), decision.changed
+        # One save: the receipt and every change it caused commit together or not at all.
+        self.save(*changed, receipt_of(result, envelope_to, now))
+        return result
 
     def _decide(self, message: ItipMessage, envelope_to: str | None, now: datetime) -> Decision:
-        refusal = unsupported_method(message.method) or self.mailboxes.misrouted(
-            envelope_to, message.method
+        refusal = (
+            unsupported_method(message.method)
+            or self.mailboxes.misrouted(envelope_to, message.method)
+            or (None if message.components else "the calendar holds no event (VEVENT) to record")
         )
         if refusal is not None:
             return Decision(Verdict(Outcome.REJECTED, refusal))
@@ -145,28 +125,6 @@ class InviteService(Application[UUID]):
         return handle_organizer_message(
             message, self.load, open_registry=self.open_registry, relays=self.relays, now=now
         )
-
-    def _conclude(
-        self,
-        result: IngestResult,
-        changed: list[Aggregate],
-        envelope_to: str | None,
-        now: datetime,
-    ) -> IngestResult:
-        receipt = InboundMessage(
-            digest=result.message,
-            outcome=result.outcome.value,
-            invite=result.invite,
-            uid=result.uid,
-            sequence=result.sequence,
-            method=result.method,
-            reason=result.reason,
-            envelope_to=envelope_to,
-            timestamp=now,
-        )
-        # One save: the receipt and every change it caused commit together or not at all.
-        self.save(*changed, receipt)
-        return result
 
     def reingest(self, *, now: datetime) -> Iterator[tuple[str, IngestResult]]:
         """Run every kept raw message through ingest again, yielding (key, result).
@@ -196,30 +154,28 @@ class InviteService(Application[UUID]):
 
     def organizer(self, address: str) -> Organizer | None:
         """Return an organizer's registry record, if any."""
-        return self.load(Organizer, organizer_id(normalize_address(address)))
+        return find_organizer(self.load, address)
 
     def allow_organizer(self, address: str, *, now: datetime) -> Organizer:
         """Allow an organizer (registering them if needed)."""
-        record = self._registered(address, now)
-        record.allow(timestamp=now)
-        self.save(record)
-        return record
+        return self._registered(address, now, lambda record: record.allow(timestamp=now))
 
     def suspend_organizer(self, address: str, reason: str | None, *, now: datetime) -> Organizer:
         """Suspend an organizer: their messages are rejected until allowed again."""
-        record = self._registered(address, now)
-        record.suspend(reason=reason, timestamp=now)
-        self.save(record)
-        return record
+        return self._registered(
+            address, now, lambda record: record.suspend(reason=reason, timestamp=now)
+        )
 
     def limit_organizer(self, address: str, max_events: int | None, *, now: datetime) -> Organizer:
         """Limit (or with None, unlimit) how many events an organizer may create."""
-        record = self._registered(address, now)
-        record.limit(max_events=max_events, timestamp=now)
+        return self._registered(
+            address, now, lambda record: record.limit(max_events=max_events, timestamp=now)
+        )
+
+    def _registered(
+        self, address: str, now: datetime, change: Callable[[Organizer], None]
+    ) -> Organizer:
+        record = find_organizer(self.load, address) or register(address, now)
+        change(record)
         self.save(record)
         return record
-
-    def _registered(self, address: str, now: datetime) -> Organizer:
-        return self.organizer(address) or Organizer(
-            address=normalize_address(address), timestamp=now
-        )

@@ -7,7 +7,7 @@ from typing import Any, Protocol, Self
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.attendance import Reply
-from domain.invite import Occurrence
+from domain.occurrence import Occurrence
 from domain.revision import Revision
 from domain.values import Attendee, EventDetails
 

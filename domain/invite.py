@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -13,47 +12,11 @@ from eventsourcing.domain import Aggregate, event
 from domain.changes import changed_fields, overlay
 from domain.identity import invite_id
 from domain.messages import ItipMessage
-from domain.outcomes import Outcome
+from domain.occurrence import Occurrence
+from domain.outcomes import Outcome, Verdict
+from domain.proposals import proposal_key
 from domain.revision import Revision
 from domain.values import MASTER, Component, EventDetails, Method
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """The winning version of the master event or of one instance, and what it shows."""
-
-    revision: Revision
-    details: EventDetails
-    cancelled: bool
-    # A cancellation's own details, before the newest REQUEST's filled in what it leaves out.
-    said: EventDetails | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-friendly dict."""
-        return {
-            "revision": self.revision.as_dict(),
-            "details": self.details.as_dict(),
-            "cancelled": self.cancelled,
-            "said": self.said.as_dict() if self.said else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Occurrence:
-        """Rebuild from :meth:`as_dict` output."""
-        return cls(
-            revision=Revision.from_dict(data["revision"]),
-            details=EventDetails.from_dict(data["details"]),
-            cancelled=bool(data["cancelled"]),
-            said=EventDetails.from_dict(data["said"]) if data.get("said") else None,
-        )
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What one message did to an invite."""
-
-    outcome: Outcome
-    reason: str | None = None
 
 
 class Invite(Aggregate):
@@ -214,7 +177,7 @@ class Invite(Aggregate):
         now: datetime,
     ) -> Verdict:
         """Record an attendee's COUNTER proposal; it never changes the event by itself."""
-        key = _proposal_key("COUNTER", attendee, recurrence_id, dtstamp, proposal.digest(), comment)
+        key = proposal_key("COUNTER", attendee, recurrence_id, dtstamp, proposal.digest(), comment)
         if key in self.proposals:
             return Verdict(Outcome.DUPLICATE, "this counter proposal is already recorded")
         self._counter(
@@ -229,7 +192,7 @@ class Invite(Aggregate):
 
     def request_refresh(self, attendee: str, dtstamp: datetime | None, now: datetime) -> Verdict:
         """Record an attendee's REFRESH: a request for the current version."""
-        key = _proposal_key("REFRESH", attendee, None, dtstamp, "", None)
+        key = proposal_key("REFRESH", attendee, None, dtstamp, "", None)
         if key in self.proposals:
             return Verdict(Outcome.DUPLICATE, "this refresh request is already recorded")
         self._refresh(attendee=attendee, dtstamp=dtstamp, timestamp=now)
@@ -306,30 +269,9 @@ class Invite(Aggregate):
         timestamp: datetime,
     ) -> None:
         self.counter_count += 1
-        key = _proposal_key("COUNTER", attendee, recurrence_id, dtstamp, proposal.digest(), comment)
+        key = proposal_key("COUNTER", attendee, recurrence_id, dtstamp, proposal.digest(), comment)
         self.proposals.append(key)
 
     @event("RefreshRequested")
     def _refresh(self, attendee: str, dtstamp: datetime | None, timestamp: datetime) -> None:
-        self.proposals.append(_proposal_key("REFRESH", attendee, None, dtstamp, "", None))
-
-
-def _proposal_key(
-    kind: str,
-    attendee: str,
-    recurrence_id: str | None,
-    dtstamp: datetime | None,
-    proposal: str,
-    comment: str | None,
-) -> str:
-    text = "\n".join(
-        [
-            kind,
-            attendee,
-            recurrence_id or "",
-            dtstamp.isoformat() if dtstamp else "",
-            proposal,
-            comment or "",
-        ]
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        self.proposals.append(proposal_key("REFRESH", attendee, None, dtstamp, "", None))

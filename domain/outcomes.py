@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -16,3 +17,11 @@ class Outcome(StrEnum):
     STALE = "stale"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one message did to an invite."""
+
+    outcome: Outcome
+    reason: str | None = None

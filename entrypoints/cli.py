@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
-from application.service import InviteService
-from entrypoints.container import bootstrap
+from entrypoints import session
+from entrypoints.organizers_cli import organizers
 from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
 from entrypoints.settings import Settings
 
@@ -24,21 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-organizers = typer.Typer(help="The organizer registry: allow, suspend or limit organizers.")
 app.add_typer(organizers, name="organizers")
 out = Console()
 err = Console(stderr=True)
-
-
-class _State:
-    settings: Settings | None = None
-    service: InviteService | None = None
-
-
-def _service() -> InviteService:
-    if _State.service is None:
-        _State.service = bootstrap(_State.settings).service()
-    return _State.service
 
 
 @app.callback()
@@ -48,8 +36,7 @@ def _root(
         typer.Option(envvar="CIS_DATA_DIR", help="Data folder (SQLite store, raw messages)."),
     ] = None,
 ) -> None:
-    _State.service = None
-    _State.settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    session.configure(Settings(data_dir=data_dir) if data_dir else Settings())
 
 
 def _read(source: str) -> bytes:
@@ -75,7 +62,7 @@ def ingest(
 
     Exit status is 0 whatever the outcomes; 2 if a file could not be read.
     """
-    service = _service()
+    service = session.service()
     outcomes: Counter[str] = Counter()
     unreadable = 0
     for source in files:
@@ -106,7 +93,7 @@ def reingest(
     again. Prints one JSON object per line, as ingest does, with the message key as source.
     """
     outcomes: Counter[str] = Counter()
-    for key, result in _service().reingest(now=datetime.now(UTC)):
+    for key, result in session.service().reingest(now=datetime.now(UTC)):
         outcomes[result.outcome.value] += 1
         print(json.dumps({"source": key, **result.as_dict()}, ensure_ascii=False), flush=True)
     if summary:
@@ -114,7 +101,7 @@ def reingest(
 
 
 def _lookup(ref: str, *, show: bool, as_json: bool) -> None:
-    service = _service()
+    service = session.service()
     try:
         if show:
             view = service.show(ref)
@@ -156,51 +143,12 @@ def list_invites(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """List every invite, oldest first."""
-    views = _service().invites()
+    views = session.service().invites()
     if as_json:
         for view in views:
             print(json.dumps(view.as_dict(), ensure_ascii=False))
     else:
         out.print(invites_table(views))
-
-
-def _print_organizer(record: object) -> None:
-    fields = ("address", "standing", "max_events", "invite_count", "suspension_reason")
-    print(json.dumps({f: getattr(record, f) for f in fields}, ensure_ascii=False))
-
-
-@organizers.command("allow")
-def allow(address: str) -> None:
-    """Allow an organizer to create invites."""
-    _print_organizer(_service().allow_organizer(address, now=datetime.now(UTC)))
-
-
-@organizers.command("suspend")
-def suspend(
-    address: str,
-    reason: Annotated[str | None, typer.Option(help="Told to the organizer.")] = None,
-) -> None:
-    """Suspend an organizer: their messages are rejected."""
-    _print_organizer(_service().suspend_organizer(address, reason, now=datetime.now(UTC)))
-
-
-@organizers.command("limit")
-def limit(
-    address: str,
-    max_events: Annotated[int | None, typer.Argument(help="Maximum events; omit to lift.")] = None,
-) -> None:
-    """Limit how many events an organizer may create."""
-    _print_organizer(_service().limit_organizer(address, max_events, now=datetime.now(UTC)))
-
-
-@organizers.command("show")
-def show_organizer(address: str) -> None:
-    """Show an organizer's standing."""
-    record = _service().organizer(address)
-    if record is None:
-        err.print(f"{address} is not registered (the registry's default applies)", markup=False)
-        raise typer.Exit(1)
-    _print_organizer(record)
 
 
 def main() -> None:

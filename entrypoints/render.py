@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from application.views import HistoryEntry, InviteView
+from application.history import HistoryEntry
+from application.views import InviteView
 
 
 def _cell(value: object) -> Text:

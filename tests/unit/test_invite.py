@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from domain.identity import invite_id
-from domain.invite import Invite, Verdict
+from domain.invite import Invite
 from domain.messages import ItipMessage
-from domain.outcomes import Outcome
+from domain.outcomes import Outcome, Verdict
 from domain.values import MASTER, Method
 from tests.fakes import (
     BOB,

@@ -1,0 +1,19 @@
+"""The organizer registry's lookups: who is registered, and registering someone new."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from application.stores import Loader
+from domain.identity import normalize_address, organizer_id
+from domain.organizer import Organizer
+
+
+def find_organizer(load: Loader, address: str) -> Organizer | None:
+    """Return the registry record of ``address``, if it has one."""
+    return load(Organizer, organizer_id(normalize_address(address)))
+
+
+def register(address: str, now: datetime) -> Organizer:
+    """Return a new registry record for ``address`` (allowed, unlimited)."""
+    return Organizer(address=normalize_address(address), timestamp=now)

@@ -1,0 +1,54 @@
+"""``cis organizers``: allow, suspend or limit the organizers who may create invites."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from entrypoints import session
+
+organizers = typer.Typer(help="The organizer registry: allow, suspend or limit organizers.")
+err = Console(stderr=True)
+
+
+def _print_organizer(record: object) -> None:
+    fields = ("address", "standing", "max_events", "invite_count", "suspension_reason")
+    print(json.dumps({f: getattr(record, f) for f in fields}, ensure_ascii=False))
+
+
+@organizers.command("allow")
+def allow(address: str) -> None:
+    """Allow an organizer to create invites."""
+    _print_organizer(session.service().allow_organizer(address, now=datetime.now(UTC)))
+
+
+@organizers.command("suspend")
+def suspend(
+    address: str,
+    reason: Annotated[str | None, typer.Option(help="Told to the organizer.")] = None,
+) -> None:
+    """Suspend an organizer: their messages are rejected."""
+    _print_organizer(session.service().suspend_organizer(address, reason, now=datetime.now(UTC)))
+
+
+@organizers.command("limit")
+def limit(
+    address: str,
+    max_events: Annotated[int | None, typer.Argument(help="Maximum events; omit to lift.")] = None,
+) -> None:
+    """Limit how many events an organizer may create."""
+    _print_organizer(session.service().limit_organizer(address, max_events, now=datetime.now(UTC)))
+
+
+@organizers.command("show")
+def show_organizer(address: str) -> None:
+    """Show an organizer's standing."""
+    record = session.service().organizer(address)
+    if record is None:
+        err.print(f"{address} is not registered (the registry's default applies)", markup=False)
+        raise typer.Exit(1)
+    _print_organizer(record)
