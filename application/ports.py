@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from domain.messages import ParsedMessage
+from domain.outbound import Addressee, OutboundInvite
 
 
 class BlobStore(ABC):
@@ -35,4 +39,61 @@ class MessageParser(ABC):
         """Parse ``raw``; ``sender`` is the envelope sender, used when the message has no From.
 
         Never raises for bad input: anything unusable comes back as ``Unusable`` with a reason.
+        """
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """One rendered message ready for a mailer: envelope addresses and the RFC 5322 bytes."""
+
+    message_id: str
+    sender: str
+    recipient: str
+    data: bytes
+
+
+class InviteRenderer(ABC):
+    """Builds the emails that carry an invite (DESIGN.md, Outbound) for many recipients."""
+
+    @abstractmethod
+    def render(
+        self,
+        invite: OutboundInvite,
+        addressees: Sequence[Addressee],
+        *,
+        sender: str,
+        now: datetime,
+    ) -> Iterator[OutgoingMail]:
+        """Yield one email per addressee, in order; the invite is rendered once, then personalized.
+
+        ``sender`` is the From address the server sends with; ``now`` is the DTSTAMP.
+        """
+
+
+class DeliveryError(Exception):
+    """A message could not be handed over; ``reason`` says why, for records and the organizer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TemporaryDeliveryError(DeliveryError):
+    """Try again later (connection refused, 4xx, throttling): the send stays pending."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Never retry (5xx, address rejected): the send is recorded as failed."""
+
+
+class Mailer(ABC):
+    """Hands rendered messages to a mail system."""
+
+    @abstractmethod
+    def send(self, mail: OutgoingMail) -> str:
+        """Deliver ``mail`` and return where it went (a file path, a queue id, a provider id).
+
+        Sending the same Message-ID again must not create a second copy where the mailer can
+        tell (the outbox folder overwrites); raise TemporaryDeliveryError or
+        PermanentDeliveryError on failure, never anything else for delivery problems.
         """

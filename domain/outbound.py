@@ -1,0 +1,63 @@
+"""What the server sends: its own version of an invite, and who receives it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID, uuid5
+
+from domain.identity import NAMESPACE, normalize_address
+from domain.values import EventDetails, Method
+
+
+@dataclass(frozen=True)
+class OutboundInstance:
+    """One overridden or cancelled occurrence, as it goes out with the invite."""
+
+    recurrence_id: str
+    details: EventDetails
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class OutboundInvite:
+    """One version of an invite as the server sends it, the same for every recipient.
+
+    ``uid`` is the server UID (stable for the event's life), ``sequence`` the server's own
+    SEQUENCE (it rises on every version sent and on cancel). ``method`` is REQUEST or CANCEL;
+    ``cancelled_instance`` names the one RECURRENCE-ID a CANCEL withdraws (None: the whole event).
+    ``details`` is the master (None when the organizer only ever sent instances).
+    """
+
+    invite: UUID
+    uid: str
+    method: Method
+    sequence: int
+    organizer_name: str | None
+    details: EventDetails | None
+    instances: tuple[OutboundInstance, ...] = ()
+    cancelled_instance: str | None = None
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One recipient of one version: who, the reply address issued to them, the Message-ID."""
+
+    address: str
+    name: str | None
+    reply_address: str
+    message_id: str
+
+
+def server_uid(invite: UUID, domain: str) -> str:
+    """Return the UID the server gives an invite: stable, and maps a REPLY straight back."""
+    return f"{invite}@{domain}"
+
+
+def message_id(invite: UUID, recipient: str, sequence: int, domain: str) -> str:
+    """Return the deterministic Message-ID of one version for one recipient (with brackets).
+
+    The same (invite, recipient, sequence) always gives the same id, so a retried send is
+    recognizable as the same message by the receiving side and by our own records.
+    """
+    key = uuid5(NAMESPACE, f"message-id\n{invite.hex}\n{normalize_address(recipient)}\n{sequence}")
+    return f"<{key.hex}@{domain}>"
