@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -14,12 +14,14 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 from application.attendee_messages import handle_attendee_message
 from application.history import HistoryEntry
 from application.organizer_messages import handle_organizer_message
-from application.ports import BlobStore, MessageParser
-from application.queries import all_invite_ids, invite_history, show_invite
+from application.ports import BlobStore, InviteRenderer, Mailer, MessageParser
+from application.queries import all_invite_ids, find_invite, invite_history, show_invite
 from application.registry import find_organizer, register
 from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
 from application.routing import Mailboxes, unsupported_method
+from application.sending import OutboundSettings, Recipient, Sender, SendResult
 from application.stores import loader
+from application.token_replies import handle_token_reply
 from application.transcodings import register_domain_transcodings
 from application.views import InviteView
 from domain.attendance import Attendance
@@ -29,11 +31,14 @@ from domain.invite import Invite
 from domain.messages import ItipMessage, Unusable
 from domain.organizer import Organizer
 from domain.outcomes import Outcome, Verdict
+from domain.reply_tokens import token_of
 from domain.values import ATTENDEE_METHODS
 
 # Concurrent deliveries touching the same stream lose the optimistic-concurrency race;
 # the loser re-reads and decides again, which is safe because every decision is idempotent.
 _ATTEMPTS = 5
+# Outcomes after which everyone who received the invite must get the new version.
+_CHANGES_EVENT = frozenset({Outcome.UPDATED, Outcome.CANCELLED})
 
 
 class InviteService(Application[UUID]):
@@ -56,6 +61,9 @@ class InviteService(Application[UUID]):
         mailboxes: Mailboxes | None = None,
         open_registry: bool = True,
         relays: frozenset[str] = frozenset(),
+        renderer: InviteRenderer | None = None,
+        mailer: Mailer | None = None,
+        outbound: OutboundSettings | None = None,
     ) -> None:
         super().__init__(env)
         self.parser = parser
@@ -64,6 +72,12 @@ class InviteService(Application[UUID]):
         self.open_registry = open_registry
         self.relays = relays
         self.load = loader(self.repository)
+        self.outbound = outbound
+        self.sender = (
+            Sender(self.load, self.save, renderer, mailer, outbound)
+            if renderer is not None and mailer is not None and outbound is not None
+            else None
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add the domain's value objects to eventsourcing's default transcodings."""
@@ -110,7 +124,23 @@ class InviteService(Application[UUID]):
             result, changed = result_of(parsed, decision, digest), decision.changed
         # One save: the receipt and every change it caused commit together or not at all.
         self.save(*changed, receipt_of(result, envelope_to, now))
+        if result.outcome in _CHANGES_EVENT and result.invite is not None:
+            self._propagate(result.invite, now)
         return result
+
+    def _propagate(self, invite_id: UUID, now: datetime) -> None:
+        invite = self.load(Invite, invite_id)
+        if self.sender is not None and invite is not None:
+            self.sender.propagate(invite, now)
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send(self, ref: str, recipients: Sequence[Recipient], *, now: datetime) -> list[SendResult]:
+        """Send the invite's current version to each recipient (once per version)."""
+        if self.sender is None:
+            msg = "sending is not configured (no renderer, mailer or outbound settings)"
+            raise RuntimeError(msg)
+        return self.sender.send(find_invite(self.load, ref), recipients, now)
 
     def _decide(self, message: ItipMessage, envelope_to: str | None, now: datetime) -> Decision:
         refusal = (
@@ -120,6 +150,11 @@ class InviteService(Application[UUID]):
         )
         if refusal is not None:
             return Decision(Verdict(Outcome.REJECTED, refusal))
+        token = token_of(envelope_to) if envelope_to else None
+        if message.method in ATTENDEE_METHODS and token is not None and self.outbound:
+            return handle_token_reply(
+                message, token, self.load, secret=self.outbound.secret, now=now
+            )
         if message.method in ATTENDEE_METHODS:
             return handle_attendee_message(message, self.load, now=now)
         return handle_organizer_message(

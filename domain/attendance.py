@@ -34,6 +34,10 @@ class Reply:
     comment: str | None = None
     delegated_to: tuple[str, ...] = ()
     delegated_from: tuple[str, ...] = ()
+    # "organizer": answered the organizer's own invite; "server": a copy this server sent.
+    channel: str = "organizer"
+    # The recipient whose copy was forwarded to this attendee, for replies from forwards.
+    forwarded_by: str | None = None
 
     @property
     def key(self) -> str:
@@ -103,12 +107,26 @@ class Attendance(Aggregate):
         self._reply(reply=reply, timestamp=now)
         return Outcome.RSVP
 
-    def partstat(self, sequence: int, recurrence_id: str | None = None) -> str | None:
-        """Return the PARTSTAT that counts for the current SEQUENCE, or None."""
+    def partstat(
+        self,
+        sequence: int,
+        recurrence_id: str | None = None,
+        *,
+        server_sequence: int | None = None,
+    ) -> str | None:
+        """Return the PARTSTAT that counts now, or None.
+
+        A reply to the organizer's invite is measured against the organizer's ``sequence``; a
+        reply to a copy the server sent, against ``server_sequence`` (the server SEQUENCE of
+        the last significant change) when it is known.
+        """
         reply = self.replies.get(recurrence_id or MASTER)
-        if reply is None or not reply.counts_for(sequence):
+        if reply is None:
             return None
-        return reply.partstat
+        threshold = sequence
+        if reply.channel == "server" and server_sequence is not None:
+            threshold = server_sequence
+        return reply.partstat if reply.counts_for(threshold) else None
 
     @event("ReplyRecorded")
     def _reply(self, reply: Reply, timestamp: datetime) -> None:

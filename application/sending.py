@@ -1,0 +1,261 @@
+"""Use cases: send an invite's current version to recipients, one or many at a time.
+
+Every send follows intent → send → outcome. The intent (with the deterministic Message-ID)
+is saved before the mailer is called, so a crash or a mailer failure leaves a pending
+attempt that a retry completes with the same Message-ID: never lost, never sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from application.outbound_state import fingerprints, outbound_of
+from application.ports import (
+    InviteRenderer,
+    Mailer,
+    OutgoingMail,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
+from application.stores import Loader
+from domain.addresses import address_problem
+from domain.delivery import FORWARDED, Delivery, delivery_id
+from domain.distribution import Distribution, distribution_id
+from domain.identity import normalize_address, organizer_id
+from domain.invite import Invite
+from domain.organizer import Organizer
+from domain.outbound import Addressee, OutboundInvite, message_id
+from domain.reply_tokens import reply_address, reply_token
+from domain.roster import RosterPage, roster_page_id
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    """How the server sends: its mail domain, From address, replies mailbox and HMAC secret."""
+
+    domain: str
+    sender: str
+    rsvp_mailbox: str
+    secret: bytes
+
+
+class SendOutcome(StrEnum):
+    """What became of one recipient of a send."""
+
+    SENT = "sent"
+    QUEUED = "queued"  # the mailer failed for now; the send stays pending and is retried
+    FAILED = "failed"  # the mailer refused for good
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+    BLOCKED = "blocked"
+    LIMIT = "limit"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who to send to, and where the request came from (api, landing, bulk, vip, campaign…)."""
+
+    address: str
+    name: str | None = None
+    origin: str = "api"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of sending one version of an invite to one recipient."""
+
+    address: str
+    outcome: SendOutcome
+    invite: UUID | None = None
+    sequence: int | None = None
+    message_id: str | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the CLI's JSON shape."""
+        return {
+            "address": self.address,
+            "outcome": self.outcome.value,
+            "invite": str(self.invite) if self.invite else None,
+            "sequence": self.sequence,
+            "message_id": self.message_id,
+            "reason": self.reason,
+        }
+
+
+Save = Callable[..., object]
+
+
+@dataclass
+class Sender:
+    """Sends versions of invites through a renderer and a mailer, recording every step."""
+
+    load: Loader
+    save: Save
+    renderer: InviteRenderer
+    mailer: Mailer
+    settings: OutboundSettings
+
+    def current_version(self, invite: Invite, now: datetime) -> tuple[Distribution, OutboundInvite]:
+        """Return the invite's distribution and its current version, publishing it if new."""
+        distribution = self.load(Distribution, distribution_id(invite.id))
+        distribution = distribution or Distribution(invite=invite.id, timestamp=now)
+        draft = outbound_of(invite, 0, self.settings.domain)
+        whole, significant = fingerprints(draft)
+        sequence = distribution.publish(draft.method.value, whole, significant, now)
+        return distribution, replace(draft, sequence=sequence)
+
+    def send(
+        self, invite: Invite, recipients: Sequence[Recipient], now: datetime
+    ) -> list[SendResult]:
+        """Send the invite's current version to each recipient not yet holding it."""
+        refusal = _organizer_refusal(self.load, invite)
+        if refusal is not None:
+            return [
+                SendResult(r.address, SendOutcome.BLOCKED, invite.id, reason=refusal)
+                for r in recipients
+            ]
+        distribution, outbound = self.current_version(invite, now)
+        results: list[SendResult] = []
+        due: list[tuple[Delivery, Addressee]] = []
+        pages: dict[int, RosterPage] = {}
+        for recipient in recipients:
+            outcome = self._admit(invite, distribution, outbound, recipient, pages, now)
+            if isinstance(outcome, SendResult):
+                results.append(outcome)
+            else:
+                due.append(outcome)
+        # The intents, new recipients and new version commit together, before any mail goes.
+        self.save(distribution, *pages.values(), *(d for d, _ in due))
+        results.extend(self.deliver(outbound, due, now))
+        return results
+
+    def _admit(
+        self,
+        invite: Invite,
+        distribution: Distribution,
+        outbound: OutboundInvite,
+        recipient: Recipient,
+        pages: dict[int, RosterPage],
+        now: datetime,
+    ) -> SendResult | tuple[Delivery, Addressee]:
+        address = normalize_address(recipient.address)
+        problem = address_problem(address)
+        if problem is not None:
+            return SendResult(recipient.address, SendOutcome.INVALID, invite.id, reason=problem)
+        token = reply_token(self.settings.secret, invite.id, address)
+        delivery = self.load(Delivery, delivery_id(token))
+        if delivery is None:
+            delivery = Delivery(
+                token=token,
+                invite=invite.id,
+                address=address,
+                name=recipient.name,
+                origin=recipient.origin,
+                timestamp=now,
+            )
+            self._add_to_roster(distribution, token, pages, now)
+        attempt = delivery.attempt(outbound.sequence)
+        if attempt is not None and attempt.status != "pending":
+            outcome = SendOutcome.DUPLICATE if attempt.status == "sent" else SendOutcome.FAILED
+            return SendResult(
+                address,
+                outcome,
+                invite.id,
+                outbound.sequence,
+                attempt.message_id,
+                attempt.detail or "already sent",
+            )
+        mid = message_id(invite.id, address, outbound.sequence, self.settings.domain)
+        if attempt is None:
+            delivery.intend(
+                sequence=outbound.sequence,
+                method=outbound.method.value,
+                message_id=mid,
+                timestamp=now,
+            )
+        reply = reply_address(token, self.settings.rsvp_mailbox, self.settings.domain)
+        return delivery, Addressee(address, delivery.name, reply, mid)
+
+    def _add_to_roster(
+        self, distribution: Distribution, token: str, pages: dict[int, RosterPage], now: datetime
+    ) -> None:
+        # Pages fill in order; only opening a new page touches the distribution stream.
+        number = distribution.pages - 1
+        page = pages.get(number) or self.load(
+            RosterPage, roster_page_id(distribution.invite, number)
+        )
+        page = page or RosterPage(invite=distribution.invite, page=number, timestamp=now)
+        if page.full:
+            distribution.open_page(timestamp=now)
+            number += 1
+            page = RosterPage(invite=distribution.invite, page=number, timestamp=now)
+        page.add(token=token, timestamp=now)
+        pages[number] = page
+
+    def propagate(self, invite: Invite, now: datetime) -> list[SendResult]:
+        """Send the invite's current version to everyone who received an earlier one."""
+        distribution = self.load(Distribution, distribution_id(invite.id))
+        if distribution is None:
+            return []
+        recipients = [
+            Recipient(d.address, d.name, d.origin)
+            for d in self.deliveries(invite.id, distribution.pages)
+            if d.origin != FORWARDED and d.bounced is None and d.last_sent is not None
+        ]
+        return self.send(invite, recipients, now) if recipients else []
+
+    def deliveries(self, invite: UUID, pages: int) -> Iterator[Delivery]:
+        """Yield every recipient's delivery record, page by page, in the order added."""
+        for number in range(pages):
+            page = self.load(RosterPage, roster_page_id(invite, number))
+            for token in page.tokens if page else ():
+                delivery = self.load(Delivery, delivery_id(token))
+                if delivery is not None:
+                    yield delivery
+
+    def deliver(
+        self, outbound: OutboundInvite, due: list[tuple[Delivery, Addressee]], now: datetime
+    ) -> Iterator[SendResult]:
+        """Render once, send to each addressee, and record each outcome as it happens."""
+        mails = self.renderer.render(
+            outbound, [a for _, a in due], sender=self.settings.sender, now=now
+        )
+        for (delivery, addressee), mail in zip(due, mails, strict=True):
+            yield self._hand_over(delivery, addressee, mail, outbound, now)
+
+    def _hand_over(
+        self,
+        delivery: Delivery,
+        addressee: Addressee,
+        mail: OutgoingMail,
+        outbound: OutboundInvite,
+        now: datetime,
+    ) -> SendResult:
+        sequence = outbound.sequence
+        reason: str | None
+        try:
+            where = self.mailer.send(mail)
+        except TemporaryDeliveryError as error:
+            delivery.failed(sequence=sequence, reason=error.reason, permanent=False, timestamp=now)
+            outcome, reason = SendOutcome.QUEUED, error.reason
+        except PermanentDeliveryError as error:
+            delivery.failed(sequence=sequence, reason=error.reason, permanent=True, timestamp=now)
+            outcome, reason = SendOutcome.FAILED, error.reason
+        else:
+            delivery.sent(sequence=sequence, where=where, timestamp=now)
+            outcome, reason = SendOutcome.SENT, None
+        self.save(delivery)
+        return SendResult(
+            delivery.address, outcome, outbound.invite, sequence, addressee.message_id, reason
+        )
+
+
+def _organizer_refusal(load: Loader, invite: Invite) -> str | None:
+    record = load(Organizer, organizer_id(invite.organizer))
+    return record.refusal() if record is not None else None

@@ -1,0 +1,120 @@
+"""One recipient's copy of one invite: who, through which reply token, and each send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.identity import NAMESPACE
+
+# The origin of an attendee who answered a copy forwarded to them: never sent anything by us.
+FORWARDED = "forwarded"
+
+
+def delivery_id(token: str) -> UUID:
+    """Return the id of the delivery stream behind a reply token (no lookup table needed)."""
+    return uuid5(NAMESPACE, "delivery\n" + token)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What happened to one version sent to this recipient."""
+
+    sequence: int
+    method: str
+    message_id: str
+    status: str  # pending | sent | failed
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly dict."""
+        return {
+            "sequence": self.sequence,
+            "method": self.method,
+            "message_id": self.message_id,
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attempt:
+        """Rebuild from :meth:`as_dict` output."""
+        return cls(**data)
+
+
+class Delivery(Aggregate):
+    """A recipient the server sent an invite to, keyed by the recipient's reply token.
+
+    Sending follows intent → send → outcome: the intent is recorded before the mailer is
+    called, so a crash in between leaves a pending attempt that a retry completes with the
+    same Message-ID, and never a lost or doubled message.
+    """
+
+    @staticmethod
+    def create_id(token: str, **_: Any) -> UUID:
+        """Return the id derived from the reply token."""
+        return delivery_id(token)
+
+    @event("Invited")
+    def __init__(
+        self,
+        token: str,
+        invite: UUID,
+        address: str,
+        name: str | None,
+        origin: str,
+        timestamp: datetime,
+    ) -> None:
+        self.token = token
+        self.invite = invite
+        self.address = address
+        self.name = name
+        self.origin = origin
+        self.attempts: dict[str, Attempt] = {}
+        self.bounced: str | None = None
+
+    def attempt(self, sequence: int) -> Attempt | None:
+        """Return what happened to version ``sequence`` for this recipient, if anything."""
+        return self.attempts.get(str(sequence))
+
+    @property
+    def pending(self) -> list[Attempt]:
+        """Return the versions whose send was intended but not completed."""
+        return [a for a in self.attempts.values() if a.status == "pending"]
+
+    @property
+    def last_sent(self) -> Attempt | None:
+        """Return the newest version that reached the mailer."""
+        sent = [a for a in self.attempts.values() if a.status == "sent"]
+        return max(sent, key=lambda a: a.sequence) if sent else None
+
+    @event("SendIntended")
+    def intend(self, sequence: int, method: str, message_id: str, timestamp: datetime) -> None:
+        """Record that version ``sequence`` is to be sent, before handing it to a mailer."""
+        self.attempts[str(sequence)] = Attempt(sequence, method, message_id, "pending")
+
+    @event("Sent")
+    def sent(self, sequence: int, where: str, timestamp: datetime) -> None:
+        """Record that the mailer accepted version ``sequence``."""
+        attempt = self.attempts[str(sequence)]
+        self.attempts[str(sequence)] = Attempt(
+            attempt.sequence, attempt.method, attempt.message_id, "sent", where
+        )
+
+    @event("SendFailed")
+    def failed(self, sequence: int, reason: str, permanent: bool, timestamp: datetime) -> None:
+        """Record a failed send: a permanent failure ends it, a temporary one stays pending."""
+        attempt = self.attempts[str(sequence)]
+        status = "failed" if permanent else "pending"
+        self.attempts[str(sequence)] = Attempt(
+            attempt.sequence, attempt.method, attempt.message_id, status, reason
+        )
+
+    @event("Bounced")
+    def bounce(self, reason: str, timestamp: datetime) -> None:
+        """Record that the recipient's mail system bounced our message."""
+        self.bounced = reason

@@ -1,0 +1,77 @@
+"""The server's versions of one invite: what it published, under which SEQUENCE."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.identity import NAMESPACE
+
+
+def distribution_id(invite: UUID) -> UUID:
+    """Return the id of an invite's distribution stream."""
+    return uuid5(NAMESPACE, "distribution\n" + invite.hex)
+
+
+class Distribution(Aggregate):
+    """Versions the server sent for one invite.
+
+    The server's SEQUENCE rises with every version it publishes (so every version has its own
+    Message-IDs), and it remembers the SEQUENCE of the last significant change (time,
+    recurrence, location, status): replies to older versions no longer count.
+    """
+
+    @staticmethod
+    def create_id(invite: UUID, **_: Any) -> UUID:
+        """Return the id derived from the invite id."""
+        return distribution_id(invite)
+
+    @event("Opened")
+    def __init__(self, invite: UUID, timestamp: datetime) -> None:
+        self.invite = invite
+        self.sequence = -1
+        self.method: str | None = None
+        self.fingerprint: str | None = None
+        self.significant_fingerprint: str | None = None
+        self.significant_from = 0
+        self.pages = 1
+
+    @event("RosterPageOpened")
+    def open_page(self, timestamp: datetime) -> None:
+        """Start another roster page: the previous one is full."""
+        self.pages += 1
+
+    def publish(
+        self, method: str, fingerprint: str, significant_fingerprint: str, now: datetime
+    ) -> int:
+        """Return the SEQUENCE of this state, publishing it as a new version if it changed."""
+        if fingerprint != self.fingerprint or method != self.method:
+            self._publish(
+                sequence=self.sequence + 1,
+                method=method,
+                fingerprint=fingerprint,
+                significant=significant_fingerprint != self.significant_fingerprint,
+                significant_fingerprint=significant_fingerprint,
+                timestamp=now,
+            )
+        return self.sequence
+
+    @event("VersionPublished")
+    def _publish(
+        self,
+        sequence: int,
+        method: str,
+        fingerprint: str,
+        significant: bool,
+        significant_fingerprint: str,
+        timestamp: datetime,
+    ) -> None:
+        self.sequence = sequence
+        self.method = method
+        self.fingerprint = fingerprint
+        self.significant_fingerprint = significant_fingerprint
+        if significant:
+            self.significant_from = sequence
