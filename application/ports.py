@@ -97,3 +97,21 @@ class Mailer(ABC):
         tell (the outbox folder overwrites); raise TemporaryDeliveryError or
         PermanentDeliveryError on failure, never anything else for delivery problems.
         """
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    """One row of a recipient list: its line number, and the recipient or why it is unusable."""
+
+    line: int
+    address: str
+    name: str | None = None
+    problem: str | None = None
+
+
+class RecipientListReader(ABC):
+    """Reads an uploaded recipient list (CSV: ``email`` and optional ``name``)."""
+
+    @abstractmethod
+    def read(self, data: bytes) -> list[RecipientRow]:
+        """Return every data row, usable or not; never raise for bad content."""
