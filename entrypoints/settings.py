@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Server settings; with nothing set, everything runs embedded in ``./var/data``."""
 
-    model_config = SettingsConfigDict(env_prefix="CIS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CIS_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(
         default=Path("var/data"),
@@ -33,6 +33,33 @@ class Settings(BaseSettings):
     )
     create_mailbox: str = Field(default="create", description="Local part of the drop box.")
     rsvp_mailbox: str = Field(default="rsvp", description="Local part of the replies mailbox.")
+    mail_domain: str = Field(
+        default="invites.localhost",
+        description="The domain this server receives mail for (reply addresses, server UIDs).",
+    )
+    sender: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CIS_SENDER", "SENDER"),
+        description="From address of invitations sent; default invites@<mail domain>.",
+    )
+    secret: str | None = Field(
+        default=None,
+        description="Base64 HMAC secret for reply tokens; default: made once in the data folder.",
+    )
+    mailer: Literal["outbox", "smtp", "ses"] = Field(
+        default="outbox",
+        description="outbox: .eml files in <data>/outbox; smtp: an SMTP relay; ses: Amazon SES.",
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP relay host.")
+    smtp_port: int = Field(default=587, description="SMTP relay port.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="SMTP AUTH user name.")
+    smtp_password: str | None = Field(default=None, description="SMTP AUTH password.")
+    region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("CIS_REGION", "REGION"),
+        description="AWS region for SES.",
+    )
     sqlite_lock_timeout: int = Field(default=10, description="Seconds to wait for a lock.")
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
         default="NORMAL",
@@ -47,6 +74,21 @@ class Settings(BaseSettings):
     def event_store_path(self) -> Path:
         """Return the SQLite file of the event store."""
         return self.data_dir / "events.sqlite3"
+
+    @property
+    def from_address(self) -> str:
+        """Return the From address of invitations."""
+        return self.sender or f"invites@{self.mail_domain}"
+
+    @property
+    def outbox_path(self) -> Path:
+        """Return the folder the outbox mailer writes .eml files to."""
+        return self.data_dir / "outbox"
+
+    @property
+    def secret_path(self) -> Path:
+        """Return the file holding the reply-token secret when none is configured."""
+        return self.data_dir / "secret.key"
 
     @property
     def messages_path(self) -> Path:
