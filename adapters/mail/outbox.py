@@ -1,0 +1,109 @@
+"""The embedded mailer: every sent message becomes an .eml file a person can open."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from icalendar import Calendar
+
+from application.ports import Mailer, OutgoingMail
+
+UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]+")
+
+
+def file_name(message_id: str, data: bytes) -> str:
+    """Return the file name for a Message-ID: readable, never a path, unique by its hash."""
+    key = message_id.strip().strip("<>").strip()
+    # Without a Message-ID, the content names the file, so a resend still overwrites.
+    digest = hashlib.sha256(key.encode() if key else data).hexdigest()[:16]
+    readable = UNSAFE.sub("_", key)[:80].lstrip(".")
+    return f"{readable}-{digest}.eml" if readable else f"{digest}.eml"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """What one sent file says: its addresses, subject and calendar method/sequence."""
+
+    path: Path
+    to: str
+    sender: str
+    message_id: str
+    subject: str
+    method: str | None
+    sequence: int | None
+
+
+class OutboxFolderMailer(Mailer):
+    """Writes each message to ``<folder>/<name from Message-ID>.eml``; a resend overwrites."""
+
+    def __init__(self, folder: Path, *, fsync: bool = True) -> None:
+        self.folder = folder
+        self.fsync = fsync
+
+    def send(self, mail: OutgoingMail) -> str:
+        """Write ``mail.data`` atomically and return the file's path."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / file_name(mail.message_id, mail.data)
+        # A hidden temporary file then a rename: readers see no file or the whole message.
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(mail.data)
+                if self.fsync:
+                    # Once send returns, the message is recorded as sent: it must survive a crash.
+                    os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        return str(path)
+
+    def entries(self) -> Iterator[OutboxEntry]:
+        """Yield what was sent, oldest file first."""
+        if not self.folder.is_dir():
+            return
+        paths = sorted(self.folder.glob("*.eml"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+        for path in paths:
+            yield read_entry(path)
+
+
+def read_entry(path: Path) -> OutboxEntry:
+    """Read one .eml file's headers and its calendar METHOD and SEQUENCE."""
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    method, sequence = calendar_summary(message)
+    return OutboxEntry(
+        path=path,
+        to=str(message.get("To", "")),
+        sender=str(message.get("From", "")),
+        message_id=str(message.get("Message-ID", "")),
+        subject=str(message.get("Subject", "")),
+        method=method,
+        sequence=sequence,
+    )
+
+
+def calendar_summary(message: EmailMessage) -> tuple[str | None, int | None]:
+    """Return the METHOD and first VEVENT's SEQUENCE of the first text/calendar part."""
+    for part in message.walk():
+        if part.get_content_type() != "text/calendar":
+            continue
+        payload = part.get_payload(decode=True)
+        try:
+            calendar = Calendar.from_ical(payload if isinstance(payload, bytes) else b"")
+        except ValueError:
+            return None, None
+        method = calendar.get("METHOD")
+        events = calendar.events
+        return (str(method) if method else None, events[0].sequence if events else None)
+    return None, None
