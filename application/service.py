@@ -14,6 +14,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 from application.attendee_messages import handle_attendee_message
 from application.history import HistoryEntry
 from application.organizer_messages import handle_organizer_message
+from application.outbox import OutboxEntry, outbox
 from application.ports import BlobStore, InviteRenderer, Mailer, MessageParser
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
 from application.registry import find_organizer, register
@@ -171,6 +172,10 @@ class InviteService(Application[UUID]):
             yield key, self.ingest(self.blobs.get(key), now=now)
 
     # -- reading -------------------------------------------------------------------------
+
+    def outbox(self) -> Iterator[OutboxEntry]:
+        """Yield every send attempt: to whom, which version, and what became of it."""
+        return outbox(self, self.load)
 
     def show(self, ref: str) -> InviteView:
         """Return the current state of the invite named by id or UID."""
