@@ -37,10 +37,11 @@ unit: $(STAMP)
 ## test: lint, type check, layer contract, then the whole test suite
 test: lint typecheck layers unit
 
-## bench: ingest throughput on the corpus as a ratio to bare icalendar parsing
+## bench: ingest throughput vs bare icalendar parsing, snapshot loads, bulk rendering vs naive builds
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
 	$(BIN)/python -m bench.snapshots
+	$(BIN)/python -m bench.render
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

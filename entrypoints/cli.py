@@ -16,6 +16,7 @@ from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
 from entrypoints.organizers_cli import organizers
 from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
+from entrypoints.send_cli import outbox, send
 from entrypoints.settings import Settings
 
 app = typer.Typer(
@@ -25,6 +26,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(organizers, name="organizers")
+app.command()(send)
+app.command()(outbox)
 out = Console()
 err = Console(stderr=True)
 

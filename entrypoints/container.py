@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+
 from dependency_injector import containers, providers
 
 from adapters.inbound.parser import EmailCalendarParser
+from adapters.lists.csv_recipients import CsvRecipientReader
+from adapters.mail.outbox import OutboxFolderMailer
+from adapters.mail.ses import SesMailer
+from adapters.mail.smtp import SmtpMailer
+from adapters.outbound.renderer import IcalendarInviteRenderer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
+from adapters.storage.secrets import server_secret
 from application.routing import Mailboxes
+from application.sending import OutboundSettings
 from application.service import InviteService
 from entrypoints.settings import Settings
 
@@ -22,6 +31,21 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         "SQLITE_LOCK_TIMEOUT": str(settings.sqlite_lock_timeout),
         "SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
     }
+
+
+def outbound_settings(settings: Settings) -> OutboundSettings:
+    """Return how the server sends, with the reply-token secret loaded or made once."""
+    if settings.backend == "memory" and not settings.secret:
+        # Nothing is kept in memory mode, so neither is the secret: a fresh one per process.
+        secret = secrets.token_bytes(32)
+    else:
+        secret = server_secret(settings.secret_path, settings.secret)
+    return OutboundSettings(
+        domain=settings.mail_domain,
+        sender=settings.from_address,
+        rsvp_mailbox=settings.rsvp_mailbox,
+        secret=secret,
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -43,6 +67,23 @@ class Container(containers.DeclarativeContainer):
         create=providers.Callable(lambda s: s.create_mailbox, settings),
         rsvp=providers.Callable(lambda s: s.rsvp_mailbox, settings),
     )
+    renderer = providers.Singleton(IcalendarInviteRenderer)
+    recipient_lists = providers.Singleton(CsvRecipientReader)
+    mailer = providers.Selector(
+        providers.Callable(lambda s: s.mailer, settings),
+        outbox=providers.Singleton(
+            OutboxFolderMailer, providers.Callable(lambda s: s.outbox_path, settings)
+        ),
+        smtp=providers.Singleton(
+            SmtpMailer,
+            providers.Callable(lambda s: s.smtp_host, settings),
+            providers.Callable(lambda s: s.smtp_port, settings),
+            starttls=providers.Callable(lambda s: s.smtp_starttls, settings),
+            username=providers.Callable(lambda s: s.smtp_username, settings),
+            password=providers.Callable(lambda s: s.smtp_password, settings),
+        ),
+        ses=providers.Singleton(SesMailer, providers.Callable(lambda s: s.region, settings)),
+    )
     service = providers.Singleton(
         InviteService,
         providers.Callable(persistence_env, settings),
@@ -51,6 +92,9 @@ class Container(containers.DeclarativeContainer):
         mailboxes=mailboxes,
         open_registry=providers.Callable(lambda s: s.open_registry, settings),
         relays=providers.Callable(lambda s: s.relay_domains, settings),
+        renderer=renderer,
+        mailer=mailer,
+        outbound=providers.Callable(outbound_settings, settings),
     )
 
 

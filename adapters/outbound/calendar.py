@@ -1,0 +1,111 @@
+"""One version's iCalendar object, serialized once and personalized per recipient."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from icalendar import Calendar, Event
+from icalendar.prop import vCalAddress
+
+from adapters.outbound.events import PERSONAL, instance, master
+from adapters.outbound.text import one_line
+from domain.outbound import Addressee, OutboundInvite
+from domain.values import Method
+
+PRODID = "-//Calendar Invite Server//EN"
+SENT_METHODS = frozenset({Method.REQUEST, Method.CANCEL})
+_MARKER = f"\r\n{PERSONAL}:\r\n".encode("ascii")
+
+
+def events_of(invite: OutboundInvite, now: datetime) -> list[Event]:
+    """Return the VEVENTs a version carries (DESIGN.md, Outbound mail)."""
+    cancel = invite.method == Method.CANCEL
+    if cancel and invite.cancelled_instance is not None:
+        rid = invite.cancelled_instance
+        own = next((i.details for i in invite.instances if i.recurrence_id == rid), None)
+        return [instance(invite, rid, own, now, cancelled=True)]
+    events = []
+    if invite.details is not None:
+        events.append(master(invite, invite.details, now, cancelled=cancel))
+    # Cancelling a series needs only its master; without one, every known instance goes.
+    if not cancel or invite.details is None:
+        events += [
+            instance(invite, i.recurrence_id, i.details, now, cancelled=cancel or i.cancelled)
+            for i in invite.instances
+        ]
+    return events
+
+
+def timezone_window(events: list[Event]) -> tuple[date, date]:
+    """Return the dates the VTIMEZONEs cover: from a year before the first start to 2038 or later.
+
+    Nothing in an invite happens before its first DTSTART, so earlier rules only add bytes.
+    """
+    years = [e.DTSTART.year for e in events if e.get("DTSTART") is not None] or [1970]
+    return date(max(1, min(years) - 1), 1, 1), date(max(2038, min(9999, max(years) + 2)), 1, 1)
+
+
+def calendar_of(invite: OutboundInvite, now: datetime) -> tuple[Calendar, int]:
+    """Return the version's VCALENDAR (no ORGANIZER or ATTENDEE yet) and its VEVENT count."""
+    if invite.method not in SENT_METHODS:
+        raise ValueError(f"the server sends REQUEST and CANCEL, not {invite.method}")
+    events = events_of(invite, now)
+    if not events:
+        raise ValueError(f"invite {invite.invite} has nothing to send: no details, no instances")
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", invite.method.value)
+    for event in events:
+        calendar.add_component(event)
+    first, last = timezone_window(events)
+    calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar, len(events)
+
+
+# icalendar leaves a CN that ends in a backslash unquoted, and then reads its own "CN=x\\:" as
+# an escaped colon (so do other parsers); quoted, the value is unambiguous.
+_QUOTE_CN_WITH = {"CN": " '\\"}
+
+
+def participants(organizer_name: str | None, addressee: Addressee) -> tuple[vCalAddress, ...]:
+    """Return the ORGANIZER (the reply address the server owns) and the one ATTENDEE."""
+    organizer = vCalAddress(f"mailto:{addressee.reply_address}")
+    attendee = vCalAddress(f"mailto:{addressee.address}")
+    organizer.params.quote_also = attendee.params.quote_also = _QUOTE_CN_WITH
+    if organizer_name:
+        organizer.params["CN"] = organizer_name
+    name = one_line(addressee.name)
+    if name:
+        attendee.params["CN"] = name
+    attendee.params["CUTYPE"] = "INDIVIDUAL"
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    attendee.params["PARTSTAT"] = "NEEDS-ACTION"
+    attendee.params["RSVP"] = "TRUE"
+    return organizer, attendee
+
+
+class PersonalCalendar:
+    """The calendar bytes of one version, cut where each VEVENT takes the recipient's lines."""
+
+    def __init__(self, invite: OutboundInvite, now: datetime) -> None:
+        calendar, count = calendar_of(invite, now)
+        # The marker is a whole content line of our own output: user text is escaped and
+        # folded lines start with a space, so nothing else can look like it.
+        self._pieces = calendar.to_ical().split(_MARKER)
+        if len(self._pieces) != count + 1:
+            raise RuntimeError("the calendar lost a personalization marker")
+        self._organizer_name = one_line(invite.organizer_name)
+        self._writer = Event()
+
+    def for_addressee(self, addressee: Addressee) -> bytes:
+        """Return the calendar with the addressee's ORGANIZER and ATTENDEE in every VEVENT."""
+        organizer, attendee = participants(self._organizer_name, addressee)
+        lines = b"\r\n".join(
+            (
+                self._writer.content_line("ORGANIZER", organizer).to_ical(),
+                self._writer.content_line("ATTENDEE", attendee).to_ical(),
+            )
+        )
+        return (b"\r\n" + lines + b"\r\n").join(self._pieces)

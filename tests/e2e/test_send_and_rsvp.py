@@ -1,0 +1,116 @@
+"""The whole loop from the command line: ingest, send, answer by token, forge, cancel."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from pathlib import Path
+
+from icalendar import Calendar, vCalAddress
+
+from tests.conftest import CORPUS
+from tests.e2e.test_cli import cis, lines
+
+DOMAIN = "invites.example"
+
+
+def sent_mail(tmp_path: Path) -> list[dict[str, object]]:
+    return lines(cis(tmp_path, "outbox", "--json"))
+
+
+def calendar_of(path: str) -> Calendar:
+    message = email.message_from_bytes(Path(path).read_bytes(), policy=email.policy.default)
+    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return Calendar.from_ical(payload)
+
+
+def reply_from_fixture(invitation: Calendar, attendee: str, partstat: str) -> bytes:
+    """Google's real REPLY fixture, re-addressed to what our invitation said."""
+    reply = Calendar.from_ical((CORPUS / "reply/google-reply-accepted.ics").read_bytes())
+    sent = invitation.events[0]
+    for event in reply.events:
+        event["UID"] = sent["UID"]
+        event["SEQUENCE"] = sent["SEQUENCE"]
+        event["ORGANIZER"] = sent["ORGANIZER"]
+        answer = vCalAddress(f"mailto:{attendee}")
+        answer.params["PARTSTAT"] = partstat
+        event["ATTENDEE"] = answer
+    data: bytes = reply.to_ical()
+    return data
+
+
+def test_send_reply_by_token_and_refuse_a_forgery(tmp_path: Path) -> None:
+    env_args = ("--data-dir", str(tmp_path))
+    created = lines(
+        cis(tmp_path, *env_args, "ingest", str(CORPUS / "update/gcal-selfsent-seq0.ics"))
+    )
+    invite = str(created[0]["invite"])
+    for address in ("bob@example.org", "carol@example.org"):
+        sent = lines(cis(tmp_path, *env_args, "send", invite, "--to", address, "--json"))
+        assert sent[0]["outcome"] == "sent"
+    again = lines(cis(tmp_path, *env_args, "send", invite, "--to", "bob@example.org", "--json"))
+    assert again[0]["outcome"] == "duplicate"
+    outbox = sent_mail(tmp_path)
+    assert [(m["to"], m["method"], m["sequence"], m["status"]) for m in outbox] == [
+        ("bob@example.org", "REQUEST", 0, "sent"),
+        ("carol@example.org", "REQUEST", 0, "sent"),
+    ]
+    invitation = calendar_of(str(outbox[0]["file"]))
+    organizer = str(invitation.events[0]["ORGANIZER"]).removeprefix("mailto:")
+    assert organizer.startswith("rsvp+")
+
+    reply = tmp_path / "reply.ics"
+    reply.write_bytes(reply_from_fixture(invitation, "bob@example.org", "ACCEPTED"))
+    answered = lines(cis(tmp_path, *env_args, "ingest", "--to", organizer, str(reply)))
+    assert answered[0]["outcome"] == "rsvp"
+
+    forged = tmp_path / "forged.ics"
+    forged.write_bytes(reply_from_fixture(invitation, "carol@example.org", "DECLINED"))
+    refused = lines(cis(tmp_path, *env_args, "ingest", "--to", organizer, str(forged)))
+    assert refused[0]["outcome"] == "rejected"
+    assert "quarantined" in str(refused[0]["reason"])
+    stranger = tmp_path / "stranger.ics"
+    stranger.write_bytes(reply_from_fixture(invitation, "bob@example.org", "TENTATIVE"))
+    unknown = lines(
+        cis(tmp_path, *env_args, "ingest", "--to", "rsvp+zzzz@invites.localhost", str(stranger))
+    )
+    assert "quarantined" in str(unknown[0]["reason"])
+
+
+def test_an_accepted_update_goes_to_everyone_with_a_higher_sequence(tmp_path: Path) -> None:
+    env_args = ("--data-dir", str(tmp_path))
+    created = lines(
+        cis(tmp_path, *env_args, "ingest", str(CORPUS / "update/gcal-selfsent-seq0.ics"))
+    )
+    invite = str(created[0]["invite"])
+    recipients = tmp_path / "list.csv"
+    recipients.write_text(
+        "email,name\nbob@example.org,Bob\ncarol@example.org,Carol\nnope,X\n"
+        "bob@example.org,Bob again\n",
+        encoding="utf-8",
+    )
+    bulk = lines(
+        cis(tmp_path, *env_args, "send", invite, "--csv", str(recipients), "--yes", "--json")
+    )
+    assert sorted(str(r["outcome"]) for r in bulk) == ["invalid", "sent", "sent"]
+    updated = lines(
+        cis(tmp_path, *env_args, "ingest", str(CORPUS / "update/gcal-selfsent-seq1.ics"))
+    )
+    assert updated[0]["outcome"] == "updated"
+    outbox = sent_mail(tmp_path)
+    by_version = sorted((str(m["to"]), int(str(m["sequence"]))) for m in outbox)
+    assert by_version == [
+        ("bob@example.org", 0),
+        ("bob@example.org", 1),
+        ("carol@example.org", 0),
+        ("carol@example.org", 1),
+    ]
+    assert all(m["status"] == "sent" for m in outbox)
+    assert len({m["message_id"] for m in outbox}) == 4
+    files = [Path(str(m["file"])) for m in outbox]
+    assert all(f.exists() for f in files)
+    summary = json.loads(cis(tmp_path, *env_args, "show", invite, "--json").stdout)
+    assert summary["sequence"] == 1
