@@ -121,6 +121,25 @@ class Sender:
                 for r in recipients
             ]
         distribution, outbound = self.current_version(invite, now)
+        if distribution.held:
+            reason = (
+                "an update of this invite is held for the organizer's review; approve it "
+                "(cis approve) before sending"
+            )
+            return [
+                SendResult(r.address, SendOutcome.BLOCKED, invite.id, reason=reason)
+                for r in recipients
+            ]
+        return self._send_version(invite, distribution, outbound, recipients, now)
+
+    def _send_version(
+        self,
+        invite: Invite,
+        distribution: Distribution,
+        outbound: OutboundInvite,
+        recipients: Sequence[Recipient],
+        now: datetime,
+    ) -> list[SendResult]:
         results: list[SendResult] = []
         due: list[tuple[Delivery, Addressee]] = []
         pages: dict[int, RosterPage] = {}
@@ -198,17 +217,45 @@ class Sender:
         page.add(token=token, timestamp=now)
         pages[number] = page
 
-    def propagate(self, invite: Invite, now: datetime) -> list[SendResult]:
-        """Send the invite's current version to everyone who received an earlier one."""
-        distribution = self.load(Distribution, distribution_id(invite.id))
-        if distribution is None:
+    def catch_up(self, invite: Invite, now: datetime) -> list[SendResult]:
+        """Send the current version to every recipient who does not hold it yet.
+
+        This is how updates and cancellations reach everyone who received the invite, and how
+        pending sends (a mailer failure, a crash between intent and outcome) are retried.
+        """
+        if self.load(Distribution, distribution_id(invite.id)) is None:
+            return []
+        refusal = _organizer_refusal(self.load, invite)
+        distribution, outbound = self.current_version(invite, now)
+        if refusal is not None or distribution.held:
             return []
         recipients = [
             Recipient(d.address, d.name, d.origin)
             for d in self.deliveries(invite.id, distribution.pages)
-            if d.origin != FORWARDED and d.bounced is None and d.last_sent is not None
+            if d.origin != FORWARDED and d.bounced is None and d.lacks(outbound.sequence)
         ]
-        return self.send(invite, recipients, now) if recipients else []
+        return self._send_version(invite, distribution, outbound, recipients, now)
+
+    def hold_or_send(self, invite: Invite, review: bool, now: datetime) -> list[SendResult]:
+        """After an accepted change: hold it for the organizer's review, or send it to everyone."""
+        distribution = self.load(Distribution, distribution_id(invite.id))
+        if distribution is None:
+            return []
+        if review:
+            if not distribution.held:
+                distribution.hold(timestamp=now)
+                self.save(distribution)
+            return []
+        return self.catch_up(invite, now)
+
+    def approve(self, invite: Invite, now: datetime) -> list[SendResult]:
+        """Release a held change and send it to everyone who received the invite."""
+        distribution = self.load(Distribution, distribution_id(invite.id))
+        if distribution is None or not distribution.held:
+            return []
+        distribution.approve(timestamp=now)
+        self.save(distribution)
+        return self.catch_up(invite, now)
 
     def deliveries(self, invite: UUID, pages: int) -> Iterator[Delivery]:
         """Yield every recipient's delivery record, page by page, in the order added."""

@@ -65,6 +65,7 @@ class InviteService(Application[UUID]):
         renderer: InviteRenderer | None = None,
         mailer: Mailer | None = None,
         outbound: OutboundSettings | None = None,
+        review_updates: bool = False,
     ) -> None:
         super().__init__(env)
         self.parser = parser
@@ -74,6 +75,7 @@ class InviteService(Application[UUID]):
         self.relays = relays
         self.load = loader(self.repository)
         self.outbound = outbound
+        self.review_updates = review_updates
         self.sender = (
             Sender(self.load, self.save, renderer, mailer, outbound)
             if renderer is not None and mailer is not None and outbound is not None
@@ -132,16 +134,35 @@ class InviteService(Application[UUID]):
     def _propagate(self, invite_id: UUID, now: datetime) -> None:
         invite = self.load(Invite, invite_id)
         if self.sender is not None and invite is not None:
-            self.sender.propagate(invite, now)
+            self.sender.hold_or_send(invite, self._reviews(invite.organizer), now)
+
+    def _reviews(self, organizer: str) -> bool:
+        record = find_organizer(self.load, organizer)
+        if record is None or record.review_updates is None:
+            return self.review_updates
+        return record.review_updates
 
     # -- sending -------------------------------------------------------------------------
 
     def send(self, ref: str, recipients: Sequence[Recipient], *, now: datetime) -> list[SendResult]:
         """Send the invite's current version to each recipient (once per version)."""
+        return self._sending().send(find_invite(self.load, ref), recipients, now)
+
+    def approve(self, ref: str, *, now: datetime) -> list[SendResult]:
+        """Release an update held for review and send it to everyone who received the invite."""
+        return self._sending().approve(find_invite(self.load, ref), now)
+
+    def retry(self, ref: str | None = None, *, now: datetime) -> list[SendResult]:
+        """Send pending versions again (one invite, or every invite ever sent)."""
+        sender = self._sending()
+        refs = [ref] if ref is not None else [str(i) for i in all_invite_ids(self)]
+        return [r for each in refs for r in sender.catch_up(find_invite(self.load, each), now)]
+
+    def _sending(self) -> Sender:
         if self.sender is None:
             msg = "sending is not configured (no renderer, mailer or outbound settings)"
             raise RuntimeError(msg)
-        return self.sender.send(find_invite(self.load, ref), recipients, now)
+        return self.sender
 
     def _decide(self, message: ItipMessage, envelope_to: str | None, now: datetime) -> Decision:
         refusal = (
@@ -204,6 +225,12 @@ class InviteService(Application[UUID]):
         """Suspend an organizer: their messages are rejected until allowed again."""
         return self._registered(
             address, now, lambda record: record.suspend(reason=reason, timestamp=now)
+        )
+
+    def review_organizer(self, address: str, review: bool | None, *, now: datetime) -> Organizer:
+        """Hold an organizer's updates for review (True), not (False), or use the default."""
+        return self._registered(
+            address, now, lambda record: record.switch_review(review=review, timestamp=now)
         )
 
     def limit_organizer(self, address: str, max_events: int | None, *, now: datetime) -> Organizer:

@@ -27,7 +27,7 @@ class Attempt:
     sequence: int
     method: str
     message_id: str
-    status: str  # pending | sent | failed
+    status: str  # pending | sent | failed | superseded
     detail: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -92,9 +92,22 @@ class Delivery(Aggregate):
         sent = [a for a in self.attempts.values() if a.status == "sent"]
         return max(sent, key=lambda a: a.sequence) if sent else None
 
+    def lacks(self, sequence: int) -> bool:
+        """Return whether version ``sequence`` still has to reach this recipient."""
+        attempt = self.attempt(sequence)
+        return attempt is None or attempt.status == "pending"
+
     @event("SendIntended")
     def intend(self, sequence: int, method: str, message_id: str, timestamp: datetime) -> None:
-        """Record that version ``sequence`` is to be sent, before handing it to a mailer."""
+        """Record that version ``sequence`` is to be sent, before handing it to a mailer.
+
+        An older version still pending is superseded: the recipient gets this one instead.
+        """
+        for key, attempt in list(self.attempts.items()):
+            if attempt.status == "pending" and attempt.sequence < sequence:
+                self.attempts[key] = Attempt(
+                    attempt.sequence, attempt.method, attempt.message_id, "superseded"
+                )
         self.attempts[str(sequence)] = Attempt(sequence, method, message_id, "pending")
 
     @event("Sent")

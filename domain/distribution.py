@@ -38,6 +38,17 @@ class Distribution(Aggregate):
         self.significant_fingerprint: str | None = None
         self.significant_from = 0
         self.pages = 1
+        self.held = False
+
+    @event("UpdateHeld")
+    def hold(self, timestamp: datetime) -> None:
+        """Hold the organizer's latest change for review: nothing goes out until approved."""
+        self.held = True
+
+    @event("UpdateApproved")
+    def approve(self, timestamp: datetime) -> None:
+        """Release the held change: it goes out to everyone."""
+        self.held = False
 
     @event("RosterPageOpened")
     def open_page(self, timestamp: datetime) -> None:

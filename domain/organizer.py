@@ -34,6 +34,8 @@ class Organizer(Aggregate):
         self.max_events: int | None = None
         self.suspension_reason: str | None = None
         self.invite_count = 0
+        # None: the server-wide default decides whether updates wait for review.
+        self.review_updates: bool | None = None
 
     def refusal(self) -> str | None:
         """Return why this organizer may not send anything now, or None."""
@@ -68,6 +70,12 @@ class Organizer(Aggregate):
     def limit(self, max_events: int | None, timestamp: datetime) -> None:
         """Set (or with None, lift) the maximum number of events."""
         self.max_events = max_events
+
+    @event("ReviewSwitched")
+    def switch_review(self, review: bool | None, timestamp: datetime) -> None:
+        """Hold this organizer's updates for review (True), send them at once (False), or
+        follow the server's default (None)."""
+        self.review_updates = review
 
     @event("InviteCounted")
     def count_invite(self, invite: UUID, timestamp: datetime) -> None:

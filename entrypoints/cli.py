@@ -16,7 +16,7 @@ from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
 from entrypoints.organizers_cli import organizers
 from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
-from entrypoints.send_cli import outbox, send
+from entrypoints.send_cli import approve, outbox, retry, send
 from entrypoints.settings import Settings
 
 app = typer.Typer(
@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 app.add_typer(organizers, name="organizers")
 app.command()(send)
+app.command()(approve)
+app.command()(retry)
 app.command()(outbox)
 out = Console()
 err = Console(stderr=True)

@@ -95,6 +95,7 @@ class Container(containers.DeclarativeContainer):
         renderer=renderer,
         mailer=mailer,
         outbound=providers.Callable(outbound_settings, settings),
+        review_updates=providers.Callable(lambda s: s.review_updates, settings),
     )
 
 

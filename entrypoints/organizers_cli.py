@@ -16,7 +16,14 @@ err = Console(stderr=True)
 
 
 def _print_organizer(record: object) -> None:
-    fields = ("address", "standing", "max_events", "invite_count", "suspension_reason")
+    fields = (
+        "address",
+        "standing",
+        "max_events",
+        "invite_count",
+        "suspension_reason",
+        "review_updates",
+    )
     print(json.dumps({f: getattr(record, f) for f in fields}, ensure_ascii=False))
 
 
@@ -42,6 +49,21 @@ def limit(
 ) -> None:
     """Limit how many events an organizer may create."""
     _print_organizer(session.service().limit_organizer(address, max_events, now=datetime.now(UTC)))
+
+
+@organizers.command("review")
+def review(
+    address: str,
+    switch: Annotated[str, typer.Argument(help="on, off, or default (the server's setting).")],
+) -> None:
+    """Hold an organizer's updates for review before they go out to recipients."""
+    choices = {"on": True, "off": False, "default": None}
+    if switch not in choices:
+        err.print("the switch is on, off or default")
+        raise typer.Exit(2)
+    _print_organizer(
+        session.service().review_organizer(address, choices[switch], now=datetime.now(UTC))
+    )
 
 
 @organizers.command("show")

@@ -116,6 +116,32 @@ def _report(results: list[SendResult], as_json: bool) -> None:
     err.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())), markup=False)
 
 
+def approve(
+    invite: Annotated[str, typer.Argument(help="Invite id, or the organizer's UID.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per recipient.")] = False,
+) -> None:
+    """Approve an update held for review: it goes out to everyone who received the invite."""
+    try:
+        results = session.service().approve(invite, now=datetime.now(UTC))
+    except (InviteNotFoundError, AmbiguousInviteError) as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    _report(results, as_json)
+
+
+def retry(
+    invite: Annotated[str | None, typer.Argument(help="One invite; default: all.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per recipient.")] = False,
+) -> None:
+    """Send again whatever is pending (mailer failures, interrupted runs); nothing goes twice."""
+    try:
+        results = session.service().retry(invite, now=datetime.now(UTC))
+    except (InviteNotFoundError, AmbiguousInviteError) as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    _report(results, as_json)
+
+
 def outbox(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         default=None,
         description="Base64 HMAC secret for reply tokens; default: made once in the data folder.",
     )
+    review_updates: bool = Field(
+        default=False,
+        description="Hold organizers' updates for review before they go out (per-organizer "
+        "switch: cis organizers review).",
+    )
     mailer: Literal["outbox", "smtp", "ses"] = Field(
         default="outbox",
         description="outbox: .eml files in <data>/outbox; smtp: an SMTP relay; ses: Amazon SES.",

@@ -1,0 +1,137 @@
+"""Failures while sending: nothing is lost, nothing is sent twice, after a retry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from dependency_injector import providers
+
+from adapters.mail.outbox import OutboxFolderMailer
+from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
+from application.sending import Recipient, SendOutcome
+from application.service import InviteService
+from entrypoints.container import Container, bootstrap
+from entrypoints.settings import Settings
+from tests.conftest import CORPUS
+
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+PEOPLE = [f"guest{n}@example.org" for n in range(6)]
+
+
+class Crash(BaseException):
+    """The process dies: nothing after this point runs (not an Exception, nothing catches it)."""
+
+
+class FlakyMailer(Mailer):
+    """The real outbox mailer, with failures injected: per address, or a crash at send n."""
+
+    def __init__(self, real: OutboxFolderMailer) -> None:
+        self.real = real
+        self.refuse: set[str] = set()
+        self.crash_before: int | None = None
+        self.crash_after: int | None = None
+        self.calls = 0
+
+    def send(self, mail: OutgoingMail) -> str:
+        self.calls += 1
+        if self.calls == self.crash_before:
+            raise Crash
+        if mail.recipient in self.refuse:
+            raise TemporaryDeliveryError(f"451 4.3.0 {mail.recipient}: try again later")
+        where = self.real.send(mail)
+        if self.calls == self.crash_after:
+            raise Crash
+        return where
+
+
+def wired(data: Path, flaky: FlakyMailer | None = None) -> tuple[Container, InviteService]:
+    container = bootstrap(Settings(data_dir=data))
+    if flaky is not None:
+        container.mailer.override(providers.Object(flaky))
+    return container, container.service()
+
+
+def copies(data: Path) -> Counter[tuple[str, int | None]]:
+    """Count the .eml files per (recipient, SEQUENCE) in the outbox folder."""
+    return Counter((e.to, e.sequence) for e in OutboxFolderMailer(data / "outbox").entries())
+
+
+@pytest.fixture
+def invite(tmp_path: Path) -> str:
+    _, service = wired(tmp_path)
+    created = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    service.close()
+    return str(created.invite)
+
+
+def test_temporary_failures_stay_pending_and_a_retry_sends_them_once(
+    tmp_path: Path, invite: str
+) -> None:
+    flaky = FlakyMailer(OutboxFolderMailer(tmp_path / "outbox"))
+    flaky.refuse = {PEOPLE[1], PEOPLE[4]}
+    _, service = wired(tmp_path, flaky)
+    first = service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
+    assert Counter(r.outcome for r in first) == {SendOutcome.SENT: 4, SendOutcome.QUEUED: 2}
+    flaky.refuse = set()
+    retried = service.retry(invite, now=NOW)
+    assert sorted(r.address for r in retried) == [PEOPLE[1], PEOPLE[4]]
+    assert {r.outcome for r in retried} == {SendOutcome.SENT}
+    assert service.retry(invite, now=NOW) == []
+    assert copies(tmp_path) == {(p, 0): 1 for p in PEOPLE}
+
+
+@pytest.mark.parametrize("where", ["crash_before", "crash_after"])
+def test_a_crash_mid_send_is_completed_by_a_retry_without_doubles(
+    tmp_path: Path, invite: str, where: str
+) -> None:
+    flaky = FlakyMailer(OutboxFolderMailer(tmp_path / "outbox"))
+    setattr(flaky, where, 3)
+    _, service = wired(tmp_path, flaky)
+    with pytest.raises(Crash):
+        service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
+    # A new process: the intents were saved before the first mail went out.
+    _, restarted = wired(tmp_path)
+    pending = [e for e in restarted.outbox() if e.status == "pending"]
+    assert len(pending) == len(PEOPLE) - 2
+    restarted.retry(now=NOW)
+    assert {e.status for e in restarted.outbox()} == {"sent"}
+    assert copies(tmp_path) == {(p, 0): 1 for p in PEOPLE}
+
+
+def test_after_failures_and_an_update_everyone_has_one_copy_of_each_version(
+    tmp_path: Path, invite: str
+) -> None:
+    flaky = FlakyMailer(OutboxFolderMailer(tmp_path / "outbox"))
+    flaky.refuse = {PEOPLE[0]}
+    _, service = wired(tmp_path, flaky)
+    service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
+    update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
+    assert service.ingest(update, now=NOW).outcome.value == "updated"
+    flaky.refuse = set()
+    service.retry(now=NOW)
+    expected = {(p, 1): 1 for p in PEOPLE} | {(p, 0): 1 for p in PEOPLE[1:]}
+    assert copies(tmp_path) == expected
+    statuses = Counter((e.to == PEOPLE[0], e.sequence, e.status) for e in service.outbox())
+    assert statuses[(True, 0, "superseded")] == 1
+
+
+def test_review_holds_an_update_until_approved(tmp_path: Path, invite: str) -> None:
+    _, service = wired(tmp_path)
+    service.send(invite, [Recipient(p) for p in PEOPLE[:2]], now=NOW)
+    organizer = service.show(invite).organizer
+    service.review_organizer(organizer, True, now=NOW)
+    update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
+    assert service.ingest(update, now=NOW).outcome.value == "updated"
+    assert copies(tmp_path) == {(PEOPLE[0], 0): 1, (PEOPLE[1], 0): 1}
+    blocked = service.send(invite, [Recipient(PEOPLE[2])], now=NOW)
+    assert blocked[0].outcome is SendOutcome.BLOCKED
+    assert "review" in (blocked[0].reason or "")
+    approved = service.approve(invite, now=NOW)
+    assert {(r.address, r.sequence, r.outcome) for r in approved} == {
+        (PEOPLE[0], 1, SendOutcome.SENT),
+        (PEOPLE[1], 1, SendOutcome.SENT),
+    }
+    assert service.send(invite, [Recipient(PEOPLE[2])], now=NOW)[0].outcome is SendOutcome.SENT
