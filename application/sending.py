@@ -178,7 +178,7 @@ class Sender:
                 origin=recipient.origin,
                 timestamp=now,
             )
-            self._add_to_roster(distribution, token, pages, now)
+            add_to_roster(self.load, distribution, token, pages, now)
         attempt = delivery.attempt(outbound.sequence)
         if attempt is not None and attempt.status != "pending":
             outcome = SendOutcome.DUPLICATE if attempt.status == "sent" else SendOutcome.FAILED
@@ -200,22 +200,6 @@ class Sender:
             )
         reply = reply_address(token, self.settings.rsvp_mailbox, self.settings.domain)
         return delivery, Addressee(address, delivery.name, reply, mid)
-
-    def _add_to_roster(
-        self, distribution: Distribution, token: str, pages: dict[int, RosterPage], now: datetime
-    ) -> None:
-        # Pages fill in order; only opening a new page touches the distribution stream.
-        number = distribution.pages - 1
-        page = pages.get(number) or self.load(
-            RosterPage, roster_page_id(distribution.invite, number)
-        )
-        page = page or RosterPage(invite=distribution.invite, page=number, timestamp=now)
-        if page.full:
-            distribution.open_page(timestamp=now)
-            number += 1
-            page = RosterPage(invite=distribution.invite, page=number, timestamp=now)
-        page.add(token=token, timestamp=now)
-        pages[number] = page
 
     def catch_up(self, invite: Invite, now: datetime) -> list[SendResult]:
         """Send the current version to every recipient who does not hold it yet.
@@ -301,6 +285,26 @@ class Sender:
         return SendResult(
             delivery.address, outcome, outbound.invite, sequence, addressee.message_id, reason
         )
+
+
+def add_to_roster(
+    load: Loader,
+    distribution: Distribution,
+    token: str,
+    pages: dict[int, RosterPage],
+    now: datetime,
+) -> None:
+    """Add a recipient to the invite's roster; ``pages`` collects the pages to save."""
+    # Pages fill in order; only opening a new page touches the distribution stream.
+    number = distribution.pages - 1
+    page = pages.get(number) or load(RosterPage, roster_page_id(distribution.invite, number))
+    page = page or RosterPage(invite=distribution.invite, page=number, timestamp=now)
+    if page.full:
+        distribution.open_page(timestamp=now)
+        number += 1
+        page = RosterPage(invite=distribution.invite, page=number, timestamp=now)
+    page.add(token=token, timestamp=now)
+    pages[number] = page
 
 
 def _organizer_refusal(load: Loader, invite: Invite) -> str | None:

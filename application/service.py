@@ -18,6 +18,7 @@ from application.outbox import OutboxEntry, outbox
 from application.ports import BlobStore, InviteRenderer, Mailer, MessageParser
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
 from application.registry import find_organizer, register
+from application.report import ReportRow, rsvp_report
 from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
 from application.routing import Mailboxes, unsupported_method
 from application.sending import OutboundSettings, Recipient, Sender, SendResult
@@ -193,6 +194,10 @@ class InviteService(Application[UUID]):
             yield key, self.ingest(self.blobs.get(key), now=now)
 
     # -- reading -------------------------------------------------------------------------
+
+    def report(self, ref: str) -> list[ReportRow]:
+        """Return one row per recipient: the answer that counts now, origin and client."""
+        return rsvp_report(self.load, find_invite(self.load, ref))
 
     def outbox(self) -> Iterator[OutboxEntry]:
         """Yield every send attempt: to whom, which version, and what became of it."""

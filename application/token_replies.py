@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from application.results import Decision
+from application.sending import add_to_roster
 from application.stores import Loader
 from domain.attendance import Attendance, Reply
 from domain.delivery import FORWARDED, Delivery, delivery_id
+from domain.distribution import Distribution, distribution_id
 from domain.identity import attendance_id
 from domain.invite import Invite
 from domain.messages import ItipMessage
 from domain.outcomes import Outcome, Verdict
 from domain.reply_tokens import reply_token
+from domain.roster import RosterPage
 from domain.values import Attendee, Method
 
 
@@ -42,7 +46,10 @@ def handle_token_reply(
             )
         forwarded_by = delivery.address
     if message.method is Method.REPLY:
-        return _record_reply(message, delivery, attendee, forwarded_by, load, now)
+        decision = _record_reply(message, delivery, attendee, forwarded_by, load, now)
+        if forwarded_by is not None and decision.verdict.outcome is Outcome.RSVP:
+            decision.changed += _enrol_forwardee(load, delivery, attendee, secret, now)
+        return decision
     invite = load(Invite, delivery.invite)
     if invite is None:  # pragma: no cover - a delivery is only made for a stored invite
         return _quarantine("its invite no longer exists")
@@ -99,6 +106,33 @@ def _record_reply(
     if all(o is Outcome.DUPLICATE for o in outcomes):
         return Decision(Verdict(Outcome.DUPLICATE, "this reply is already recorded"), invite)
     return Decision(Verdict(Outcome.STALE, "a newer reply from this attendee is recorded"), invite)
+
+
+def _enrol_forwardee(
+    load: Loader, delivery: Delivery, attendee: Attendee, secret: bytes, now: datetime
+) -> list[Any]:
+    """Put someone who answered a forwarded copy on the roster, so reports show them.
+
+    They get a delivery of origin ``forwarded``: never sent anything by us, never sent
+    updates (the organizer did not invite them), but counted and reported.
+    """
+    token = reply_token(secret, delivery.invite, attendee.address)
+    if load(Delivery, delivery_id(token)) is not None:
+        return []
+    distribution = load(Distribution, distribution_id(delivery.invite))
+    if distribution is None:  # pragma: no cover - a delivery implies a distribution
+        return []
+    forwardee = Delivery(
+        token=token,
+        invite=delivery.invite,
+        address=attendee.address,
+        name=attendee.name,
+        origin=FORWARDED,
+        timestamp=now,
+    )
+    pages: dict[int, RosterPage] = {}
+    add_to_roster(load, distribution, token, pages, now)
+    return [forwardee, distribution, *pages.values()]
 
 
 def _quarantine(why: str) -> Decision:

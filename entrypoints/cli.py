@@ -16,6 +16,7 @@ from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
 from entrypoints.organizers_cli import organizers
 from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
+from entrypoints.report_cli import report
 from entrypoints.send_cli import approve, outbox, retry, send
 from entrypoints.settings import Settings
 
@@ -30,6 +31,7 @@ app.command()(send)
 app.command()(approve)
 app.command()(retry)
 app.command()(outbox)
+app.command()(report)
 out = Console()
 err = Console(stderr=True)
 

@@ -114,3 +114,40 @@ def test_an_accepted_update_goes_to_everyone_with_a_higher_sequence(tmp_path: Pa
     assert all(f.exists() for f in files)
     summary = json.loads(cis(tmp_path, *env_args, "show", invite, "--json").stdout)
     assert summary["sequence"] == 1
+
+
+def test_report_shows_answers_including_a_forwarded_copy(tmp_path: Path) -> None:
+    env_args = ("--data-dir", str(tmp_path))
+    created = lines(
+        cis(tmp_path, *env_args, "ingest", str(CORPUS / "update/gcal-selfsent-seq0.ics"))
+    )
+    invite = str(created[0]["invite"])
+    for address in ("bob@example.org", "carol@example.org"):
+        cis(tmp_path, *env_args, "send", invite, "--to", address, "--origin", "vip")
+    outbox = sent_mail(tmp_path)
+    invitation = calendar_of(str(outbox[0]["file"]))
+    bobs_address = str(invitation.events[0]["ORGANIZER"]).removeprefix("mailto:")
+    answer = tmp_path / "answer.ics"
+    answer.write_bytes(reply_from_fixture(invitation, "bob@example.org", "DECLINED"))
+    forwarded = tmp_path / "forwarded.ics"
+    forwarded.write_bytes(reply_from_fixture(invitation, "dave@example.net", "ACCEPTED"))
+    for file in (answer, forwarded):
+        assert (
+            lines(cis(tmp_path, *env_args, "ingest", "--to", bobs_address, str(file)))[0]["outcome"]
+            == "rsvp"
+        )
+    rows = {
+        str(r["address"]): r for r in lines(cis(tmp_path, *env_args, "report", invite, "--json"))
+    }
+    assert rows["bob@example.org"]["status"] == "declined"
+    assert rows["bob@example.org"]["client"] == "Google Calendar"
+    assert rows["carol@example.org"]["status"] == "no answer"
+    assert rows["dave@example.net"]["status"] == "accepted"
+    assert rows["dave@example.net"]["forwarded_by"] == "bob@example.org"
+    assert rows["dave@example.net"]["origin"] == "forwarded"
+    csv_file = tmp_path / "report.csv"
+    cis(tmp_path, *env_args, "report", invite, "--csv", str(csv_file))
+    assert csv_file.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert b"dave@example.net" in csv_file.read_bytes()
+    again = lines(cis(tmp_path, *env_args, "send", invite, "--to", "bob@example.org", "--json"))
+    assert again[0]["outcome"] == "duplicate"

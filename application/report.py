@@ -1,0 +1,116 @@
+"""Read use case: the RSVP report, one row per recipient the server sent an invite to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.stores import Loader
+from domain.attendance import Attendance, Reply
+from domain.delivery import Delivery, delivery_id
+from domain.distribution import Distribution, distribution_id
+from domain.identity import attendance_id
+from domain.invite import Invite
+from domain.roster import RosterPage, roster_page_id
+from domain.values import MASTER
+
+NO_ANSWER = "no answer"
+BOUNCED = "bounced"
+
+# First match wins, on the lower-cased PRODID. Mozilla's calendar (Lightning) ships inside
+# Thunderbird; CALENDARSERVER.ORG is Apple's calendar server, which iCloud answers from.
+_CLIENT_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("google",), "Google Calendar"),
+    (("microsoft", "outlook", "exchange"), "Microsoft Outlook/Exchange"),
+    (("apple inc", "calendarserver.org"), "Apple"),
+    (("thunderbird", "mozilla"), "Thunderbird"),
+    (("android",), "Android"),
+)
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One recipient of an invite: who, how they came, and the answer that counts now."""
+
+    address: str
+    name: str | None
+    origin: str
+    status: str  # accepted | declined | tentative | delegated | no answer | bounced
+    last_sequence_sent: int | None
+    # The fields below describe the latest answer recorded, even one that no longer counts.
+    replied_at: datetime | None
+    client: str | None
+    forwarded_by: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report's column names and values, JSON-friendly, in column order."""
+        return {
+            "address": self.address,
+            "name": self.name,
+            "origin": self.origin,
+            "status": self.status,
+            "last_sequence_sent": self.last_sequence_sent,
+            "replied_at": self.replied_at.isoformat() if self.replied_at else None,
+            "client": self.client,
+            "forwarded_by": self.forwarded_by,
+        }
+
+
+def client_family(prodid: str | None) -> str | None:
+    """Return the calendar client family a PRODID names, or the PRODID itself if unknown."""
+    text = (prodid or "").strip()
+    if not text:
+        return None
+    lowered = text.lower()
+    for needles, family in _CLIENT_FAMILIES:
+        if any(needle in lowered for needle in needles):
+            return family
+    return text
+
+
+def rsvp_report(load: Loader, invite: Invite) -> list[ReportRow]:
+    """Return one row per recipient of the invite, in the order they were added."""
+    distribution = load(Distribution, distribution_id(invite.id))
+    if distribution is None:
+        return []
+    return [
+        _row(load, invite, distribution.significant_from, delivery)
+        for delivery in _deliveries(load, invite.id, distribution.pages)
+    ]
+
+
+def _deliveries(load: Loader, invite: UUID, pages: int) -> Iterator[Delivery]:
+    # Sender.deliveries walks the same roster, but the report must work without a mailer.
+    for number in range(pages):
+        page = load(RosterPage, roster_page_id(invite, number))
+        for token in page.tokens if page else ():
+            delivery = load(Delivery, delivery_id(token))
+            if delivery is not None:
+                yield delivery
+
+
+def _row(load: Loader, invite: Invite, server_sequence: int, delivery: Delivery) -> ReportRow:
+    stream = load(Attendance, attendance_id(invite.id, delivery.address))
+    reply: Reply | None = stream.replies.get(MASTER) if stream else None
+    counting = stream.partstat(invite.sequence, server_sequence=server_sequence) if stream else None
+    last = delivery.last_sent
+    return ReportRow(
+        address=delivery.address,
+        name=delivery.name or (reply.name if reply else None),
+        origin=delivery.origin,
+        status=_status(counting, delivery),
+        last_sequence_sent=last.sequence if last else None,
+        replied_at=reply.dtstamp if reply else None,
+        client=client_family(reply.prodid) if reply else None,
+        forwarded_by=reply.forwarded_by if reply else None,
+    )
+
+
+def _status(partstat: str | None, delivery: Delivery) -> str:
+    # An answer that counts proves the invite arrived, so it outranks a later bounce.
+    if partstat is not None and partstat.upper() != "NEEDS-ACTION":
+        return partstat.lower()
+    return BOUNCED if delivery.bounced is not None else NO_ANSWER
