@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from domain.messages import ParsedMessage
 from domain.outbound import Addressee, OutboundInvite
@@ -115,3 +116,31 @@ class RecipientListReader(ABC):
     @abstractmethod
     def read(self, data: bytes) -> list[RecipientRow]:
         """Return every data row, usable or not; never raise for bad content."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the organizer is told by email (never in answer to a bounce or an auto-reply).
+
+    ``kind`` is one of: ``created``, ``rejected``, ``limit``, ``held``, ``bulk-summary``,
+    ``rsvp-report``, ``counter``, ``forwarded-reply``. ``facts`` are kind-specific plain-text
+    values (reason, counts, attendee, proposed time…); ``attachment`` is (filename, bytes).
+    """
+
+    kind: str
+    to: str
+    invite: UUID | None = None
+    title: str | None = None
+    facts: Mapping[str, str] = field(default_factory=dict)
+    attachment: tuple[str, bytes] | None = None
+
+
+class NoticeSender(ABC):
+    """Tells organizers what happened to their invites, by email."""
+
+    @abstractmethod
+    def send(self, notice: Notice, *, now: datetime) -> str:
+        """Render and send ``notice``; return where it went (as Mailer.send does).
+
+        Raises TemporaryDeliveryError or PermanentDeliveryError like a Mailer.
+        """
