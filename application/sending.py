@@ -42,6 +42,7 @@ class OutboundSettings:
     sender: str
     rsvp_mailbox: str
     secret: bytes
+    bounce_mailbox: str = "bounces"
 
 
 class SendOutcome(StrEnum):
@@ -270,8 +271,10 @@ class Sender:
     ) -> SendResult:
         sequence = outbound.sequence
         reason: str | None
+        # VERP: the envelope sender names this recipient, so a bounce says whose copy failed.
+        envelope = reply_address(delivery.token, self.settings.bounce_mailbox, self.settings.domain)
         try:
-            where = self.mailer.send(mail)
+            where = self.mailer.send(replace(mail, sender=envelope))
         except TemporaryDeliveryError as error:
             delivery.failed(sequence=sequence, reason=error.reason, permanent=False, timestamp=now)
             outcome, reason = SendOutcome.QUEUED, error.reason

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
 from application.attendee_messages import handle_attendee_message
+from application.bounces import handle_bounce
 from application.history import HistoryEntry
 from application.organizer_messages import handle_organizer_message
 from application.outbox import OutboxEntry, outbox
@@ -30,7 +31,7 @@ from domain.attendance import Attendance
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage, UidIndex
 from domain.invite import Invite
-from domain.messages import ItipMessage, Unusable
+from domain.messages import Bounce, ItipMessage, Unusable
 from domain.organizer import Organizer
 from domain.outcomes import Outcome, Verdict
 from domain.reply_tokens import token_of
@@ -120,9 +121,18 @@ class InviteService(Application[UUID]):
         envelope_from: str | None,
     ) -> IngestResult:
         parsed = self.parser.parse(raw, sender=envelope_from)
-        if isinstance(parsed, Unusable):
+        if isinstance(parsed, Bounce):
+            decision = handle_bounce(parsed, envelope_to, self.load, self.outbound, now)
+            result = IngestResult(
+                decision.verdict.outcome,
+                digest,
+                invite=decision.invite,
+                reason=decision.verdict.reason,
+            )
+            changed: list[Aggregate] = decision.changed
+        elif isinstance(parsed, Unusable):
             result = IngestResult(Outcome.REJECTED, digest, reason=parsed.reason)
-            changed: list[Aggregate] = []
+            changed = []
         else:
             decision = self._decide(parsed, envelope_to, now)
             result, changed = result_of(parsed, decision, digest), decision.changed

@@ -43,4 +43,23 @@ class Unusable:
     reason: str
 
 
-ParsedMessage = ItipMessage | Unusable
+@dataclass(frozen=True)
+class Bounce:
+    """A delivery status notification (RFC 3464): a message we sent could not be delivered.
+
+    ``permanent`` is True for Action: failed (5.x.x), False for delayed (4.x.x).
+    """
+
+    permanent: bool
+    recipient: str | None = None
+    status: str | None = None
+    diagnostic: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """Return what the receiving system said, in one line."""
+        parts = [p for p in (self.status, self.diagnostic) if p]
+        return " ".join(parts) or "the receiving mail system refused the message"
+
+
+ParsedMessage = ItipMessage | Unusable | Bounce

@@ -17,6 +17,7 @@ class Outcome(StrEnum):
     STALE = "stale"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    BOUNCED = "bounced"
 
 
 @dataclass(frozen=True)

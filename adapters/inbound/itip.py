@@ -7,7 +7,7 @@ from adapters.inbound.addresses import address_of, email_address, param_text
 from adapters.inbound.components import Unreadable, component_of
 from adapters.inbound.ical import CalendarObject, read_calendar, text_of
 from adapters.inbound.times import Zones, first
-from domain.messages import ItipMessage, ParsedMessage, Unusable
+from domain.messages import ItipMessage, Unusable
 from domain.values import Component, Method
 
 
@@ -53,7 +53,7 @@ def _one_per_instance(components: list[Component], uid: str) -> tuple[Component,
 
 def message_from(
     data: str, *, sender: str | None, content_type_method: str | None
-) -> ParsedMessage:
+) -> ItipMessage | Unusable:
     """Parse one decoded calendar body into the iTIP message it carries."""
     calendar = read_calendar(data)
     if isinstance(calendar, Unusable):

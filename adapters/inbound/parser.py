@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.inbound import reasons
 from adapters.inbound.addresses import email_address
 from adapters.inbound.charsets import decode_text
+from adapters.inbound.dsn import read_bounce
 from adapters.inbound.itip import message_from
 from adapters.inbound.mime import CalendarPart, is_bare_calendar, is_tnef, read_email
 from application.ports import MessageParser
@@ -34,7 +35,7 @@ class EmailCalendarParser(MessageParser):
             return _first_usable((CalendarPart(raw),), fallback)
         envelope = read_email(raw)
         if envelope.bounce:
-            return reasons.bounce()
+            return read_bounce(raw) or reasons.bounce()
         if not envelope.parts:
             return reasons.tnef() if envelope.tnef else reasons.no_calendar(envelope.has_headers)
         return _first_usable(envelope.parts, envelope.sender or fallback)
@@ -51,7 +52,7 @@ def _first_usable(parts: tuple[CalendarPart, ...], sender: str | None) -> Parsed
             continue
         seen.add(part.data)
         if not part.data.strip():
-            outcome: ParsedMessage = reasons.malformed("the calendar part is empty")
+            outcome: ItipMessage | Unusable = reasons.malformed("the calendar part is empty")
         else:
             outcome = message_from(
                 decode_text(part.data, part.charset),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from adapters.inbound.parser import EmailCalendarParser
-from domain.messages import ItipMessage, Unusable
+from domain.messages import ItipMessage, ParsedMessage, Unusable
 from domain.values import Method
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -440,7 +440,7 @@ EXPECTED: dict[str, Event | Reply | Refused] = {
 }  # fmt: skip
 
 
-def parse(name: str, sender: str | None = None) -> ItipMessage | Unusable:
+def parse(name: str, sender: str | None = None) -> ParsedMessage:
     return EmailCalendarParser().parse((CORPUS / name).read_bytes(), sender=sender)
 
 

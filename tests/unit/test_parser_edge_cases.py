@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from adapters.inbound.parser import EmailCalendarParser
-from domain.messages import ItipMessage, Unusable
+from domain.messages import Bounce, ItipMessage, ParsedMessage, Unusable
 from domain.values import Method
 
 UID = "meeting-1@example.org"
@@ -73,7 +73,7 @@ def mail(
     return message.as_bytes()
 
 
-def parse(raw: bytes, sender: str | None = None) -> ItipMessage | Unusable:
+def parse(raw: bytes, sender: str | None = None) -> ParsedMessage:
     return EmailCalendarParser().parse(raw, sender=sender)
 
 
@@ -240,7 +240,54 @@ def test_delivery_status_notification_is_a_bounce_even_with_the_invite_inside() 
     report.attach(status)
     report.attach(calendar_part(ics(BASE).encode(), method="REQUEST"))
     report["From"] = "MAILER-DAEMON@example.org"
-    assert refused(report.as_bytes()).kind == "bounce"
+    bounce = parse(report.as_bytes())
+    assert isinstance(bounce, Bounce)
+    assert bounce.permanent
+
+
+def dsn(*blocks: dict[str, str]) -> bytes:
+    report = MIMEMultipart("report", report_type="delivery-status")
+    report.attach(MIMEText("Your message could not be delivered.", "plain"))
+    status = MIMEBase("message", "delivery-status")
+    for fields in blocks:
+        block = Message()
+        for name, value in fields.items():
+            block[name] = value
+        status.attach(block)
+    report.attach(status)
+    report["From"] = "MAILER-DAEMON@mx.example.org"
+    return report.as_bytes()
+
+
+def test_dsn_names_the_failed_recipient_and_why() -> None:
+    bounce = parse(
+        dsn(
+            {"Reporting-MTA": "dns; mx.example.org"},
+            {
+                "Final-Recipient": "rfc822; Bob@Example.org",
+                "Action": "failed",
+                "Status": "5.1.1",
+                "Diagnostic-Code": "smtp; 550 5.1.1 <bob@example.org>:\r\n"
+                " Recipient address rejected: User unknown",
+            },
+        )
+    )
+    assert isinstance(bounce, Bounce)
+    assert (bounce.permanent, bounce.recipient, bounce.status) == (True, "bob@example.org", "5.1.1")
+    assert "User unknown" in bounce.reason
+    assert "\n" not in bounce.reason
+
+
+def test_a_delay_notice_is_not_permanent() -> None:
+    bounce = parse(
+        dsn({"Final-Recipient": "rfc822; bob@example.org", "Action": "delayed", "Status": "4.4.1"})
+    )
+    assert isinstance(bounce, Bounce)
+    assert not bounce.permanent
+
+
+def test_a_report_without_recipient_blocks_is_refused_as_a_bounce() -> None:
+    assert refused(dsn({"Reporting-MTA": "dns; mx.example.org"})).kind == "bounce"
 
 
 def test_tnef_part_without_calendar() -> None:
