@@ -24,6 +24,7 @@ from application.ports import (
 )
 from application.stores import Loader
 from domain.addresses import address_problem
+from domain.blocks import RecipientBlock, block_id
 from domain.delivery import FORWARDED, Delivery, delivery_id
 from domain.distribution import Distribution, distribution_id
 from domain.identity import normalize_address, organizer_id
@@ -31,7 +32,7 @@ from domain.invite import Invite
 from domain.organizer import Organizer
 from domain.outbound import Addressee, OutboundInvite, message_id
 from domain.reply_tokens import reply_address, reply_token
-from domain.roster import RosterPage, roster_page_id
+from domain.roster import PAGE_SIZE, RosterPage, roster_page_id
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,9 @@ class Sender:
         results: list[SendResult] = []
         due: list[tuple[Delivery, Addressee]] = []
         pages: dict[int, RosterPage] = {}
+        limit = _recipient_limit(self.load, invite)
         for recipient in recipients:
-            outcome = self._admit(invite, distribution, outbound, recipient, pages, now)
+            outcome = self._admit(invite, distribution, outbound, recipient, pages, limit, now)
             if isinstance(outcome, SendResult):
                 results.append(outcome)
             else:
@@ -162,6 +164,7 @@ class Sender:
         outbound: OutboundInvite,
         recipient: Recipient,
         pages: dict[int, RosterPage],
+        limit: int | None,
         now: datetime,
     ) -> SendResult | tuple[Delivery, Addressee]:
         address = normalize_address(recipient.address)
@@ -171,6 +174,9 @@ class Sender:
         token = reply_token(self.settings.secret, invite.id, address)
         delivery = self.load(Delivery, delivery_id(token))
         if delivery is None:
+            refusal = self._refusal_for_new(invite, distribution, address, pages, limit)
+            if refusal is not None:
+                return refusal
             delivery = Delivery(
                 token=token,
                 invite=invite.id,
@@ -201,6 +207,25 @@ class Sender:
             )
         reply = reply_address(token, self.settings.rsvp_mailbox, self.settings.domain)
         return delivery, Addressee(address, delivery.name, reply, mid)
+
+    def _refusal_for_new(
+        self,
+        invite: Invite,
+        distribution: Distribution,
+        address: str,
+        pages: dict[int, RosterPage],
+        limit: int | None,
+    ) -> SendResult | None:
+        block = self.load(RecipientBlock, block_id(invite.organizer, address))
+        if block is not None and block.active:
+            reason = f"{address} asked not to receive invitations from {invite.organizer}"
+            return SendResult(address, SendOutcome.BLOCKED, invite.id, reason=reason)
+        if limit is not None and roster_size(self.load, distribution, pages) >= limit:
+            reason = (
+                f"limit reached: an invite of {invite.organizer} goes to at most {limit} recipients"
+            )
+            return SendResult(address, SendOutcome.LIMIT, invite.id, reason=reason)
+        return None
 
     def catch_up(self, invite: Invite, now: datetime) -> list[SendResult]:
         """Send the current version to every recipient who does not hold it yet.
@@ -308,6 +333,18 @@ def add_to_roster(
         page = RosterPage(invite=distribution.invite, page=number, timestamp=now)
     page.add(token=token, timestamp=now)
     pages[number] = page
+
+
+def roster_size(load: Loader, distribution: Distribution, pages: dict[int, RosterPage]) -> int:
+    """Return how many recipients the invite has, counting pages not saved yet."""
+    last = distribution.pages - 1
+    page = pages.get(last) or load(RosterPage, roster_page_id(distribution.invite, last))
+    return last * PAGE_SIZE + (len(page.tokens) if page else 0)
+
+
+def _recipient_limit(load: Loader, invite: Invite) -> int | None:
+    record = load(Organizer, organizer_id(invite.organizer))
+    return record.max_recipients if record is not None else None
 
 
 def _organizer_refusal(load: Loader, invite: Invite) -> str | None:

@@ -18,7 +18,7 @@ from application.organizer_messages import handle_organizer_message
 from application.outbox import OutboxEntry, outbox
 from application.ports import BlobStore, InviteRenderer, Mailer, MessageParser
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
-from application.registry import find_organizer, register
+from application.registry import find_organizer, register, set_block
 from application.report import ReportRow, rsvp_report
 from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
 from application.routing import Mailboxes, unsupported_method
@@ -28,6 +28,7 @@ from application.token_replies import handle_token_reply
 from application.transcodings import register_domain_transcodings
 from application.views import InviteView
 from domain.attendance import Attendance
+from domain.blocks import RecipientBlock
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage, UidIndex
 from domain.invite import Invite
@@ -247,6 +248,24 @@ class InviteService(Application[UUID]):
         return self._registered(
             address, now, lambda record: record.switch_review(review=review, timestamp=now)
         )
+
+    def limit_recipients(
+        self, address: str, max_recipients: int | None, *, now: datetime
+    ) -> Organizer:
+        """Limit (or with None, lift) how many recipients each invite of the organizer reaches."""
+        return self._registered(
+            address,
+            now,
+            lambda record: record.limit_recipients(max_recipients=max_recipients, timestamp=now),
+        )
+
+    def block_recipient(
+        self, organizer: str, recipient: str, blocked: bool, *, now: datetime
+    ) -> RecipientBlock:
+        """Record that a recipient blocks (or unblocks) an organizer's invitations."""
+        record = set_block(self.load, organizer, recipient, blocked, now)
+        self.save(record)
+        return record
 
     def limit_organizer(self, address: str, max_events: int | None, *, now: datetime) -> Organizer:
         """Limit (or with None, unlimit) how many events an organizer may create."""

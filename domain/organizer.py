@@ -36,6 +36,7 @@ class Organizer(Aggregate):
         self.invite_count = 0
         # None: the server-wide default decides whether updates wait for review.
         self.review_updates: bool | None = None
+        self.max_recipients: int | None = None
 
     def refusal(self) -> str | None:
         """Return why this organizer may not send anything now, or None."""
@@ -70,6 +71,11 @@ class Organizer(Aggregate):
     def limit(self, max_events: int | None, timestamp: datetime) -> None:
         """Set (or with None, lift) the maximum number of events."""
         self.max_events = max_events
+
+    @event("RecipientLimitSet")
+    def limit_recipients(self, max_recipients: int | None, timestamp: datetime) -> None:
+        """Set (or with None, lift) how many recipients one invite may be sent to."""
+        self.max_recipients = max_recipients
 
     @event("ReviewSwitched")
     def switch_review(self, review: bool | None, timestamp: datetime) -> None:

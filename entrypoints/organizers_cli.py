@@ -66,6 +66,40 @@ def review(
     )
 
 
+@organizers.command("recipients-limit")
+def recipients_limit(
+    address: str,
+    max_recipients: Annotated[
+        int | None, typer.Argument(help="Most recipients per invite; omit to lift.")
+    ] = None,
+) -> None:
+    """Limit how many recipients each of an organizer's invites may be sent to."""
+    record = session.service().limit_recipients(address, max_recipients, now=datetime.now(UTC))
+    _print_organizer(record)
+
+
+@organizers.command("block")
+def block(organizer: str, recipient: str) -> None:
+    """Record that a recipient does not want this organizer's invitations (they are skipped)."""
+    record = session.service().block_recipient(organizer, recipient, True, now=datetime.now(UTC))
+    print(
+        json.dumps(
+            {"organizer": record.organizer, "recipient": record.recipient, "blocked": record.active}
+        )
+    )
+
+
+@organizers.command("unblock")
+def unblock(organizer: str, recipient: str) -> None:
+    """Lift a recipient's block of this organizer."""
+    record = session.service().block_recipient(organizer, recipient, False, now=datetime.now(UTC))
+    print(
+        json.dumps(
+            {"organizer": record.organizer, "recipient": record.recipient, "blocked": record.active}
+        )
+    )
+
+
 @organizers.command("show")
 def show_organizer(address: str) -> None:
     """Show an organizer's standing."""

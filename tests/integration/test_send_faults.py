@@ -135,3 +135,44 @@ def test_review_holds_an_update_until_approved(tmp_path: Path, invite: str) -> N
         (PEOPLE[1], 1, SendOutcome.SENT),
     }
     assert service.send(invite, [Recipient(PEOPLE[2])], now=NOW)[0].outcome is SendOutcome.SENT
+
+
+def test_limit_and_blocks_are_reported_per_recipient_never_truncated(
+    tmp_path: Path, invite: str
+) -> None:
+    _, service = wired(tmp_path)
+    organizer = service.show(invite).organizer
+    service.limit_recipients(organizer, 3, now=NOW)
+    service.block_recipient(organizer, PEOPLE[1], True, now=NOW)
+    results = service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
+    outcomes = [(r.address, r.outcome) for r in results]
+    assert outcomes == [
+        (PEOPLE[1], SendOutcome.BLOCKED),
+        (PEOPLE[4], SendOutcome.LIMIT),
+        (PEOPLE[5], SendOutcome.LIMIT),
+        (PEOPLE[0], SendOutcome.SENT),
+        (PEOPLE[2], SendOutcome.SENT),
+        (PEOPLE[3], SendOutcome.SENT),
+    ]
+    assert all(
+        "limit reached" in (r.reason or "") for r in results if r.outcome is SendOutcome.LIMIT
+    )
+    service.block_recipient(organizer, PEOPLE[1], False, now=NOW)
+    service.limit_recipients(organizer, None, now=NOW)
+    later = service.send(invite, [Recipient(PEOPLE[1])], now=NOW)
+    assert later[0].outcome is SendOutcome.SENT
+
+
+def test_a_cancellation_reaches_everyone_with_method_cancel(tmp_path: Path, invite: str) -> None:
+    _, service = wired(tmp_path)
+    service.send(invite, [Recipient(p) for p in PEOPLE[:2]], now=NOW)
+    raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
+    cancel = raw.replace(b"METHOD:REQUEST", b"METHOD:CANCEL").replace(b"SEQUENCE:0", b"SEQUENCE:1")
+    assert service.ingest(cancel, now=NOW).outcome.value == "cancelled"
+    entries = OutboxFolderMailer(tmp_path / "outbox").entries()
+    assert sorted((e.to, e.method, e.sequence) for e in entries) == [
+        (PEOPLE[0], "CANCEL", 1),
+        (PEOPLE[0], "REQUEST", 0),
+        (PEOPLE[1], "CANCEL", 1),
+        (PEOPLE[1], "REQUEST", 0),
+    ]
