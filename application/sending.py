@@ -91,6 +91,8 @@ class SendResult:
 
 
 Save = Callable[..., object]
+# Called with how many more recipients are done (for progress bars).
+Progress = Callable[[int], None]
 
 
 @dataclass
@@ -113,7 +115,11 @@ class Sender:
         return distribution, replace(draft, sequence=sequence)
 
     def send(
-        self, invite: Invite, recipients: Sequence[Recipient], now: datetime
+        self,
+        invite: Invite,
+        recipients: Sequence[Recipient],
+        now: datetime,
+        progress: Progress | None = None,
     ) -> list[SendResult]:
         """Send the invite's current version to each recipient not yet holding it."""
         refusal = _organizer_refusal(self.load, invite)
@@ -132,7 +138,7 @@ class Sender:
                 SendResult(r.address, SendOutcome.BLOCKED, invite.id, reason=reason)
                 for r in recipients
             ]
-        return self._send_version(invite, distribution, outbound, recipients, now)
+        return self._send_version(invite, distribution, outbound, recipients, now, progress)
 
     def _send_version(
         self,
@@ -141,6 +147,7 @@ class Sender:
         outbound: OutboundInvite,
         recipients: Sequence[Recipient],
         now: datetime,
+        progress: Progress | None = None,
     ) -> list[SendResult]:
         results: list[SendResult] = []
         due: list[tuple[Delivery, Addressee]] = []
@@ -154,7 +161,12 @@ class Sender:
                 due.append(outcome)
         # The intents, new recipients and new version commit together, before any mail goes.
         self.save(distribution, *pages.values(), *(d for d, _ in due))
-        results.extend(self.deliver(outbound, due, now))
+        if progress is not None:
+            progress(len(results))
+        for result in self.deliver(outbound, due, now):
+            results.append(result)
+            if progress is not None:
+                progress(1)
         return results
 
     def _admit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -14,21 +15,30 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 from application.attendee_messages import handle_attendee_message
 from application.bounces import handle_bounce
 from application.history import HistoryEntry
+from application.notices import Notifier
 from application.organizer_messages import handle_organizer_message
 from application.outbox import OutboxEntry, outbox
-from application.ports import BlobStore, InviteRenderer, Mailer, MessageParser
+from application.ports import (
+    BlobStore,
+    InviteRenderer,
+    Mailer,
+    MessageParser,
+    NoticeSender,
+    RecipientRow,
+)
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
 from application.registry import find_organizer, register, set_block
 from application.report import ReportRow, rsvp_report
 from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
 from application.routing import Mailboxes, unsupported_method
-from application.sending import OutboundSettings, Recipient, Sender, SendResult
+from application.sending import OutboundSettings, Progress, Recipient, Sender, SendResult
 from application.stores import loader
 from application.token_replies import handle_token_reply
 from application.transcodings import register_domain_transcodings
 from application.views import InviteView
 from domain.attendance import Attendance
 from domain.blocks import RecipientBlock
+from domain.delivery import Delivery, delivery_id
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage, UidIndex
 from domain.invite import Invite
@@ -69,6 +79,7 @@ class InviteService(Application[UUID]):
         mailer: Mailer | None = None,
         outbound: OutboundSettings | None = None,
         review_updates: bool = False,
+        notices: NoticeSender | None = None,
     ) -> None:
         super().__init__(env)
         self.parser = parser
@@ -79,6 +90,7 @@ class InviteService(Application[UUID]):
         self.load = loader(self.repository)
         self.outbound = outbound
         self.review_updates = review_updates
+        self.notifier = Notifier(notices)
         self.sender = (
             Sender(self.load, self.save, renderer, mailer, outbound)
             if renderer is not None and mailer is not None and outbound is not None
@@ -132,21 +144,41 @@ class InviteService(Application[UUID]):
             )
             changed: list[Aggregate] = decision.changed
         elif isinstance(parsed, Unusable):
-            result = IngestResult(Outcome.REJECTED, digest, reason=parsed.reason)
+            forward_to = self._reply_without_calendar(parsed, envelope_to)
+            reason = parsed.reason
+            if forward_to is not None:
+                reason = f"{reason}; forwarded to the organizer, {forward_to.organizer}"
+                self.notifier.forward_reply(parsed, forward_to, now)
+            result = IngestResult(Outcome.REJECTED, digest, reason=reason)
             changed = []
         else:
             decision = self._decide(parsed, envelope_to, now)
             result, changed = result_of(parsed, decision, digest), decision.changed
         # One save: the receipt and every change it caused commit together or not at all.
         self.save(*changed, receipt_of(result, envelope_to, now))
-        if result.outcome in _CHANGES_EVENT and result.invite is not None:
-            self._propagate(result.invite, now)
+        invite = self.load(Invite, result.invite) if result.invite is not None else None
+        if result.outcome in _CHANGES_EVENT and invite is not None:
+            self._propagate(invite, now)
+        self.notifier.after_ingest(parsed, result, invite, now)
         return result
 
-    def _propagate(self, invite_id: UUID, now: datetime) -> None:
-        invite = self.load(Invite, invite_id)
-        if self.sender is not None and invite is not None:
-            self.sender.hold_or_send(invite, self._reviews(invite.organizer), now)
+    def _reply_without_calendar(self, message: Unusable, envelope_to: str | None) -> Invite | None:
+        """Return the invite whose organizer should read a calendar-less reply, if any."""
+        token = token_of(envelope_to) if envelope_to else None
+        if token is None or message.kind != "no-calendar" or message.automatic:
+            return None
+        delivery = self.load(Delivery, delivery_id(token))
+        return self.load(Invite, delivery.invite) if delivery is not None else None
+
+    def _propagate(self, invite: Invite, now: datetime) -> None:
+        if self.sender is None:
+            return
+        review = self._reviews(invite.organizer)
+        results = self.sender.hold_or_send(invite, review, now)
+        if review:
+            self.notifier.held(invite, now)
+        else:
+            self.notifier.sent(invite, results, (), now, summary=False)
 
     def _reviews(self, organizer: str) -> bool:
         record = find_organizer(self.load, organizer)
@@ -156,9 +188,31 @@ class InviteService(Application[UUID]):
 
     # -- sending -------------------------------------------------------------------------
 
-    def send(self, ref: str, recipients: Sequence[Recipient], *, now: datetime) -> list[SendResult]:
-        """Send the invite's current version to each recipient (once per version)."""
-        return self._sending().send(find_invite(self.load, ref), recipients, now)
+    def send(
+        self,
+        ref: str,
+        recipients: Sequence[Recipient],
+        *,
+        now: datetime,
+        invalid: Sequence[RecipientRow] = (),
+        summary: bool = False,
+        progress: Progress | None = None,
+    ) -> list[SendResult]:
+        """Send the invite's current version to each recipient (once per version).
+
+        With ``summary`` (bulk sends) the organizer is told the counts and the ``invalid`` rows.
+        """
+        invite = find_invite(self.load, ref)
+        results = self._sending().send(invite, recipients, now, progress)
+        self.notifier.sent(invite, results, invalid, now, summary=summary)
+        return results
+
+    def email_report(self, ref: str, csv: bytes, *, now: datetime) -> list[ReportRow]:
+        """Send the organizer their RSVP report, ``csv`` attached; return its rows."""
+        invite = find_invite(self.load, ref)
+        rows = rsvp_report(self.load, invite)
+        self.notifier.report(invite, Counter(row.status for row in rows), csv, now)
+        return rows
 
     def approve(self, ref: str, *, now: datetime) -> list[SendResult]:
         """Release an update held for review and send it to everyone who received the invite."""

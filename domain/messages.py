@@ -24,6 +24,8 @@ class ItipMessage:
     sender: str | None = None
     prodid: str | None = None
     comment: str | None = None
+    # Sent by a machine (Auto-Submitted, Precedence: bulk, a mailer daemon): never answer it.
+    automatic: bool = False
 
     @property
     def master(self) -> Component | None:
@@ -41,6 +43,11 @@ class Unusable:
 
     kind: str
     reason: str
+    sender: str | None = None
+    automatic: bool = False
+    subject: str | None = None
+    # The plain text of a message without calendar data (bounded), to forward to a person.
+    text: str | None = None
 
 
 @dataclass(frozen=True)

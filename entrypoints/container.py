@@ -11,6 +11,7 @@ from adapters.lists.csv_recipients import CsvRecipientReader
 from adapters.mail.outbox import OutboxFolderMailer
 from adapters.mail.ses import SesMailer
 from adapters.mail.smtp import SmtpMailer
+from adapters.outbound.notices import EmailNoticeSender
 from adapters.outbound.renderer import IcalendarInviteRenderer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
 from adapters.storage.secrets import server_secret
@@ -84,6 +85,12 @@ class Container(containers.DeclarativeContainer):
         ),
         ses=providers.Singleton(SesMailer, providers.Callable(lambda s: s.region, settings)),
     )
+    notices = providers.Singleton(
+        EmailNoticeSender,
+        mailer,
+        sender=providers.Callable(lambda s: s.from_address, settings),
+        domain=providers.Callable(lambda s: s.mail_domain, settings),
+    )
     service = providers.Singleton(
         InviteService,
         providers.Callable(persistence_env, settings),
@@ -96,6 +103,7 @@ class Container(containers.DeclarativeContainer):
         mailer=mailer,
         outbound=providers.Callable(outbound_settings, settings),
         review_updates=providers.Callable(lambda s: s.review_updates, settings),
+        notices=notices,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -26,10 +27,15 @@ def report(
         str | None, typer.Option("--csv", help="Write a CSV to this file (- for stdout).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    email: Annotated[
+        bool, typer.Option("--email", help="Also email the report (CSV) to the organizer.")
+    ] = False,
 ) -> None:
     """RSVP report: each recipient's answer that counts now, origin, client, forwarded-by."""
     try:
         rows = session.service().report(invite)
+        if email:
+            session.service().email_report(invite, report_csv(rows), now=datetime.now(UTC))
     except (InviteNotFoundError, AmbiguousInviteError) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None

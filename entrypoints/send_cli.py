@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import track
+from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
@@ -21,7 +21,6 @@ from entrypoints import session
 
 out = Console()
 err = Console(stderr=True)
-_BATCH = 200
 
 
 def send(
@@ -52,7 +51,9 @@ def send(
             raise typer.Exit(1)
     else:
         recipients = [Recipient(to or "", name, origin)]
-    results = [_invalid(row) for row in invalid] + _send(invite, recipients, as_json)
+    results = [_invalid(row) for row in invalid] + _send(
+        invite, recipients, invalid, quiet=as_json, bulk=csv is not None
+    )
     _report(results, as_json)
 
 
@@ -83,18 +84,33 @@ def _confirmed(invite: str, recipients: list[Recipient], invalid: list[Recipient
     return typer.confirm("Send now?", default=False, err=True)
 
 
-def _send(invite: str, recipients: list[Recipient], quiet: bool) -> list[SendResult]:
+def _send(
+    invite: str,
+    recipients: list[Recipient],
+    invalid: list[RecipientRow],
+    *,
+    quiet: bool,
+    bulk: bool,
+) -> list[SendResult]:
     service = session.service()
-    batches = [recipients[i : i + _BATCH] for i in range(0, len(recipients), _BATCH)]
-    steps = batches if quiet or len(batches) < 2 else track(batches, "sending", console=err)
-    results: list[SendResult] = []
     try:
-        for batch in steps:
-            results += service.send(invite, batch, now=datetime.now(UTC))
+        if quiet or len(recipients) < 20:
+            return service.send(
+                invite, recipients, now=datetime.now(UTC), invalid=invalid, summary=bulk
+            )
+        with Progress(console=err) as bar:
+            task = bar.add_task("sending", total=len(recipients))
+            return service.send(
+                invite,
+                recipients,
+                now=datetime.now(UTC),
+                invalid=invalid,
+                summary=bulk,
+                progress=lambda n: bar.advance(task, n),
+            )
     except (InviteNotFoundError, AmbiguousInviteError) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
-    return results
 
 
 def _invalid(row: RecipientRow) -> SendResult:

@@ -6,6 +6,7 @@ import codecs
 import email
 import email.policy
 from dataclasses import dataclass
+from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import collapse_rfc2231_value, parseaddr
 
@@ -34,6 +35,9 @@ class Envelope:
     bounce: bool = False
     tnef: bool = False
     has_headers: bool = True
+    automatic: bool = False
+    subject: str | None = None
+    text: str | None = None
 
 
 def is_tnef(raw: bytes) -> bool:
@@ -113,4 +117,45 @@ def read_email(raw: bytes) -> Envelope:
         sender=_sender(message),
         tnef=tnef,
         has_headers=bool(message.keys()),
+        automatic=is_automatic(message),
+        subject=_header_text(message.get("Subject")),
+        text=None if found else _plain_text(message),
     )
+
+
+_MACHINE_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "bounce")
+
+
+def is_automatic(message: Message) -> bool:
+    """Return whether a machine sent ``message`` (RFC 3834 and long-standing conventions)."""
+    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    local = (parseaddr(str(message.get("From", "")))[1].split("@", 1)[0]).lower()
+    return (
+        auto not in ("", "no")
+        or precedence in ("bulk", "junk", "list", "auto_reply")
+        or message.get("X-Autoreply") is not None
+        or message.get("X-Autorespond") is not None
+        or local.startswith(_MACHINE_SENDERS)
+    )
+
+
+def _header_text(value: object) -> str | None:
+    if value is None:
+        return None
+    decoded = str(make_header(decode_header(str(value))))
+    return " ".join(decoded.split())[:300] or None
+
+
+def _plain_text(message: Message, limit: int = 8000) -> str | None:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain" and not part.get_filename():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                charset = part.get_content_charset() or "utf-8"
+                try:
+                    text = payload.decode(charset, errors="replace")
+                except LookupError:
+                    text = payload.decode("utf-8", errors="replace")
+                return text[:limit]
+    return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from adapters.inbound import reasons
 from adapters.inbound.addresses import email_address
 from adapters.inbound.charsets import decode_text
@@ -36,12 +38,23 @@ class EmailCalendarParser(MessageParser):
         envelope = read_email(raw)
         if envelope.bounce:
             return read_bounce(raw) or reasons.bounce()
+        sender = envelope.sender or fallback
         if not envelope.parts:
-            return reasons.tnef() if envelope.tnef else reasons.no_calendar(envelope.has_headers)
-        return _first_usable(envelope.parts, envelope.sender or fallback)
+            refusal = reasons.tnef() if envelope.tnef else reasons.no_calendar(envelope.has_headers)
+            return replace(
+                refusal,
+                sender=sender,
+                automatic=envelope.automatic,
+                subject=envelope.subject,
+                text=envelope.text,
+            )
+        parsed = _first_usable(envelope.parts, sender)
+        if isinstance(parsed, Unusable):
+            parsed = replace(parsed, sender=sender)
+        return replace(parsed, automatic=True) if envelope.automatic else parsed
 
 
-def _first_usable(parts: tuple[CalendarPart, ...], sender: str | None) -> ParsedMessage:
+def _first_usable(parts: tuple[CalendarPart, ...], sender: str | None) -> ItipMessage | Unusable:
     """Return the first part's message that is usable, else the best part's reason."""
     # Clients often attach the same calendar twice (inline and as invite.ics): parse it once.
     seen: set[bytes] = set()
