@@ -1,7 +1,8 @@
-"""The organizer registry's lookups: who is registered, and registering someone new."""
+"""The organizer registry: who may send invites, how many, to whom, and with what review."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from application.stores import Loader
@@ -36,3 +37,63 @@ def set_block(
     if not blocked and record.active:
         record.unblock(timestamp=now)
     return record
+
+
+class OrganizerRegistry:
+    """Use cases of the organizer registry, on the invite service's event store."""
+
+    def __init__(self, load: Loader, save: Callable[..., object]) -> None:
+        self.load = load
+        self.save = save
+
+    def find(self, address: str) -> Organizer | None:
+        """Return an organizer's registry record, if any."""
+        return find_organizer(self.load, address)
+
+    def allow(self, address: str, *, now: datetime) -> Organizer:
+        """Allow an organizer (registering them if needed)."""
+        return self._change(address, now, lambda record: record.allow(timestamp=now))
+
+    def suspend(self, address: str, reason: str | None, *, now: datetime) -> Organizer:
+        """Suspend an organizer: their messages are rejected until allowed again."""
+        return self._change(
+            address, now, lambda record: record.suspend(reason=reason, timestamp=now)
+        )
+
+    def limit_events(self, address: str, max_events: int | None, *, now: datetime) -> Organizer:
+        """Limit (or with None, lift) how many events an organizer may create."""
+        return self._change(
+            address, now, lambda record: record.limit(max_events=max_events, timestamp=now)
+        )
+
+    def limit_recipients(
+        self, address: str, max_recipients: int | None, *, now: datetime
+    ) -> Organizer:
+        """Limit (or with None, lift) how many recipients each invite of the organizer reaches."""
+        return self._change(
+            address,
+            now,
+            lambda record: record.limit_recipients(max_recipients=max_recipients, timestamp=now),
+        )
+
+    def review(self, address: str, review: bool | None, *, now: datetime) -> Organizer:
+        """Hold an organizer's updates for review (True), not (False), or use the default."""
+        return self._change(
+            address, now, lambda record: record.switch_review(review=review, timestamp=now)
+        )
+
+    def block(
+        self, organizer: str, recipient: str, blocked: bool, *, now: datetime
+    ) -> RecipientBlock:
+        """Record that a recipient blocks (or unblocks) an organizer's invitations."""
+        record = set_block(self.load, organizer, recipient, blocked, now)
+        self.save(record)
+        return record
+
+    def _change(
+        self, address: str, now: datetime, change: Callable[[Organizer], None]
+    ) -> Organizer:
+        record = find_organizer(self.load, address) or register(address, now)
+        change(record)
+        self.save(record)
+        return record

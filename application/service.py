@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -27,7 +27,7 @@ from application.ports import (
     RecipientRow,
 )
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
-from application.registry import find_organizer, register, set_block
+from application.registry import OrganizerRegistry
 from application.report import ReportRow, rsvp_report
 from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
 from application.routing import Mailboxes, unsupported_method
@@ -37,7 +37,6 @@ from application.token_replies import handle_token_reply
 from application.transcodings import register_domain_transcodings
 from application.views import InviteView
 from domain.attendance import Attendance
-from domain.blocks import RecipientBlock
 from domain.delivery import Delivery, delivery_id
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage, UidIndex
@@ -91,6 +90,7 @@ class InviteService(Application[UUID]):
         self.outbound = outbound
         self.review_updates = review_updates
         self.notifier = Notifier(notices)
+        self.registry = OrganizerRegistry(self.load, self.save)
         self.sender = (
             Sender(self.load, self.save, renderer, mailer, outbound)
             if renderer is not None and mailer is not None and outbound is not None
@@ -181,7 +181,7 @@ class InviteService(Application[UUID]):
             self.notifier.sent(invite, results, (), now, summary=False)
 
     def _reviews(self, organizer: str) -> bool:
-        record = find_organizer(self.load, organizer)
+        record = self.registry.find(organizer)
         if record is None or record.review_updates is None:
             return self.review_updates
         return record.review_updates
@@ -280,57 +280,3 @@ class InviteService(Application[UUID]):
         """Yield every invite's current state, oldest first."""
         for invite in all_invite_ids(self):
             yield show_invite(self.load, str(invite))
-
-    # -- the organizer registry ----------------------------------------------------------
-
-    def organizer(self, address: str) -> Organizer | None:
-        """Return an organizer's registry record, if any."""
-        return find_organizer(self.load, address)
-
-    def allow_organizer(self, address: str, *, now: datetime) -> Organizer:
-        """Allow an organizer (registering them if needed)."""
-        return self._registered(address, now, lambda record: record.allow(timestamp=now))
-
-    def suspend_organizer(self, address: str, reason: str | None, *, now: datetime) -> Organizer:
-        """Suspend an organizer: their messages are rejected until allowed again."""
-        return self._registered(
-            address, now, lambda record: record.suspend(reason=reason, timestamp=now)
-        )
-
-    def review_organizer(self, address: str, review: bool | None, *, now: datetime) -> Organizer:
-        """Hold an organizer's updates for review (True), not (False), or use the default."""
-        return self._registered(
-            address, now, lambda record: record.switch_review(review=review, timestamp=now)
-        )
-
-    def limit_recipients(
-        self, address: str, max_recipients: int | None, *, now: datetime
-    ) -> Organizer:
-        """Limit (or with None, lift) how many recipients each invite of the organizer reaches."""
-        return self._registered(
-            address,
-            now,
-            lambda record: record.limit_recipients(max_recipients=max_recipients, timestamp=now),
-        )
-
-    def block_recipient(
-        self, organizer: str, recipient: str, blocked: bool, *, now: datetime
-    ) -> RecipientBlock:
-        """Record that a recipient blocks (or unblocks) an organizer's invitations."""
-        record = set_block(self.load, organizer, recipient, blocked, now)
-        self.save(record)
-        return record
-
-    def limit_organizer(self, address: str, max_events: int | None, *, now: datetime) -> Organizer:
-        """Limit (or with None, unlimit) how many events an organizer may create."""
-        return self._registered(
-            address, now, lambda record: record.limit(max_events=max_events, timestamp=now)
-        )
-
-    def _registered(
-        self, address: str, now: datetime, change: Callable[[Organizer], None]
-    ) -> Organizer:
-        record = find_organizer(self.load, address) or register(address, now)
-        change(record)
-        self.save(record)
-        return record

@@ -30,7 +30,7 @@ def _print_organizer(record: object) -> None:
 @organizers.command("allow")
 def allow(address: str) -> None:
     """Allow an organizer to create invites."""
-    _print_organizer(session.service().allow_organizer(address, now=datetime.now(UTC)))
+    _print_organizer(session.service().registry.allow(address, now=datetime.now(UTC)))
 
 
 @organizers.command("suspend")
@@ -39,7 +39,7 @@ def suspend(
     reason: Annotated[str | None, typer.Option(help="Told to the organizer.")] = None,
 ) -> None:
     """Suspend an organizer: their messages are rejected."""
-    _print_organizer(session.service().suspend_organizer(address, reason, now=datetime.now(UTC)))
+    _print_organizer(session.service().registry.suspend(address, reason, now=datetime.now(UTC)))
 
 
 @organizers.command("limit")
@@ -48,7 +48,9 @@ def limit(
     max_events: Annotated[int | None, typer.Argument(help="Maximum events; omit to lift.")] = None,
 ) -> None:
     """Limit how many events an organizer may create."""
-    _print_organizer(session.service().limit_organizer(address, max_events, now=datetime.now(UTC)))
+    _print_organizer(
+        session.service().registry.limit_events(address, max_events, now=datetime.now(UTC))
+    )
 
 
 @organizers.command("review")
@@ -62,7 +64,7 @@ def review(
         err.print("the switch is on, off or default")
         raise typer.Exit(2)
     _print_organizer(
-        session.service().review_organizer(address, choices[switch], now=datetime.now(UTC))
+        session.service().registry.review(address, choices[switch], now=datetime.now(UTC))
     )
 
 
@@ -74,14 +76,16 @@ def recipients_limit(
     ] = None,
 ) -> None:
     """Limit how many recipients each of an organizer's invites may be sent to."""
-    record = session.service().limit_recipients(address, max_recipients, now=datetime.now(UTC))
+    record = session.service().registry.limit_recipients(
+        address, max_recipients, now=datetime.now(UTC)
+    )
     _print_organizer(record)
 
 
 @organizers.command("block")
 def block(organizer: str, recipient: str) -> None:
     """Record that a recipient does not want this organizer's invitations (they are skipped)."""
-    record = session.service().block_recipient(organizer, recipient, True, now=datetime.now(UTC))
+    record = session.service().registry.block(organizer, recipient, True, now=datetime.now(UTC))
     print(
         json.dumps(
             {"organizer": record.organizer, "recipient": record.recipient, "blocked": record.active}
@@ -92,7 +96,7 @@ def block(organizer: str, recipient: str) -> None:
 @organizers.command("unblock")
 def unblock(organizer: str, recipient: str) -> None:
     """Lift a recipient's block of this organizer."""
-    record = session.service().block_recipient(organizer, recipient, False, now=datetime.now(UTC))
+    record = session.service().registry.block(organizer, recipient, False, now=datetime.now(UTC))
     print(
         json.dumps(
             {"organizer": record.organizer, "recipient": record.recipient, "blocked": record.active}
@@ -103,7 +107,7 @@ def unblock(organizer: str, recipient: str) -> None:
 @organizers.command("show")
 def show_organizer(address: str) -> None:
     """Show an organizer's standing."""
-    record = session.service().organizer(address)
+    record = session.service().registry.find(address)
     if record is None:
         err.print(f"{address} is not registered (the registry's default applies)", markup=False)
         raise typer.Exit(1)

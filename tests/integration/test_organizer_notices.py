@@ -76,7 +76,7 @@ def test_bulk_summary_held_update_and_report_reach_the_organizer(tmp_path: Path)
         invalid=invalid,
         summary=True,
     )
-    service.review_organizer(ORGANIZER, True, now=NOW)
+    service.registry.review(ORGANIZER, True, now=NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
     service.ingest(update, now=NOW)
     rows = service.email_report(invite, report_csv(service.report(invite)), now=NOW)

@@ -123,7 +123,7 @@ def test_review_holds_an_update_until_approved(tmp_path: Path, invite: str) -> N
     _, service = wired(tmp_path)
     service.send(invite, [Recipient(p) for p in PEOPLE[:2]], now=NOW)
     organizer = service.show(invite).organizer
-    service.review_organizer(organizer, True, now=NOW)
+    service.registry.review(organizer, True, now=NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
     assert service.ingest(update, now=NOW).outcome.value == "updated"
     assert copies(tmp_path) == {(PEOPLE[0], 0): 1, (PEOPLE[1], 0): 1}
@@ -143,8 +143,8 @@ def test_limit_and_blocks_are_reported_per_recipient_never_truncated(
 ) -> None:
     _, service = wired(tmp_path)
     organizer = service.show(invite).organizer
-    service.limit_recipients(organizer, 3, now=NOW)
-    service.block_recipient(organizer, PEOPLE[1], True, now=NOW)
+    service.registry.limit_recipients(organizer, 3, now=NOW)
+    service.registry.block(organizer, PEOPLE[1], True, now=NOW)
     results = service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
     outcomes = [(r.address, r.outcome) for r in results]
     assert outcomes == [
@@ -158,8 +158,8 @@ def test_limit_and_blocks_are_reported_per_recipient_never_truncated(
     assert all(
         "limit reached" in (r.reason or "") for r in results if r.outcome is SendOutcome.LIMIT
     )
-    service.block_recipient(organizer, PEOPLE[1], False, now=NOW)
-    service.limit_recipients(organizer, None, now=NOW)
+    service.registry.block(organizer, PEOPLE[1], False, now=NOW)
+    service.registry.limit_recipients(organizer, None, now=NOW)
     later = service.send(invite, [Recipient(PEOPLE[1])], now=NOW)
     assert later[0].outcome is SendOutcome.SENT
 

@@ -219,7 +219,7 @@ def converged_state(service: InviteService) -> dict[str, Any]:
         return {"invite": None, "replies": answers}
     view = service.show(UID).as_dict()
     del view["update_count"], view["last_changed"]
-    organizer = service.organizer(ORGANIZER)
+    organizer = service.registry.find(ORGANIZER)
     return {
         "occurrences": invite.occurrences,
         "view": view,

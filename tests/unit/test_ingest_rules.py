@@ -105,10 +105,10 @@ def test_event_without_organizer_or_sender_is_rejected(service: InviteService) -
 
 
 def test_suspended_organizer_is_rejected_until_allowed_again(service: InviteService) -> None:
-    service.suspend_organizer(ORGANIZER, "spam complaints", now=at(0))
+    service.registry.suspend(ORGANIZER, "spam complaints", now=at(0))
 
     refused = deliver(service, request())
-    service.allow_organizer(ORGANIZER, now=at(1))
+    service.registry.allow(ORGANIZER, now=at(1))
     accepted = deliver(service, request())
 
     assert refused.outcome is Outcome.REJECTED
@@ -120,7 +120,7 @@ def test_suspended_organizer_is_rejected_until_allowed_again(service: InviteServ
 
 def test_suspended_organizer_cannot_update_an_existing_invite(service: InviteService) -> None:
     deliver(service, request())
-    service.suspend_organizer(ORGANIZER, None, now=at(1))
+    service.registry.suspend(ORGANIZER, None, now=at(1))
 
     result = deliver(service, request(sequence=1, dtstamp=at(10), summary="Changed"))
 
@@ -129,7 +129,7 @@ def test_suspended_organizer_cannot_update_an_existing_invite(service: InviteSer
 
 
 def test_limited_organizer_cannot_create_beyond_the_limit(service: InviteService) -> None:
-    service.limit_organizer(ORGANIZER, 1, now=at(0))
+    service.registry.limit_events(ORGANIZER, 1, now=at(0))
 
     first = deliver(service, request(uid="first"))
     second = deliver(service, request(uid="second"))
@@ -146,7 +146,7 @@ def test_closed_registry_rejects_unknown_organizers() -> None:
     service = new_service(open_registry=False)
 
     refused = deliver(service, request())
-    service.allow_organizer(ORGANIZER, now=at(1))
+    service.registry.allow(ORGANIZER, now=at(1))
     accepted = deliver(service, request())
 
     assert refused.outcome is Outcome.REJECTED
@@ -160,7 +160,7 @@ def test_created_invites_are_counted_for_their_organizer(service: InviteService)
     deliver(service, request(uid="first", sequence=1, dtstamp=at(5)))
     deliver(service, request(uid="second"))
 
-    record = service.organizer("MAILTO:" + ORGANIZER.upper())
+    record = service.registry.find("MAILTO:" + ORGANIZER.upper())
 
     assert record is not None
     assert record.invite_count == 2
