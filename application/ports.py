@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain.messages import ParsedMessage
+from domain.messages import ListRequest, ParsedMessage, Unusable
 from domain.outbound import Addressee, OutboundInvite
 
 
@@ -41,6 +41,10 @@ class MessageParser(ABC):
 
         Never raises for bad input: anything unusable comes back as ``Unusable`` with a reason.
         """
+
+    @abstractmethod
+    def parse_list(self, raw: bytes) -> ListRequest | Unusable:
+        """Read an email to the bulk mailbox: its sender, subject and CSV attachment."""
 
 
 @dataclass(frozen=True)

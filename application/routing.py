@@ -15,6 +15,11 @@ class Mailboxes:
 
     create: str = "create"
     rsvp: str = "rsvp"
+    bulk: str = "bulk"
+
+    def is_bulk(self, envelope_to: str | None) -> bool:
+        """Return whether the message was sent to the bulk (recipient list) mailbox."""
+        return envelope_to is not None and self.mailbox_of(envelope_to) == self.bulk
 
     def mailbox_of(self, envelope_to: str) -> str:
         """Return the local part of an envelope recipient, without any ``+tag``."""

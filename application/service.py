@@ -14,6 +14,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
 from application.attendee_messages import handle_attendee_message
 from application.bounces import handle_bounce
+from application.bulk_mail import invite_named_in, recipients_of, refusal_of
 from application.history import HistoryEntry
 from application.notices import Notifier
 from application.organizer_messages import handle_organizer_message
@@ -24,6 +25,7 @@ from application.ports import (
     Mailer,
     MessageParser,
     NoticeSender,
+    RecipientListReader,
     RecipientRow,
 )
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
@@ -79,6 +81,7 @@ class InviteService(Application[UUID]):
         outbound: OutboundSettings | None = None,
         review_updates: bool = False,
         notices: NoticeSender | None = None,
+        lists: RecipientListReader | None = None,
     ) -> None:
         super().__init__(env)
         self.parser = parser
@@ -90,6 +93,7 @@ class InviteService(Application[UUID]):
         self.outbound = outbound
         self.review_updates = review_updates
         self.notifier = Notifier(notices)
+        self.lists = lists
         self.registry = OrganizerRegistry(self.load, self.save)
         self.sender = (
             Sender(self.load, self.save, renderer, mailer, outbound)
@@ -133,6 +137,8 @@ class InviteService(Application[UUID]):
         envelope_to: str | None,
         envelope_from: str | None,
     ) -> IngestResult:
+        if self.mailboxes.is_bulk(envelope_to):
+            return self._bulk(raw, digest, now, envelope_to)
         parsed = self.parser.parse(raw, sender=envelope_from)
         if isinstance(parsed, Bounce):
             decision = handle_bounce(parsed, envelope_to, self.load, self.outbound, now)
@@ -160,6 +166,28 @@ class InviteService(Application[UUID]):
         if result.outcome in _CHANGES_EVENT and invite is not None:
             self._propagate(invite, now)
         self.notifier.after_ingest(parsed, result, invite, now)
+        return result
+
+    def _bulk(
+        self, raw: bytes, digest: str, now: datetime, envelope_to: str | None
+    ) -> IngestResult:
+        request = self.parser.parse_list(raw)
+        if isinstance(request, Unusable):
+            result = IngestResult(Outcome.REJECTED, digest, reason=request.reason)
+            self.save(receipt_of(result, envelope_to, now))
+            self.notifier.after_ingest(request, result, None, now)
+            return result
+        invite = invite_named_in(self.load, request.subject, request.sender)
+        refusal = refusal_of(request, invite)
+        if refusal is not None or invite is None or self.lists is None:
+            outcome, reason = refusal or (Outcome.REJECTED, "recipient lists are not set up")
+            result = IngestResult(outcome, digest, reason=reason)
+            self.save(receipt_of(result, envelope_to, now))
+            return result
+        recipients, invalid = recipients_of(self.lists, request)
+        self.send(str(invite.id), recipients, now=now, invalid=invalid, summary=True)
+        result = IngestResult(Outcome.BULK, digest, invite=invite.id, uid=invite.uid)
+        self.save(receipt_of(result, envelope_to, now))
         return result
 
     def _reply_without_calendar(self, message: Unusable, envelope_to: str | None) -> Invite | None:

@@ -69,4 +69,14 @@ class Bounce:
         return " ".join(parts) or "the receiving mail system refused the message"
 
 
+@dataclass(frozen=True)
+class ListRequest:
+    """An organizer's email to the bulk mailbox: a recipient list for one of their invites."""
+
+    sender: str | None
+    subject: str | None
+    attachment: bytes
+    automatic: bool = False
+
+
 ParsedMessage = ItipMessage | Unusable | Bounce

@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
     BOUNCED = "bounced"
+    BULK = "bulk"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ class Container(containers.DeclarativeContainer):
         Mailboxes,
         create=providers.Callable(lambda s: s.create_mailbox, settings),
         rsvp=providers.Callable(lambda s: s.rsvp_mailbox, settings),
+        bulk=providers.Callable(lambda s: s.bulk_mailbox, settings),
     )
     renderer = providers.Singleton(IcalendarInviteRenderer)
     recipient_lists = providers.Singleton(CsvRecipientReader)
@@ -104,6 +105,7 @@ class Container(containers.DeclarativeContainer):
         outbound=providers.Callable(outbound_settings, settings),
         review_updates=providers.Callable(lambda s: s.review_updates, settings),
         notices=notices,
+        lists=recipient_lists,
     )
 
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     )
     create_mailbox: str = Field(default="create", description="Local part of the drop box.")
     rsvp_mailbox: str = Field(default="rsvp", description="Local part of the replies mailbox.")
+    bulk_mailbox: str = Field(
+        default="bulk", description="Local part of the mailbox for recipient lists (CSV)."
+    )
     mail_domain: str = Field(
         default="invites.localhost",
         description="The domain this server receives mail for (reply addresses, server UIDs).",

@@ -11,7 +11,7 @@ from application.ports import MessageParser
 from application.results import IngestResult
 from application.service import InviteService
 from domain.identity import normalize_address
-from domain.messages import ItipMessage, ParsedMessage, Unusable
+from domain.messages import ItipMessage, ListRequest, ParsedMessage, Unusable
 from domain.values import Attendee, Component, EventDetails, Method
 
 ORGANIZER = "alice@example.com"
@@ -42,6 +42,10 @@ class FakeParser(MessageParser):
         raw = f"fake message #{len(self.messages) + 1}\r\n".encode()
         self.messages[raw] = message
         return raw
+
+    def parse_list(self, raw: bytes) -> ListRequest | Unusable:
+        """Fakes carry no recipient lists: every bulk email is refused."""
+        return Unusable("no-list", f"the fake parser reads no lists ({len(raw)} bytes)")
 
     def parse(self, raw: bytes, *, sender: str | None = None) -> ParsedMessage:
         """Return the registered message; the envelope sender stands in for a missing From."""

@@ -59,6 +59,16 @@ def _param(part: Message, name: str) -> str | None:
     return str(collapse_rfc2231_value(value)).strip()
 
 
+def read_sender(message: Message) -> str | None:
+    """Return the normalized From address, or None if there is no usable one."""
+    return _sender(message)
+
+
+def read_subject(message: Message) -> str | None:
+    """Return the decoded Subject on one line, or None."""
+    return _header_text(message.get("Subject"))
+
+
 def _sender(message: Message) -> str | None:
     """Return the normalized From address, or None if there is no usable one."""
     header = message.get("From")

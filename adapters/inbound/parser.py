@@ -9,9 +9,10 @@ from adapters.inbound.addresses import email_address
 from adapters.inbound.charsets import decode_text
 from adapters.inbound.dsn import read_bounce
 from adapters.inbound.itip import message_from
+from adapters.inbound.lists import read_list_request
 from adapters.inbound.mime import CalendarPart, is_bare_calendar, is_tnef, read_email
 from application.ports import MessageParser
-from domain.messages import ItipMessage, ParsedMessage, Unusable
+from domain.messages import ItipMessage, ListRequest, ParsedMessage, Unusable
 
 
 class EmailCalendarParser(MessageParser):
@@ -21,6 +22,16 @@ class EmailCalendarParser(MessageParser):
         """Parse ``raw``; never raises, anything unusable comes back as ``Unusable``."""
         try:
             return self._parse(bytes(raw), sender)
+        except Exception as error:  # the port promises an outcome for any input whatsoever
+            return reasons.malformed(
+                f"the message could not be read ({type(error).__name__}: "
+                f"{reasons.quote(error, 120)})"
+            )
+
+    def parse_list(self, raw: bytes) -> ListRequest | Unusable:
+        """Read an email to the bulk mailbox; never raises."""
+        try:
+            return read_list_request(bytes(raw))
         except Exception as error:  # the port promises an outcome for any input whatsoever
             return reasons.malformed(
                 f"the message could not be read ({type(error).__name__}: "
