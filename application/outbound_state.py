@@ -52,3 +52,23 @@ def fingerprints(outbound: OutboundInvite) -> tuple[str, str]:
 def _digest(value: object) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=list)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def cancelled_keys(outbound: OutboundInvite) -> list[str]:
+    """Return the RECURRENCE-IDs of the instances cancelled in this version, sorted."""
+    return sorted(i.recurrence_id for i in outbound.instances if i.cancelled)
+
+
+def rest_fingerprint(outbound: OutboundInvite) -> str:
+    """Return a digest of the version without its cancelled instances.
+
+    Equal before and after a change means the change only cancelled instances.
+    """
+    rest = replace(outbound, instances=tuple(i for i in outbound.instances if not i.cancelled))
+    return fingerprints(rest)[0]
+
+
+def instance_cancel(outbound: OutboundInvite, key: str) -> OutboundInvite:
+    """Return the METHOD:CANCEL rendition that withdraws instance ``key`` (RFC 5546 3.2.5)."""
+    cancelled = tuple(i for i in outbound.instances if i.recurrence_id == key)
+    return replace(outbound, method=Method.CANCEL, instances=cancelled, cancelled_instance=key)

@@ -14,7 +14,13 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from application.outbound_state import fingerprints, outbound_of
+from application.outbound_state import (
+    cancelled_keys,
+    fingerprints,
+    instance_cancel,
+    outbound_of,
+    rest_fingerprint,
+)
 from application.ports import (
     InviteRenderer,
     Mailer,
@@ -33,6 +39,7 @@ from domain.organizer import Organizer
 from domain.outbound import Addressee, OutboundInvite, message_id
 from domain.reply_tokens import reply_address, reply_token
 from domain.roster import PAGE_SIZE, RosterPage, roster_page_id
+from domain.values import Method
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,14 @@ class Sender:
         distribution = distribution or Distribution(invite=invite.id, timestamp=now)
         draft = outbound_of(invite, 0, self.settings.domain)
         whole, significant = fingerprints(draft)
-        sequence = distribution.publish(draft.method.value, whole, significant, now)
+        sequence = distribution.publish(
+            draft.method.value,
+            whole,
+            significant,
+            now,
+            rest_fingerprint=rest_fingerprint(draft),
+            cancelled_instances=cancelled_keys(draft),
+        )
         return distribution, replace(draft, sequence=sequence)
 
     def send(
@@ -163,10 +177,11 @@ class Sender:
         self.save(distribution, *pages.values(), *(d for d, _ in due))
         if progress is not None:
             progress(len(results))
-        for result in self.deliver(outbound, due, now):
-            results.append(result)
-            if progress is not None:
-                progress(1)
+        for rendition, group in _renditions(distribution, outbound, due):
+            for result in self.deliver(rendition, group, now):
+                results.append(result)
+                if progress is not None:
+                    progress(1)
         return results
 
     def _admit(
@@ -211,11 +226,11 @@ class Sender:
             )
         mid = message_id(invite.id, address, outbound.sequence, self.settings.domain)
         if attempt is None:
+            # Holders of an earlier version get an instance's CANCEL when that is all that changed.
+            withdraws = distribution.cancelled_instance is not None and delivery.last_sent
+            method = Method.CANCEL.value if withdraws else outbound.method.value
             delivery.intend(
-                sequence=outbound.sequence,
-                method=outbound.method.value,
-                message_id=mid,
-                timestamp=now,
+                sequence=outbound.sequence, method=method, message_id=mid, timestamp=now
             )
         reply = reply_address(token, self.settings.rsvp_mailbox, self.settings.domain)
         return delivery, Addressee(address, delivery.name, reply, mid)
@@ -345,6 +360,20 @@ def add_to_roster(
         page = RosterPage(invite=distribution.invite, page=number, timestamp=now)
     page.add(token=token, timestamp=now)
     pages[number] = page
+
+
+def _renditions(
+    distribution: Distribution, outbound: OutboundInvite, due: list[tuple[Delivery, Addressee]]
+) -> list[tuple[OutboundInvite, list[tuple[Delivery, Addressee]]]]:
+    """Split recipients by what they get: an instance's CANCEL if they hold an earlier version
+    and this version only cancelled that instance, the whole current state otherwise."""
+    key = distribution.cancelled_instance
+    if key is None:
+        return [(outbound, due)]
+    holders = [(d, a) for d, a in due if d.last_sent is not None]
+    newcomers = [(d, a) for d, a in due if d.last_sent is None]
+    groups = [(instance_cancel(outbound, key), holders), (outbound, newcomers)]
+    return [(rendition, group) for rendition, group in groups if group]
 
 
 def roster_size(load: Loader, distribution: Distribution, pages: dict[int, RosterPage]) -> int:

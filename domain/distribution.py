@@ -39,6 +39,11 @@ class Distribution(Aggregate):
         self.significant_from = 0
         self.pages = 1
         self.held = False
+        self.rest_fingerprint: str | None = None
+        self.cancelled_instances: list[str] = []
+        # Set when the current version only cancelled this instance: holders of an earlier
+        # version get a METHOD:CANCEL for it, newcomers the whole current state.
+        self.cancelled_instance: str | None = None
 
     @event("UpdateHeld")
     def hold(self, timestamp: datetime) -> None:
@@ -56,16 +61,35 @@ class Distribution(Aggregate):
         self.pages += 1
 
     def publish(
-        self, method: str, fingerprint: str, significant_fingerprint: str, now: datetime
+        self,
+        method: str,
+        fingerprint: str,
+        significant_fingerprint: str,
+        now: datetime,
+        *,
+        rest_fingerprint: str | None = None,
+        cancelled_instances: list[str] | None = None,
     ) -> int:
         """Return the SEQUENCE of this state, publishing it as a new version if it changed."""
         if fingerprint != self.fingerprint or method != self.method:
+            cancelled = cancelled_instances or []
+            newly = sorted(set(cancelled) - set(self.cancelled_instances))
+            only_cancels = (
+                self.sequence >= 0
+                and method == self.method
+                and rest_fingerprint is not None
+                and rest_fingerprint == self.rest_fingerprint
+                and len(newly) == 1
+            )
             self._publish(
                 sequence=self.sequence + 1,
                 method=method,
                 fingerprint=fingerprint,
                 significant=significant_fingerprint != self.significant_fingerprint,
                 significant_fingerprint=significant_fingerprint,
+                rest_fingerprint=rest_fingerprint,
+                cancelled_instances=cancelled,
+                cancelled_instance=newly[0] if only_cancels else None,
                 timestamp=now,
             )
         return self.sequence
@@ -79,7 +103,13 @@ class Distribution(Aggregate):
         significant: bool,
         significant_fingerprint: str,
         timestamp: datetime,
+        rest_fingerprint: str | None = None,
+        cancelled_instances: list[str] | None = None,
+        cancelled_instance: str | None = None,
     ) -> None:
+        self.rest_fingerprint = rest_fingerprint
+        self.cancelled_instances = list(cancelled_instances or [])
+        self.cancelled_instance = cancelled_instance
         self.sequence = sequence
         self.method = method
         self.fingerprint = fingerprint

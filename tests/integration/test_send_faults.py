@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from dependency_injector import providers
+from icalendar import Calendar
 
 from adapters.mail.outbox import OutboxFolderMailer
 from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
@@ -177,3 +180,47 @@ def test_a_cancellation_reaches_everyone_with_method_cancel(tmp_path: Path, invi
         (PEOPLE[1], "CANCEL", 1),
         (PEOPLE[1], "REQUEST", 0),
     ]
+
+
+def test_cancelling_one_instance_sends_a_cancel_for_it_and_newcomers_get_the_rest(
+    tmp_path: Path,
+) -> None:
+    _, service = wired(tmp_path)
+    raw = (CORPUS / "recurring/gcal-weekly-recur.ics").read_bytes()
+    created = service.ingest(raw, now=NOW)
+    ref = str(created.invite)
+    service.send(ref, [Recipient(p) for p in PEOPLE[:2]], now=NOW)
+    calendar = Calendar.from_ical(raw)
+    event = calendar.events[0]
+    second = event.start + timedelta(days=7)
+    calendar["METHOD"] = "CANCEL"
+    event["SEQUENCE"] = int(event.get("SEQUENCE", 0)) + 1
+    event.add("RECURRENCE-ID", second)
+    del event["RRULE"]
+    assert service.ingest(calendar.to_ical(), now=NOW).outcome.value == "cancelled"
+    service.send(ref, [Recipient(PEOPLE[2])], now=NOW)
+    entries = [e for e in OutboxFolderMailer(tmp_path / "outbox").entries() if e.method]
+    assert sorted((e.to, e.method, e.sequence) for e in entries) == [
+        (PEOPLE[0], "CANCEL", 1),
+        (PEOPLE[0], "REQUEST", 0),
+        (PEOPLE[1], "CANCEL", 1),
+        (PEOPLE[1], "REQUEST", 0),
+        (PEOPLE[2], "REQUEST", 1),
+    ]
+    cancel = next(e for e in entries if e.method == "CANCEL")
+    sent = Calendar.from_ical(_calendar_bytes(cancel.path))
+    assert [e.get("RECURRENCE-ID").dt for e in sent.events] == [second]  # the same instant
+    newcomer = next(e for e in entries if e.to == PEOPLE[2])
+    full = Calendar.from_ical(_calendar_bytes(newcomer.path))
+    assert any(e.get("RRULE") for e in full.events)
+    assert any(str(e.get("STATUS")) == "CANCELLED" for e in full.events)
+    outbox = {(e.to, e.sequence): e.method for e in service.outbox()}
+    assert outbox[(PEOPLE[0], 1)] == "CANCEL"
+
+
+def _calendar_bytes(path: Path) -> bytes:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload
