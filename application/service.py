@@ -54,6 +54,8 @@ from domain.values import ATTENDEE_METHODS
 _ATTEMPTS = 5
 # Outcomes after which everyone who received the invite must get the new version.
 _CHANGES_EVENT = frozenset({Outcome.UPDATED, Outcome.CANCELLED})
+# Outcomes whose invite is needed afterwards: to propagate it, or to tell its organizer.
+_TOLD_OR_SENT = _CHANGES_EVENT | {Outcome.CREATED, Outcome.COUNTER}
 
 
 class InviteService(Application[UUID]):
@@ -162,7 +164,7 @@ class InviteService(Application[UUID]):
             result, changed = result_of(parsed, decision, digest), decision.changed
         # One save: the receipt and every change it caused commit together or not at all.
         self.save(*changed, receipt_of(result, envelope_to, now))
-        invite = self.load(Invite, result.invite) if result.invite is not None else None
+        invite = self._invite_after(result, changed)
         if result.outcome in _CHANGES_EVENT and invite is not None:
             self._propagate(invite, now)
         self.notifier.after_ingest(parsed, result, invite, now)
@@ -189,6 +191,13 @@ class InviteService(Application[UUID]):
         result = IngestResult(Outcome.BULK, digest, invite=invite.id, uid=invite.uid)
         self.save(receipt_of(result, envelope_to, now))
         return result
+
+    def _invite_after(self, result: IngestResult, changed: list[Aggregate]) -> Invite | None:
+        """Return the invite a message changed, reusing the decided aggregate when there is one."""
+        if result.invite is None or result.outcome not in _TOLD_OR_SENT:
+            return None
+        decided = next((a for a in changed if isinstance(a, Invite)), None)
+        return decided or self.load(Invite, result.invite)
 
     def _reply_without_calendar(self, message: Unusable, envelope_to: str | None) -> Invite | None:
         """Return the invite whose organizer should read a calendar-less reply, if any."""

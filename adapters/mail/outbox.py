@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
@@ -16,6 +13,7 @@ from pathlib import Path
 
 from icalendar import Calendar
 
+from adapters.files import write_atomically
 from application.ports import Mailer, OutgoingMail
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]+")
@@ -49,24 +47,16 @@ class OutboxFolderMailer(Mailer):
     def __init__(self, folder: Path, *, fsync: bool = True) -> None:
         self.folder = folder
         self.fsync = fsync
+        self._ready = False
 
     def send(self, mail: OutgoingMail) -> str:
         """Write ``mail.data`` atomically and return the file's path."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self._ready:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._ready = True
         path = self.folder / file_name(mail.message_id, mail.data)
-        # A hidden temporary file then a rename: readers see no file or the whole message.
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(mail.data)
-                if self.fsync:
-                    # Once send returns, the message is recorded as sent: it must survive a crash.
-                    os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        # Once send returns, the message is recorded as sent: with fsync it survives a crash.
+        write_atomically(str(path), mail.data, fsync=self.fsync)
         return str(path)
 
     def entries(self) -> Iterator[OutboxEntry]:

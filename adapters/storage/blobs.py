@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import threading
 from pathlib import Path
 
+from adapters.files import write_atomically
 from application.ports import BlobStore
 
 ARRIVALS = "arrivals.log"
-INCOMING = ".incoming"
 
 
 def content_key(data: bytes) -> str:
@@ -50,17 +49,7 @@ class FolderBlobStore(BlobStore):
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
-        # Unique per process and thread, so concurrent writers of one message never collide.
-        temporary = f"{path}.{os.getpid()}.{threading.get_ident()}{INCOMING}"
-        try:
-            _write(temporary, data, fsync=self.fsync)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        if self.fsync:
-            _fsync_folder(folder)
+        write_atomically(path, data, fsync=self.fsync)
         self._note_arrival(key)
         return key
 
@@ -108,27 +97,6 @@ class FolderBlobStore(BlobStore):
             return self._path(key).exists()
         except KeyError:
             return False
-
-
-def _write(path: str, data: bytes, *, fsync: bool) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if fsync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_folder(folder: str) -> None:
-    # The rename is only durable once the folder's entry is on disk too.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class MemoryBlobStore(BlobStore):
