@@ -104,7 +104,9 @@ class Container(containers.DeclarativeContainer):
         mailer=mailer,
         outbound=providers.Callable(outbound_settings, settings),
         review_updates=providers.Callable(lambda s: s.review_updates, settings),
-        notices=notices,
+        notices=providers.Callable(
+            lambda s, n: n if s.notify_organizers else None, settings, notices
+        ),
         lists=recipient_lists,
     )
 

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=None,
         description="Base64 HMAC secret for reply tokens; default: made once in the data folder.",
     )
+    notify_organizers: bool = Field(
+        default=True,
+        description="Email organizers what became of their invites (recorded, rejected, held…).",
+    )
     review_updates: bool = Field(
         default=False,
         description="Hold organizers' updates for review before they go out (per-organizer "
