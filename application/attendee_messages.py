@@ -36,10 +36,15 @@ def handle_attendee_message(message: ItipMessage, load: Loader, *, now: datetime
     responder = _responders(message, component)
     if not responder:
         return Decision(Verdict(Outcome.REJECTED, _no_attendee(message)))
-    who = responder[0].address
+    return record_proposal(invite, message, responder[0].address, now)
+
+
+def record_proposal(invite: Invite, message: ItipMessage, attendee: str, now: datetime) -> Decision:
+    """Record an attendee's COUNTER or REFRESH on the invite; neither changes the event."""
+    component = message.components[0]
     if message.method is Method.COUNTER:
         verdict = invite.propose_counter(
-            attendee=who,
+            attendee=attendee,
             recurrence_id=component.recurrence_id,
             proposal=component.details,
             comment=message.comment,
@@ -47,8 +52,8 @@ def handle_attendee_message(message: ItipMessage, load: Loader, *, now: datetime
             now=now,
         )
     else:
-        verdict = invite.request_refresh(attendee=who, dtstamp=component.dtstamp, now=now)
-    return Decision(verdict, the_id, [invite])
+        verdict = invite.request_refresh(attendee=attendee, dtstamp=component.dtstamp, now=now)
+    return Decision(verdict, invite.id, [invite])
 
 
 def _invite_of(message: ItipMessage, load: Loader) -> tuple[UUID | None, str | None]:

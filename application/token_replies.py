@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from application.attendee_messages import record_proposal
 from application.results import Decision
 from application.sending import add_to_roster
 from application.stores import Loader
@@ -53,21 +54,7 @@ def handle_token_reply(
     invite = load(Invite, delivery.invite)
     if invite is None:  # pragma: no cover - a delivery is only made for a stored invite
         return _quarantine("its invite no longer exists")
-    component = message.components[0]
-    if message.method is Method.COUNTER:
-        verdict = invite.propose_counter(
-            attendee=attendee.address,
-            recurrence_id=component.recurrence_id,
-            proposal=component.details,
-            comment=message.comment,
-            dtstamp=component.dtstamp,
-            now=now,
-        )
-    else:
-        verdict = invite.request_refresh(
-            attendee=attendee.address, dtstamp=component.dtstamp, now=now
-        )
-    return Decision(verdict, invite.id, [invite])
+    return record_proposal(invite, message, attendee.address, now)
 
 
 def _record_reply(

@@ -85,23 +85,19 @@ def recipients_limit(
 @organizers.command("block")
 def block(organizer: str, recipient: str) -> None:
     """Record that a recipient does not want this organizer's invitations (they are skipped)."""
-    record = session.service().registry.block(organizer, recipient, True, now=datetime.now(UTC))
-    print(
-        json.dumps(
-            {"organizer": record.organizer, "recipient": record.recipient, "blocked": record.active}
-        )
-    )
+    _set_block(organizer, recipient, blocked=True)
 
 
 @organizers.command("unblock")
 def unblock(organizer: str, recipient: str) -> None:
     """Lift a recipient's block of this organizer."""
-    record = session.service().registry.block(organizer, recipient, False, now=datetime.now(UTC))
-    print(
-        json.dumps(
-            {"organizer": record.organizer, "recipient": record.recipient, "blocked": record.active}
-        )
-    )
+    _set_block(organizer, recipient, blocked=False)
+
+
+def _set_block(organizer: str, recipient: str, *, blocked: bool) -> None:
+    record = session.service().registry.block(organizer, recipient, blocked, now=datetime.now(UTC))
+    state = {"organizer": record.organizer, "recipient": record.recipient, "blocked": record.active}
+    print(json.dumps(state))
 
 
 @organizers.command("show")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -137,12 +138,7 @@ def approve(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per recipient.")] = False,
 ) -> None:
     """Approve an update held for review: it goes out to everyone who received the invite."""
-    try:
-        results = session.service().approve(invite, now=datetime.now(UTC))
-    except (InviteNotFoundError, AmbiguousInviteError) as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(1) from None
-    _report(results, as_json)
+    _report(_found(lambda: session.service().approve(invite, now=datetime.now(UTC))), as_json)
 
 
 def retry(
@@ -150,12 +146,16 @@ def retry(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per recipient.")] = False,
 ) -> None:
     """Send again whatever is pending (mailer failures, interrupted runs); nothing goes twice."""
+    _report(_found(lambda: session.service().retry(invite, now=datetime.now(UTC))), as_json)
+
+
+def _found(work: Callable[[], list[SendResult]]) -> list[SendResult]:
+    """Run ``work``; an unknown or ambiguous invite is a clear error, exit status 1."""
     try:
-        results = session.service().retry(invite, now=datetime.now(UTC))
+        return work()
     except (InviteNotFoundError, AmbiguousInviteError) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
-    _report(results, as_json)
 
 
 def outbox(
