@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from application.results import Decision
-from application.sending import OutboundSettings
+from application.send_types import OutboundSettings
 from application.stores import Loader
 from domain.delivery import Delivery, delivery_id
 from domain.messages import Bounce

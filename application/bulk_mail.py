@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from application.ports import RecipientListReader, RecipientRow
 from application.queries import find_invite
-from application.sending import Recipient
+from application.send_types import Recipient
 from application.stores import Loader
 from domain.invite import Invite
 from domain.messages import ListRequest

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from application.ports import DeliveryError, Notice, NoticeSender, RecipientRow
 from application.results import IngestResult
-from application.sending import SendResult
+from application.send_types import SendResult
 from domain.addresses import address_problem
 from domain.invite import Invite
 from domain.messages import ItipMessage, ParsedMessage, Unusable

@@ -7,11 +7,9 @@ attempt that a retry completes with the same Message-ID: never lost, never sent 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from application.outbound_state import (
@@ -28,6 +26,15 @@ from application.ports import (
     PermanentDeliveryError,
     TemporaryDeliveryError,
 )
+from application.roster import add_to_roster, roster_size
+from application.send_types import (
+    OutboundSettings,
+    Progress,
+    Recipient,
+    Save,
+    SendOutcome,
+    SendResult,
+)
 from application.stores import Loader
 from domain.addresses import address_problem
 from domain.blocks import RecipientBlock, block_id
@@ -38,68 +45,8 @@ from domain.invite import Invite
 from domain.organizer import Organizer
 from domain.outbound import Addressee, OutboundInvite, message_id
 from domain.reply_tokens import reply_address, reply_token
-from domain.roster import PAGE_SIZE, RosterPage, roster_page_id
+from domain.roster import RosterPage, roster_page_id
 from domain.values import Method
-
-
-@dataclass(frozen=True)
-class OutboundSettings:
-    """How the server sends: its mail domain, From address, replies mailbox and HMAC secret."""
-
-    domain: str
-    sender: str
-    rsvp_mailbox: str
-    secret: bytes
-    bounce_mailbox: str = "bounces"
-
-
-class SendOutcome(StrEnum):
-    """What became of one recipient of a send."""
-
-    SENT = "sent"
-    QUEUED = "queued"  # the mailer failed for now; the send stays pending and is retried
-    FAILED = "failed"  # the mailer refused for good
-    DUPLICATE = "duplicate"
-    INVALID = "invalid"
-    BLOCKED = "blocked"
-    LIMIT = "limit"
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Who to send to, and where the request came from (api, landing, bulk, vip, campaign…)."""
-
-    address: str
-    name: str | None = None
-    origin: str = "api"
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """The outcome of sending one version of an invite to one recipient."""
-
-    address: str
-    outcome: SendOutcome
-    invite: UUID | None = None
-    sequence: int | None = None
-    message_id: str | None = None
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the CLI's JSON shape."""
-        return {
-            "address": self.address,
-            "outcome": self.outcome.value,
-            "invite": str(self.invite) if self.invite else None,
-            "sequence": self.sequence,
-            "message_id": self.message_id,
-            "reason": self.reason,
-        }
-
-
-Save = Callable[..., object]
-# Called with how many more recipients are done (for progress bars).
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -342,24 +289,14 @@ class Sender:
         )
 
 
-def add_to_roster(
-    load: Loader,
-    distribution: Distribution,
-    token: str,
-    pages: dict[int, RosterPage],
-    now: datetime,
-) -> None:
-    """Add a recipient to the invite's roster; ``pages`` collects the pages to save."""
-    # Pages fill in order; only opening a new page touches the distribution stream.
-    number = distribution.pages - 1
-    page = pages.get(number) or load(RosterPage, roster_page_id(distribution.invite, number))
-    page = page or RosterPage(invite=distribution.invite, page=number, timestamp=now)
-    if page.full:
-        distribution.open_page(timestamp=now)
-        number += 1
-        page = RosterPage(invite=distribution.invite, page=number, timestamp=now)
-    page.add(token=token, timestamp=now)
-    pages[number] = page
+def _recipient_limit(load: Loader, invite: Invite) -> int | None:
+    record = load(Organizer, organizer_id(invite.organizer))
+    return record.max_recipients if record is not None else None
+
+
+def _organizer_refusal(load: Loader, invite: Invite) -> str | None:
+    record = load(Organizer, organizer_id(invite.organizer))
+    return record.refusal() if record is not None else None
 
 
 def _renditions(
@@ -374,20 +311,3 @@ def _renditions(
     newcomers = [(d, a) for d, a in due if d.last_sent is None]
     groups = [(instance_cancel(outbound, key), holders), (outbound, newcomers)]
     return [(rendition, group) for rendition, group in groups if group]
-
-
-def roster_size(load: Loader, distribution: Distribution, pages: dict[int, RosterPage]) -> int:
-    """Return how many recipients the invite has, counting pages not saved yet."""
-    last = distribution.pages - 1
-    page = pages.get(last) or load(RosterPage, roster_page_id(distribution.invite, last))
-    return last * PAGE_SIZE + (len(page.tokens) if page else 0)
-
-
-def _recipient_limit(load: Loader, invite: Invite) -> int | None:
-    record = load(Organizer, organizer_id(invite.organizer))
-    return record.max_recipients if record is not None else None
-
-
-def _organizer_refusal(load: Loader, invite: Invite) -> str | None:
-    record = load(Organizer, organizer_id(invite.organizer))
-    return record.refusal() if record is not None else None

@@ -33,7 +33,8 @@ from application.registry import OrganizerRegistry
 from application.report import ReportRow, rsvp_report
 from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
 from application.routing import Mailboxes, unsupported_method
-from application.sending import OutboundSettings, Progress, Recipient, Sender, SendResult
+from application.send_types import OutboundSettings, Progress, Recipient, SendResult
+from application.sending import Sender
 from application.stores import loader
 from application.token_replies import handle_token_reply
 from application.transcodings import register_domain_transcodings

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from application.attendee_messages import record_proposal
 from application.results import Decision
-from application.sending import add_to_roster
+from application.roster import add_to_roster
 from application.stores import Loader
 from domain.attendance import Attendance, Reply
 from domain.delivery import FORWARDED, Delivery, delivery_id

@@ -16,7 +16,7 @@ from adapters.outbound.renderer import IcalendarInviteRenderer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
 from adapters.storage.secrets import server_secret
 from application.routing import Mailboxes
-from application.sending import OutboundSettings
+from application.send_types import OutboundSettings
 from application.service import InviteService
 from entrypoints.settings import Settings
 

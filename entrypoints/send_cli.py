@@ -17,7 +17,7 @@ from rich.text import Text
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from application.ports import RecipientRow
-from application.sending import Recipient, SendOutcome, SendResult
+from application.send_types import Recipient, SendOutcome, SendResult
 from entrypoints import session
 
 out = Console()

@@ -13,7 +13,7 @@ from pathlib import Path
 from icalendar import Calendar, vCalAddress
 
 from adapters.mail.outbox import OutboxFolderMailer
-from application.sending import Recipient
+from application.send_types import Recipient
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings

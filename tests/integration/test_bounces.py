@@ -12,7 +12,7 @@ from email.mime.text import MIMEText
 from pathlib import Path
 
 from adapters.mail.outbox import OutboxFolderMailer
-from application.sending import Recipient
+from application.send_types import Recipient
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings

@@ -11,7 +11,7 @@ from pathlib import Path
 from adapters.lists.csv_report import report_csv
 from adapters.mail.outbox import OutboxFolderMailer
 from application.ports import RecipientRow
-from application.sending import Recipient
+from application.send_types import Recipient
 from application.service import InviteService
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings

@@ -14,7 +14,7 @@ from icalendar import Calendar
 
 from adapters.mail.outbox import OutboxFolderMailer
 from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
-from application.sending import Recipient, SendOutcome
+from application.send_types import Recipient, SendOutcome
 from application.service import InviteService
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings

@@ -1,0 +1,69 @@
+"""What sending takes and gives: settings, recipients, outcomes, results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    """How the server sends: its mail domain, From address, replies mailbox and HMAC secret."""
+
+    domain: str
+    sender: str
+    rsvp_mailbox: str
+    secret: bytes
+    bounce_mailbox: str = "bounces"
+
+
+class SendOutcome(StrEnum):
+    """What became of one recipient of a send."""
+
+    SENT = "sent"
+    QUEUED = "queued"  # the mailer failed for now; the send stays pending and is retried
+    FAILED = "failed"  # the mailer refused for good
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+    BLOCKED = "blocked"
+    LIMIT = "limit"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who to send to, and where the request came from (api, landing, bulk, vip, campaign…)."""
+
+    address: str
+    name: str | None = None
+    origin: str = "api"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of sending one version of an invite to one recipient."""
+
+    address: str
+    outcome: SendOutcome
+    invite: UUID | None = None
+    sequence: int | None = None
+    message_id: str | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the CLI's JSON shape."""
+        return {
+            "address": self.address,
+            "outcome": self.outcome.value,
+            "invite": str(self.invite) if self.invite else None,
+            "sequence": self.sequence,
+            "message_id": self.message_id,
+            "reason": self.reason,
+        }
+
+
+Save = Callable[..., object]
+# Called with how many more recipients are done (for progress bars).
+Progress = Callable[[int], None]
