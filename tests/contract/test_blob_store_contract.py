@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
+from adapters.storage.s3_blobs import S3BlobStore
 from application.ports import BlobStore
+
+BUCKET, REGION = "contract-blobs", "eu-west-1"
 
 Factory = Callable[[Path], BlobStore]
 ADAPTERS: dict[str, Factory] = {
     "folder": lambda tmp: FolderBlobStore(tmp / "messages"),
     "memory": lambda tmp: MemoryBlobStore(),
+    # Needs the ``aws`` fixture active: moto's S3 and a fresh bucket.
+    "s3": lambda tmp: S3BlobStore(BUCKET, region=REGION),
 }
+NEEDS = {"s3": "aws"}
 
 
 @pytest.fixture(params=sorted(ADAPTERS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param in NEEDS:
+        request.getfixturevalue(NEEDS[request.param])
     return ADAPTERS[request.param](tmp_path)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials and moto's S3 with an empty bucket, for this test only."""
+    from moto import mock_aws
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        import boto3
+
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        yield
 
 
 def test_keys_messages_by_their_sha256(store: BlobStore) -> None:

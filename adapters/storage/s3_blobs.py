@@ -1,0 +1,175 @@
+"""A raw-message blob store on Amazon S3: one object per message, named by its SHA-256."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from adapters.storage.blobs import content_key
+from application.ports import BlobStore
+
+KEY = re.compile(r"[0-9a-f]{64}")
+MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+# Another conditional write to the same key was in flight (AWS answers 409): try again.
+CONFLICT = "ConditionalRequestConflict"
+ATTEMPTS = 3
+
+
+class S3BlobStore(BlobStore):
+    """Keeps each message at ``<prefix><key[:2]>/<key>.eml``; the client is made on first use."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "messages/",
+        region: str | None = None,
+        client_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.region = region
+        self._client_factory = client_factory or self._default_client
+        self._client: Any = None
+        self._conditional = False
+        self._lock = threading.Lock()
+
+    def object_key(self, key: str) -> str:
+        """Return the S3 object key for a content key; raise KeyError if it is not a SHA-256."""
+        if not KEY.fullmatch(key):
+            msg = f"not a SHA-256 key: {key!r}"
+            raise KeyError(msg)
+        return f"{self.prefix}{key[:2]}/{key}.eml"
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` unless it is already there; return its key."""
+        from botocore.exceptions import ClientError
+
+        key = content_key(data)
+        client = self._get_client()
+        request: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self.object_key(key),
+            "Body": data,
+            "ContentType": "message/rfc822",
+            "ServerSideEncryption": "AES256",
+            # ``arrived`` breaks ties in arrivals(): LastModified only counts whole seconds.
+            "Metadata": {"sha256": key, "arrived": str(time.time_ns())},
+        }
+        if not self._conditional:
+            # No conditional writes in this botocore: a race between two writers only
+            # rewrites identical bytes, so HEAD-then-PUT is safe, just not atomic.
+            if key not in self:
+                client.put_object(**request)
+            return key
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                client.put_object(IfNoneMatch="*", **request)
+            except ClientError as error:
+                code = error_code(error)
+                if code == "PreconditionFailed":
+                    return key  # Already stored: the same bytes, by construction.
+                if code != CONFLICT or attempt == ATTEMPTS:
+                    raise
+            else:
+                return key
+        return key
+
+    def get(self, key: str) -> bytes:
+        """Return the stored bytes; raise KeyError when the key is unknown."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._get_client().get_object(Bucket=self.bucket, Key=self.object_key(key))
+        except ClientError as error:
+            # Only "not there" becomes KeyError: a 403 (no s3:ListBucket) must stay loud.
+            if error_code(error) in MISSING:
+                raise KeyError(key) from None
+            raise
+        body: bytes = response["Body"].read()
+        return body
+
+    def __contains__(self, key: object) -> bool:
+        from botocore.exceptions import ClientError
+
+        if not isinstance(key, str) or not KEY.fullmatch(key):
+            return False
+        try:
+            self._get_client().head_object(Bucket=self.bucket, Key=self.object_key(key))
+        except ClientError as error:
+            if error_code(error) in MISSING:
+                return False
+            raise
+        return True
+
+    def arrivals(self) -> list[str]:
+        """Return every stored key, oldest first, by LastModified then the writer's clock.
+
+        S3's LastModified has one-second resolution, so arrivals within the same second are
+        ordered by the ``arrived`` metadata ``put`` writes (one HEAD per tied object), and
+        objects written by others without it by key, after those with it. This lists the whole
+        prefix: it is for recovery and reprocessing (a scan by nature), never the ingest path.
+        """
+        client = self._get_client()
+        found: list[tuple[Any, str]] = []
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = self._content_key(item["Key"])
+                # Skip anything not in our layout (SES writes a setup-notification object).
+                if key is not None:
+                    found.append((item["LastModified"], key))
+        ties = Counter(modified for modified, _ in found)
+
+        def order(entry: tuple[Any, str]) -> tuple[Any, bool, int, str]:
+            modified, key = entry
+            arrived = self._arrived(key) if ties[modified] > 1 else None
+            return modified, arrived is None, arrived or 0, key
+
+        return [key for _, key in sorted(found, key=order)]
+
+    def _content_key(self, object_key: str) -> str | None:
+        name = object_key[len(self.prefix) :]
+        key = name[3:-4]
+        if KEY.fullmatch(key) and name == f"{key[:2]}/{key}.eml":
+            return key
+        return None
+
+    def _arrived(self, key: str) -> int | None:
+        head = self._get_client().head_object(Bucket=self.bucket, Key=self.object_key(key))
+        value = head.get("Metadata", {}).get("arrived", "")
+        return int(value) if value.isdigit() else None
+
+    def _get_client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                client = self._client_factory()
+                self._conditional = supports_if_none_match(client)
+                self._client = client
+            return self._client
+
+    def _default_client(self) -> Any:
+        import boto3
+
+        # A session of our own: boto3's default session is not safe to share across threads.
+        return boto3.session.Session().client("s3", region_name=self.region)
+
+
+def supports_if_none_match(client: Any) -> bool:
+    """Return whether this client's botocore knows PutObject's ``IfNoneMatch`` (late 2024)."""
+    try:
+        shape = client.meta.service_model.operation_model("PutObject").input_shape
+    except AttributeError:
+        return False
+    return "IfNoneMatch" in shape.members
+
+
+def error_code(error: Any) -> str:
+    """Return the AWS error code of a botocore ClientError."""
+    return str(error.response.get("Error", {}).get("Code", ""))
