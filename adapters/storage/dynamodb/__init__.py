@@ -1,0 +1,1 @@
+"""The AWS event store: an eventsourcing persistence module on one DynamoDB table."""
