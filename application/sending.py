@@ -48,6 +48,9 @@ from domain.reply_tokens import reply_address, reply_token
 from domain.roster import RosterPage, roster_page_id
 from domain.values import Method
 
+# Recipients per save: each new one adds two delivery events and a roster event (≤ 92 items).
+_CHUNK = 30
+
 
 @dataclass
 class Sender:
@@ -111,24 +114,26 @@ class Sender:
         progress: Progress | None = None,
     ) -> list[SendResult]:
         results: list[SendResult] = []
-        due: list[tuple[Delivery, Addressee]] = []
         pages: dict[int, RosterPage] = {}
         limit = _recipient_limit(self.load, invite)
-        for recipient in recipients:
-            outcome = self._admit(invite, distribution, outbound, recipient, pages, limit, now)
-            if isinstance(outcome, SendResult):
-                results.append(outcome)
-            else:
-                due.append(outcome)
-        # The intents, new recipients and new version commit together, before any mail goes.
-        self.save(distribution, *pages.values(), *(d for d, _ in due))
-        if progress is not None:
-            progress(len(results))
-        for rendition, group in _renditions(distribution, outbound, due):
-            for result in self.deliver(rendition, group, now):
-                results.append(result)
-                if progress is not None:
-                    progress(1)
+        for start in range(0, max(len(recipients), 1), _CHUNK):
+            due: list[tuple[Delivery, Addressee]] = []
+            for recipient in recipients[start : start + _CHUNK]:
+                outcome = self._admit(invite, distribution, outbound, recipient, pages, limit, now)
+                if isinstance(outcome, SendResult):
+                    results.append(outcome)
+                    if progress is not None:
+                        progress(1)
+                else:
+                    due.append(outcome)
+            # A chunk's intents, roster entries (and the new version) commit together before any
+            # of its mail goes; chunks keep each save within DynamoDB's 100-item transactions.
+            self.save(distribution, *pages.values(), *(d for d, _ in due))
+            for rendition, group in _renditions(distribution, outbound, due):
+                for result in self.deliver(rendition, group, now):
+                    results.append(result)
+                    if progress is not None:
+                        progress(1)
         return results
 
     def _admit(

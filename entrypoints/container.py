@@ -14,6 +14,7 @@ from adapters.mail.smtp import SmtpMailer
 from adapters.outbound.notices import EmailNoticeSender
 from adapters.outbound.renderer import IcalendarInviteRenderer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
+from adapters.storage.s3_blobs import S3BlobStore
 from adapters.storage.secrets import server_secret
 from application.routing import Mailboxes
 from application.send_types import OutboundSettings
@@ -25,6 +26,13 @@ def persistence_env(settings: Settings) -> dict[str, str]:
     """Return the eventsourcing environment for the configured backend."""
     if settings.backend == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if settings.backend == "aws":
+        return {
+            "PERSISTENCE_MODULE": "adapters.storage.dynamodb.factory",
+            "DYNAMODB_TABLE": settings.dynamodb_table,
+            "DYNAMODB_CREATE_TABLE": "y" if settings.create_tables else "n",
+            "REGION": settings.region,
+        }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "adapters.storage.sqlite",
@@ -39,6 +47,10 @@ def outbound_settings(settings: Settings) -> OutboundSettings:
     if settings.backend == "memory" and not settings.secret:
         # Nothing is kept in memory mode, so neither is the secret: a fresh one per process.
         secret = secrets.token_bytes(32)
+    elif settings.backend == "aws" and not settings.secret:
+        # A Lambda's disk is thrown away: a secret made there would orphan every reply address.
+        msg = "the aws backend needs CIS_SECRET (base64), e.g. from SSM or Secrets Manager"
+        raise ValueError(msg)
     else:
         secret = server_secret(settings.secret_path, settings.secret)
     return OutboundSettings(
@@ -62,6 +74,11 @@ class Container(containers.DeclarativeContainer):
             fsync=providers.Callable(lambda s: s.fsync_messages, settings),
         ),
         memory=providers.Singleton(MemoryBlobStore),
+        aws=providers.Singleton(
+            S3BlobStore,
+            providers.Callable(lambda s: s.mail_bucket, settings),
+            region=providers.Callable(lambda s: s.region, settings),
+        ),
     )
     mailboxes = providers.Singleton(
         Mailboxes,

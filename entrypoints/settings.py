@@ -18,9 +18,24 @@ class Settings(BaseSettings):
         default=Path("var/data"),
         description="Folder for the SQLite event store and the raw messages.",
     )
-    backend: Literal["embedded", "memory"] = Field(
+    backend: Literal["embedded", "memory", "aws"] = Field(
         default="embedded",
-        description="embedded: SQLite file + message folder; memory: nothing kept (tests).",
+        description="embedded: SQLite file + message folder; memory: nothing kept (tests); "
+        "aws: DynamoDB events + S3 raw mail.",
+    )
+    dynamodb_table: str = Field(
+        default="calendar-invites",
+        validation_alias=AliasChoices("CIS_DYNAMODB_TABLE", "DYNAMODB_TABLE"),
+        description="The DynamoDB table of the event store (aws backend).",
+    )
+    create_tables: bool = Field(
+        default=False,
+        description="Create the DynamoDB table if it is missing (local use and tests).",
+    )
+    mail_bucket: str = Field(
+        default="calendar-invites-mail",
+        validation_alias=AliasChoices("CIS_MAIL_BUCKET", "MAIL_BUCKET"),
+        description="The S3 bucket of raw mail (aws backend).",
     )
     open_registry: bool = Field(
         default=True,

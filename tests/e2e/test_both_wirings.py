@@ -1,0 +1,168 @@
+"""The send-and-RSVP scenario on both wirings: embedded (SQLite, folder, outbox) and AWS
+(DynamoDB, S3, SES under moto), with identical outcomes."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import secrets
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar, vCalAddress
+
+from adapters.mail.outbox import OutboxFolderMailer
+from application.send_types import Recipient
+from application.service import InviteService
+from domain.outcomes import Outcome
+from entrypoints.container import bootstrap
+from entrypoints.settings import Settings
+from tests.conftest import CORPUS
+
+START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+GUESTS = ["ann@example.org", "ben@example.org", "cho@example.org"]
+DOMAIN = "invites.example"
+Sent = Callable[[], list[EmailMessage]]
+
+
+@pytest.fixture(params=["embedded", "aws"])
+def wiring(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[InviteService, Sent]]:
+    if request.param == "embedded":
+        service = bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)).service()
+        yield (
+            service,
+            lambda: _parsed(
+                e.path.read_bytes() for e in OutboxFolderMailer(tmp_path / "outbox").entries()
+            ),
+        )
+        return
+    from moto import mock_aws
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        import boto3
+
+        bucket = f"mail-{uuid.uuid4().hex[:12]}"
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
+        boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain=DOMAIN)
+        settings = Settings(
+            backend="aws",
+            data_dir=tmp_path,
+            mail_domain=DOMAIN,
+            region="us-east-1",
+            dynamodb_table=f"events-{uuid.uuid4().hex[:12]}",
+            create_tables=True,
+            mail_bucket=bucket,
+            mailer="ses",
+            secret=base64.b64encode(secrets.token_bytes(32)).decode(),
+        )
+        service = bootstrap(settings).service()
+        backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        yield (
+            service,
+            lambda: _parsed(
+                m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data
+                for m in backend.sent_messages
+            ),
+        )
+
+
+def _parsed(raws: Iterable[bytes]) -> list[EmailMessage]:
+    found = []
+    for raw in raws:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        found.append(message)
+    return found
+
+
+def _calendar(message: EmailMessage) -> Calendar | None:
+    part = next((p for p in message.walk() if p.get_content_type() == "text/calendar"), None)
+    if part is None:
+        return None
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return Calendar.from_ical(payload)
+
+
+def invitations(sent: Sent) -> list[tuple[str, str, int, Calendar]]:
+    rows = []
+    for message in sent():
+        calendar = _calendar(message)
+        if calendar is not None:
+            event = calendar.events[0]
+            rows.append(
+                (
+                    parseaddr(str(message["To"]))[1],
+                    str(calendar["METHOD"]),
+                    int(str(event["SEQUENCE"])),
+                    calendar,
+                )
+            )
+    return rows
+
+
+def answer(calendar: Calendar, attendee: str, partstat: str) -> tuple[bytes, str]:
+    ours = calendar.events[0]
+    reply = Calendar.from_ical((CORPUS / "reply/google-reply-accepted.ics").read_bytes())
+    for event in reply.events:
+        for name in ("UID", "SEQUENCE", "ORGANIZER"):
+            event[name] = ours[name]
+        who = vCalAddress(f"mailto:{attendee}")
+        who.params["PARTSTAT"] = partstat
+        event["ATTENDEE"] = who
+    data: bytes = reply.to_ical()
+    return data, str(ours["ORGANIZER"]).removeprefix("mailto:")
+
+
+def test_the_same_scenario_ends_the_same_on_both_wirings(
+    wiring: tuple[InviteService, Sent],
+) -> None:
+    service, sent = wiring
+    request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
+    created = service.ingest(request, now=START)
+    assert created.outcome is Outcome.CREATED
+    invite = str(created.invite)
+    results = service.send(invite, [Recipient(g, origin="bulk") for g in GUESTS], now=START)
+    assert {r.outcome.value for r in results} == {"sent"}
+    assert service.ingest(request, now=START).outcome is Outcome.DUPLICATE
+
+    first = {to: calendar for to, _, _, calendar in invitations(sent)}
+    for guest, partstat in ((GUESTS[0], "ACCEPTED"), (GUESTS[1], "DECLINED")):
+        data, address = answer(first[guest], guest, partstat)
+        assert service.ingest(data, now=START, envelope_to=address).outcome is Outcome.RSVP
+    forged, address = answer(first[GUESTS[2]], GUESTS[0], "DECLINED")
+    assert service.ingest(forged, now=START, envelope_to=address).outcome is Outcome.REJECTED
+    answered = {row.address: row.status for row in service.report(invite)}
+    assert answered == {GUESTS[0]: "accepted", GUESTS[1]: "declined", GUESTS[2]: "no answer"}
+
+    update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
+    assert service.ingest(update, now=START + timedelta(hours=1)).outcome is Outcome.UPDATED
+    cancel = update.replace(b"METHOD:REQUEST", b"METHOD:CANCEL").replace(
+        b"SEQUENCE:1", b"SEQUENCE:2"
+    )
+    assert service.ingest(cancel, now=START + timedelta(hours=2)).outcome is Outcome.CANCELLED
+
+    versions = sorted((to, method, seq) for to, method, seq, _ in invitations(sent))
+    assert versions == sorted(
+        (g, m, s) for g in GUESTS for m, s in (("REQUEST", 0), ("REQUEST", 1), ("CANCEL", 2))
+    )
+    # The time changed (a significant change), then the event was cancelled: old answers lapse.
+    statuses = {row.address: row.status for row in service.report(invite)}
+    assert statuses == dict.fromkeys(GUESTS, "no answer")
+    assert service.show(invite).status == "cancelled"
