@@ -148,3 +148,34 @@ class NoticeSender(ABC):
 
         Raises TemporaryDeliveryError or PermanentDeliveryError like a Mailer.
         """
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A domain fact other services may act on: an invite was created, updated or cancelled."""
+
+    kind: str  # created | updated | cancelled
+    invite: UUID
+    organizer: str
+    uid: str
+    sequence: int
+    at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the JSON shape published."""
+        return {
+            "kind": self.kind,
+            "invite": str(self.invite),
+            "organizer": self.organizer,
+            "uid": self.uid,
+            "sequence": self.sequence,
+            "at": self.at.isoformat(),
+        }
+
+
+class Announcer(ABC):
+    """Publishes domain announcements (SNS topics on AWS, a local file on the embedded default)."""
+
+    @abstractmethod
+    def publish(self, announcement: Announcement) -> None:
+        """Publish one announcement; raise on failure (the caller decides what a failure costs)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -20,6 +21,8 @@ from application.notices import Notifier
 from application.organizer_messages import handle_organizer_message
 from application.outbox import OutboxEntry, outbox
 from application.ports import (
+    Announcement,
+    Announcer,
     BlobStore,
     InviteRenderer,
     Mailer,
@@ -57,6 +60,12 @@ _ATTEMPTS = 5
 _CHANGES_EVENT = frozenset({Outcome.UPDATED, Outcome.CANCELLED})
 # Outcomes whose invite is needed afterwards: to propagate it, or to tell its organizer.
 _TOLD_OR_SENT = _CHANGES_EVENT | {Outcome.CREATED, Outcome.COUNTER}
+_ANNOUNCED = {
+    Outcome.CREATED: "created",
+    Outcome.UPDATED: "updated",
+    Outcome.CANCELLED: "cancelled",
+}
+log = logging.getLogger(__name__)
 
 
 class InviteService(Application[UUID]):
@@ -85,6 +94,7 @@ class InviteService(Application[UUID]):
         review_updates: bool = False,
         notices: NoticeSender | None = None,
         lists: RecipientListReader | None = None,
+        announcer: Announcer | None = None,
     ) -> None:
         super().__init__(env)
         self.parser = parser
@@ -97,6 +107,7 @@ class InviteService(Application[UUID]):
         self.review_updates = review_updates
         self.notifier = Notifier(notices)
         self.lists = lists
+        self.announcer = announcer
         self.registry = OrganizerRegistry(self.load, self.save)
         self.sender = (
             Sender(self.load, self.save, renderer, mailer, outbound)
@@ -168,8 +179,23 @@ class InviteService(Application[UUID]):
         invite = self._invite_after(result, changed)
         if result.outcome in _CHANGES_EVENT and invite is not None:
             self._propagate(invite, now)
+        if invite is not None and result.outcome in _ANNOUNCED:
+            self._announce(_ANNOUNCED[result.outcome], invite, now)
         self.notifier.after_ingest(parsed, result, invite, now)
         return result
+
+    def _announce(self, kind: str, invite: Invite, now: datetime) -> None:
+        if self.announcer is None:
+            return
+        announcement = Announcement(
+            kind, invite.id, invite.organizer, invite.uid, invite.sequence, now
+        )
+        try:
+            self.announcer.publish(announcement)
+        except Exception:
+            # The change is already committed; failing now would only hide that. The
+            # announcement is logged as lost (a stream-fed publisher is the durable answer).
+            log.exception("announcement %s of invite %s not published", kind, invite.id)
 
     def _bulk(
         self, raw: bytes, digest: str, now: datetime, envelope_to: str | None

@@ -6,6 +6,7 @@ import secrets
 
 from dependency_injector import containers, providers
 
+from adapters.aws.sns import SnsAnnouncer
 from adapters.inbound.parser import EmailCalendarParser
 from adapters.lists.csv_recipients import CsvRecipientReader
 from adapters.mail.outbox import OutboxFolderMailer
@@ -13,6 +14,7 @@ from adapters.mail.ses import SesMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.outbound.notices import EmailNoticeSender
 from adapters.outbound.renderer import IcalendarInviteRenderer
+from adapters.storage.announcements import JsonLinesAnnouncer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
 from adapters.storage.s3_blobs import S3BlobStore
 from adapters.storage.secrets import server_secret
@@ -109,6 +111,19 @@ class Container(containers.DeclarativeContainer):
         sender=providers.Callable(lambda s: s.from_address, settings),
         domain=providers.Callable(lambda s: s.mail_domain, settings),
     )
+    announcer = providers.Selector(
+        providers.Callable(lambda s: s.backend, settings),
+        embedded=providers.Singleton(
+            JsonLinesAnnouncer,
+            providers.Callable(lambda s: s.data_dir / "announcements.jsonl", settings),
+        ),
+        memory=providers.Object(None),
+        aws=providers.Singleton(
+            SnsAnnouncer,
+            providers.Callable(lambda s: s.topics, settings),
+            region=providers.Callable(lambda s: s.region, settings),
+        ),
+    )
     service = providers.Singleton(
         InviteService,
         providers.Callable(persistence_env, settings),
@@ -125,6 +140,7 @@ class Container(containers.DeclarativeContainer):
             lambda s, n: n if s.notify_organizers else None, settings, notices
         ),
         lists=recipient_lists,
+        announcer=announcer,
     )
 
 

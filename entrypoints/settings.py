@@ -32,6 +32,23 @@ class Settings(BaseSettings):
         default=False,
         description="Create the DynamoDB table if it is missing (local use and tests).",
     )
+    new_event_invite_topic: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CIS_NEW_EVENT_INVITE", "NEW_EVENT_INVITE"),
+        description="SNS topic ARN announcing created invites (aws backend).",
+    )
+    event_updated_topic: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CIS_EVENT_UPDATED", "EVENT_UPDATED"),
+        description="SNS topic ARN announcing updated invites (aws backend).",
+    )
+    event_cancellation_topic: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "CIS_EVENT_CANCELLATION_REQUEST", "EVENT_CANCELLATION_REQUEST"
+        ),
+        description="SNS topic ARN announcing cancelled invites (aws backend).",
+    )
     mail_bucket: str = Field(
         default="calendar-invites-mail",
         validation_alias=AliasChoices("CIS_MAIL_BUCKET", "MAIL_BUCKET"),
@@ -106,6 +123,16 @@ class Settings(BaseSettings):
     def from_address(self) -> str:
         """Return the From address of invitations."""
         return self.sender or f"invites@{self.mail_domain}"
+
+    @property
+    def topics(self) -> dict[str, str]:
+        """Return the SNS topic of each announcement kind that has one."""
+        named = {
+            "created": self.new_event_invite_topic,
+            "updated": self.event_updated_topic,
+            "cancelled": self.event_cancellation_topic,
+        }
+        return {kind: arn for kind, arn in named.items() if arn}
 
     @property
     def outbox_path(self) -> Path:

@@ -1,0 +1,1 @@
+"""Adapters for AWS services (boto3 clients made lazily, once per adapter)."""
