@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from application.results import Decision
 from application.routing import organizer_of_record
@@ -59,8 +60,7 @@ def _create(
     load: Loader,
     now: datetime,
 ) -> Decision:
-    account = registered or Organizer(address=organizer, timestamp=now)
-    refusal = account.creation_refusal()
+    refusal = registered.creation_refusal() if registered is not None else None
     if refusal is not None:
         return Decision(Verdict(Outcome.REJECTED, refusal))
     invite = Invite(
@@ -70,8 +70,13 @@ def _create(
         timestamp=now,
     )
     invite.receive(message, now)
-    account.count_invite(invite=invite.id, timestamp=now)
     index = load(UidIndex, uid_index_id(message.uid)) or UidIndex(uid=message.uid, timestamp=now)
     index.add(invite=invite.id, timestamp=now)
+    changed: list[Any] = [invite, index]
+    # Counting writes the organizer's stream on every creation, one key shared by all their
+    # invites: only organizers with an event limit need the count, so only they pay for it.
+    if registered is not None and registered.max_events is not None:
+        registered.count_invite(invite=invite.id, timestamp=now)
+        changed.append(registered)
     created = Outcome.CANCELLED if message.method is Method.CANCEL else Outcome.CREATED
-    return Decision(Verdict(created), invite.id, [invite, account, index])
+    return Decision(Verdict(created), invite.id, changed)

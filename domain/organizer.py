@@ -85,5 +85,5 @@ class Organizer(Aggregate):
 
     @event("InviteCounted")
     def count_invite(self, invite: UUID, timestamp: datetime) -> None:
-        """Count one more invite created by this organizer."""
+        """Count one more invite created by this organizer (counted while a limit is set)."""
         self.invite_count += 1

@@ -155,7 +155,8 @@ def test_closed_registry_rejects_unknown_organizers() -> None:
     assert accepted.outcome is Outcome.CREATED
 
 
-def test_created_invites_are_counted_for_their_organizer(service: InviteService) -> None:
+def test_created_invites_are_counted_for_organizers_with_a_limit(service: InviteService) -> None:
+    service.registry.limit_events(ORGANIZER, 10, now=at(0))
     deliver(service, request(uid="first"))
     deliver(service, request(uid="first", sequence=1, dtstamp=at(5)))
     deliver(service, request(uid="second"))
@@ -164,6 +165,14 @@ def test_created_invites_are_counted_for_their_organizer(service: InviteService)
 
     assert record is not None
     assert record.invite_count == 2
+
+
+def test_an_unlimited_organizer_is_not_written_on_every_creation(service: InviteService) -> None:
+    # Without a limit there is nothing to count, so no key shared by all of their invites.
+    deliver(service, request(uid="first"))
+    deliver(service, request(uid="second"))
+
+    assert service.registry.find(ORGANIZER) is None
 
 
 # -- methods and mailboxes -------------------------------------------------------------------
