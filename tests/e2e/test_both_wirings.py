@@ -15,7 +15,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
-from icalendar import Calendar, vCalAddress
+from icalendar import Calendar
 
 from adapters.mail.outbox import OutboxFolderMailer
 from application.send_types import Recipient
@@ -24,6 +24,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.replies import answer, invitation_calendar
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 GUESTS = ["ann@example.org", "ben@example.org", "cho@example.org"]
@@ -91,19 +92,10 @@ def _parsed(raws: Iterable[bytes]) -> list[EmailMessage]:
     return found
 
 
-def _calendar(message: EmailMessage) -> Calendar | None:
-    part = next((p for p in message.walk() if p.get_content_type() == "text/calendar"), None)
-    if part is None:
-        return None
-    payload = part.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return Calendar.from_ical(payload)
-
-
 def invitations(sent: Sent) -> list[tuple[str, str, int, Calendar]]:
     rows = []
     for message in sent():
-        calendar = _calendar(message)
+        calendar = invitation_calendar(message)
         if calendar is not None:
             event = calendar.events[0]
             rows.append(
@@ -115,19 +107,6 @@ def invitations(sent: Sent) -> list[tuple[str, str, int, Calendar]]:
                 )
             )
     return rows
-
-
-def answer(calendar: Calendar, attendee: str, partstat: str) -> tuple[bytes, str]:
-    ours = calendar.events[0]
-    reply = Calendar.from_ical((CORPUS / "reply/google-reply-accepted.ics").read_bytes())
-    for event in reply.events:
-        for name in ("UID", "SEQUENCE", "ORGANIZER"):
-            event[name] = ours[name]
-        who = vCalAddress(f"mailto:{attendee}")
-        who.params["PARTSTAT"] = partstat
-        event["ATTENDEE"] = who
-    data: bytes = reply.to_ical()
-    return data, str(ours["ORGANIZER"]).removeprefix("mailto:")
 
 
 def test_the_same_scenario_ends_the_same_on_both_wirings(

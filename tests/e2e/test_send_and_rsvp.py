@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 from pathlib import Path
 
-from icalendar import Calendar, vCalAddress
+from icalendar import Calendar
 
 from tests.conftest import CORPUS
 from tests.e2e.test_cli import cis, lines
+from tests.replies import answer, invitation_calendar
 
 DOMAIN = "invites.example"
 
@@ -20,26 +19,14 @@ def sent_mail(tmp_path: Path) -> list[dict[str, object]]:
 
 
 def calendar_of(path: str) -> Calendar:
-    message = email.message_from_bytes(Path(path).read_bytes(), policy=email.policy.default)
-    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
-    payload = part.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return Calendar.from_ical(payload)
+    calendar = invitation_calendar(Path(path).read_bytes())
+    assert calendar is not None
+    return calendar
 
 
 def reply_from_fixture(invitation: Calendar, attendee: str, partstat: str) -> bytes:
     """Google's real REPLY fixture, re-addressed to what our invitation said."""
-    reply = Calendar.from_ical((CORPUS / "reply/google-reply-accepted.ics").read_bytes())
-    sent = invitation.events[0]
-    for event in reply.events:
-        event["UID"] = sent["UID"]
-        event["SEQUENCE"] = sent["SEQUENCE"]
-        event["ORGANIZER"] = sent["ORGANIZER"]
-        answer = vCalAddress(f"mailto:{attendee}")
-        answer.params["PARTSTAT"] = partstat
-        event["ATTENDEE"] = answer
-    data: bytes = reply.to_ical()
-    return data
+    return answer(invitation, attendee, partstat)[0]
 
 
 def test_send_reply_by_token_and_refuse_a_forgery(tmp_path: Path) -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-
-from icalendar import Calendar, vCalAddress
 
 from adapters.mail.outbox import OutboxFolderMailer
 from application.send_types import Recipient
@@ -18,6 +14,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.replies import answer, invitation_calendar
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 GUESTS = ["ann@example.org", "ben@example.org", "cho@example.org"]
@@ -31,23 +28,11 @@ def invitations(outbox: Path) -> list[tuple[str, str | None, int | None, Path]]:
     ]
 
 
-def answer(sent: Path, attendee: str, partstat: str, fixture: str) -> tuple[bytes, str]:
-    """A real client's REPLY fixture, re-addressed to the invitation we sent."""
-    message = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
-    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
-    payload = part.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    ours = Calendar.from_ical(payload).events[0]
-    reply = Calendar.from_ical((CORPUS / fixture).read_bytes())
-    for event in reply.events:
-        for name in ("UID", "SEQUENCE", "ORGANIZER"):
-            event[name] = ours[name]
-        who = vCalAddress(f"mailto:{attendee}")
-        who.params["PARTSTAT"] = partstat
-        event["ATTENDEE"] = who
-    organizer = str(ours["ORGANIZER"]).removeprefix("mailto:")
-    data: bytes = reply.to_ical()
-    return data, organizer
+def answer_sent(sent: Path, attendee: str, partstat: str, fixture: str) -> tuple[bytes, str]:
+    """A real client's REPLY fixture, re-addressed to the invitation in ``sent``."""
+    calendar = invitation_calendar(sent.read_bytes())
+    assert calendar is not None
+    return answer(calendar, attendee, partstat, fixture)
 
 
 def test_invite_list_replies_update_and_cancel(tmp_path: Path) -> None:
@@ -63,9 +48,9 @@ def test_invite_list_replies_update_and_cancel(tmp_path: Path) -> None:
         (GUESTS[0], "ACCEPTED", "reply/google-reply-accepted.ics"),
         (GUESTS[1], "DECLINED", "reply/google-reply-declined.ics"),
     ):
-        data, address = answer(sent[guest], guest, partstat, fixture)
+        data, address = answer_sent(sent[guest], guest, partstat, fixture)
         assert service.ingest(data, now=START, envelope_to=address).outcome is Outcome.RSVP
-    forged, address = answer(
+    forged, address = answer_sent(
         sent[GUESTS[2]], GUESTS[0], "DECLINED", "reply/google-reply-declined.ics"
     )
     assert service.ingest(forged, now=START, envelope_to=address).outcome is Outcome.REJECTED
@@ -92,7 +77,7 @@ def test_a_reply_without_calendar_data_reaches_the_organizer(tmp_path: Path) -> 
     invite = str(service.ingest(request, now=START).invite)
     service.send(invite, [Recipient(GUESTS[0])], now=START)
     sent = invitations(tmp_path / "outbox")[0][3]
-    _, address = answer(sent, GUESTS[0], "ACCEPTED", "reply/google-reply-accepted.ics")
+    _, address = answer_sent(sent, GUESTS[0], "ACCEPTED", "reply/google-reply-accepted.ics")
     note = EmailMessage()
     note["From"] = GUESTS[0]
     note["To"] = address
