@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,18 @@ def corpus() -> list[Path]:
     files = corpus_files()
     assert len(files) > 90, f"expected the shared corpus at {CORPUS}"
     return files
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Moto in-process AWS for one test, with throwaway credentials in the environment."""
+    from moto import mock_aws
+
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield

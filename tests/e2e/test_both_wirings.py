@@ -33,9 +33,7 @@ Sent = Callable[[], list[EmailMessage]]
 
 
 @pytest.fixture(params=["embedded", "aws"])
-def wiring(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[InviteService, Sent]]:
+def wiring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[InviteService, Sent]]:
     if request.param == "embedded":
         service = bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)).service()
         yield (
@@ -45,42 +43,34 @@ def wiring(
             ),
         )
         return
-    from moto import mock_aws
+    request.getfixturevalue("aws")  # moto for this test, with throwaway credentials
+    import boto3
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        import boto3
-
-        bucket = f"mail-{uuid.uuid4().hex[:12]}"
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
-        boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain=DOMAIN)
-        settings = Settings(
-            backend="aws",
-            data_dir=tmp_path,
-            mail_domain=DOMAIN,
-            region="us-east-1",
-            dynamodb_table=f"events-{uuid.uuid4().hex[:12]}",
-            create_tables=True,
-            mail_bucket=bucket,
-            mailer="ses",
-            secret=base64.b64encode(secrets.token_bytes(32)).decode(),
-        )
-        service = bootstrap(settings).service()
-        backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-        yield (
-            service,
-            lambda: _parsed(
-                m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data
-                for m in backend.sent_messages
-            ),
-        )
+    bucket = f"mail-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
+    boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain=DOMAIN)
+    settings = Settings(
+        backend="aws",
+        data_dir=tmp_path,
+        mail_domain=DOMAIN,
+        region="us-east-1",
+        dynamodb_table=f"events-{uuid.uuid4().hex[:12]}",
+        create_tables=True,
+        mail_bucket=bucket,
+        mailer="ses",
+        secret=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+    service = bootstrap(settings).service()
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    yield (
+        service,
+        lambda: _parsed(
+            m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data
+            for m in backend.sent_messages
+        ),
+    )
 
 
 def _parsed(raws: Iterable[bytes]) -> list[EmailMessage]:

@@ -6,7 +6,6 @@ import base64
 import json
 import logging
 import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,20 +37,6 @@ def test_the_embedded_default_writes_announcements_to_the_data_folder(tmp_path: 
         ("cancelled", 2),
     ]
     assert {a["uid"] for a in lines} == {"burgos@google.com"}
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from moto import mock_aws
-
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
 
 
 def test_sns_topics_carry_each_kind_to_their_subscribers(tmp_path: Path, aws: None) -> None:

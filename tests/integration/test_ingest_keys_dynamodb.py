@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import secrets
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,30 +66,21 @@ class Calls:
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InviteService]:
-    from moto import mock_aws
+def service(tmp_path: Path, aws: None) -> InviteService:
+    import boto3
 
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        import boto3
-
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="mail")
-        settings = Settings(
-            backend="aws",
-            data_dir=tmp_path,
-            region="us-east-1",
-            dynamodb_table="events",
-            create_tables=True,
-            mail_bucket="mail",
-            notify_organizers=False,
-            secret=base64.b64encode(secrets.token_bytes(32)).decode(),
-        )
-        yield bootstrap(settings).service()
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="mail")
+    settings = Settings(
+        backend="aws",
+        data_dir=tmp_path,
+        region="us-east-1",
+        dynamodb_table="events",
+        create_tables=True,
+        mail_bucket="mail",
+        notify_organizers=False,
+        secret=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+    return bootstrap(settings).service()
 
 
 def test_ingest_and_replies_write_once_per_message_and_share_no_key(
