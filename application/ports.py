@@ -179,3 +179,89 @@ class Announcer(ABC):
     @abstractmethod
     def publish(self, announcement: Announcement) -> None:
         """Publish one announcement; raise on failure (the caller decides what a failure costs)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """Sending work deferred to a worker, so ingesting a message never waits on a big audience.
+
+    ``catch-up``: send the current version of ``invite`` to one roster ``page`` of recipients
+    (an update or cancellation reaching everyone, or an approved one). ``bulk``: send ``invite``
+    to rows ``first`` to ``first + count - 1`` of the list in the kept raw ``message``.
+    Every job is idempotent: a redelivered one finds each recipient already served.
+    """
+
+    kind: str
+    invite: UUID
+    page: int = 0
+    message: str | None = None
+    first: int = 0
+    count: int = 0
+    part: int = 1
+    parts: int = 1
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the JSON shape a queue carries."""
+        return {
+            "kind": self.kind,
+            "invite": str(self.invite),
+            "page": self.page,
+            "message": self.message,
+            "first": self.first,
+            "count": self.count,
+            "part": self.part,
+            "parts": self.parts,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Job:
+        """Read a job back; raise ValueError (naming the problem) for anything malformed."""
+        kind = data.get("kind")
+        if kind not in ("catch-up", "bulk"):
+            raise ValueError(f"unknown job kind: {kind!r}")
+        try:
+            invite = UUID(str(data["invite"]))
+            numbers = {
+                name: int(str(data.get(name, default)))
+                for name, default in (("page", 0), ("first", 0), ("count", 0), ("part", 1))
+            }
+            parts = int(str(data.get("parts", 1)))
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"malformed {kind} job: {error}") from error
+        message = data.get("message")
+        if kind == "bulk" and not isinstance(message, str):
+            raise ValueError("a bulk job names the kept raw message it sends from")
+        return cls(
+            str(kind),
+            invite,
+            message=message if isinstance(message, str) else None,
+            parts=parts,
+            **numbers,
+        )
+
+
+class WorkQueue(ABC):
+    """Hands jobs to workers (SQS on AWS); without one, the service does the work at once."""
+
+    @abstractmethod
+    def put(self, jobs: Sequence[Job]) -> None:
+        """Enqueue every job, or raise: a job must never be silently dropped."""
+
+    @abstractmethod
+    def receive(self, limit: int = 10, wait: float = 0) -> list[Received]:
+        """Take up to ``limit`` jobs (waiting up to ``wait`` seconds for the first); each stays
+        invisible to other workers until ``done`` or until the queue's timeout returns it."""
+
+    @abstractmethod
+    def done(self, received: Received) -> None:
+        """Remove a finished job for good."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """A job taken from a queue: the job (or why its body is unreadable) and its handle."""
+
+    handle: str
+    job: Job | None
+    problem: str | None = None
+    deliveries: int = 1

@@ -7,7 +7,7 @@ attempt that a retry completes with the same Message-ID: never lost, never sent 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
@@ -206,11 +206,12 @@ class Sender:
             return SendResult(address, SendOutcome.LIMIT, invite.id, reason=reason)
         return None
 
-    def catch_up(self, invite: Invite, now: datetime) -> list[SendResult]:
+    def catch_up(self, invite: Invite, now: datetime, page: int | None = None) -> list[SendResult]:
         """Send the current version to every recipient who does not hold it yet.
 
         This is how updates and cancellations reach everyone who received the invite, and how
         pending sends (a mailer failure, a crash between intent and outcome) are retried.
+        With ``page``, only that roster page's recipients (one queued job's share).
         """
         if self.load(Distribution, distribution_id(invite.id)) is None:
             return []
@@ -218,12 +219,27 @@ class Sender:
         distribution, outbound = self.current_version(invite, now)
         if refusal is not None or distribution.held:
             return []
+        pages = range(distribution.pages) if page is None else range(page, page + 1)
         recipients = [
             Recipient(d.address, d.name, d.origin)
-            for d in self.deliveries(invite.id, distribution.pages)
+            for d in self.deliveries(invite.id, pages)
             if d.origin != FORWARDED and d.bounced is None and d.lacks(outbound.sequence)
         ]
         return self._send_version(invite, distribution, outbound, recipients, now)
+
+    def publish(self, invite: Invite, now: datetime) -> int:
+        """Fix the invite's current version before workers fan it out; return the roster's
+        page count (0 when there is nothing to send: never sent, held or organizer refused).
+
+        Publishing here, once, keeps parallel workers from racing to number the same version.
+        """
+        if self.load(Distribution, distribution_id(invite.id)) is None:
+            return 0
+        distribution, _ = self.current_version(invite, now)
+        self.save(distribution)
+        if _organizer_refusal(self.load, invite) is not None or distribution.held:
+            return 0
+        return distribution.pages
 
     def hold_or_send(self, invite: Invite, review: bool, now: datetime) -> list[SendResult]:
         """After an accepted change: hold it for the organizer's review, or send it to everyone."""
@@ -239,16 +255,20 @@ class Sender:
 
     def approve(self, invite: Invite, now: datetime) -> list[SendResult]:
         """Release a held change and send it to everyone who received the invite."""
+        return self.catch_up(invite, now) if self.release(invite, now) else []
+
+    def release(self, invite: Invite, now: datetime) -> bool:
+        """Release a held change; return whether one was held."""
         distribution = self.load(Distribution, distribution_id(invite.id))
         if distribution is None or not distribution.held:
-            return []
+            return False
         distribution.approve(timestamp=now)
         self.save(distribution)
-        return self.catch_up(invite, now)
+        return True
 
-    def deliveries(self, invite: UUID, pages: int) -> Iterator[Delivery]:
-        """Yield every recipient's delivery record, page by page, in the order added."""
-        for number in range(pages):
+    def deliveries(self, invite: UUID, pages: Iterable[int]) -> Iterator[Delivery]:
+        """Yield the delivery records of the roster ``pages``, page by page, in the order added."""
+        for number in pages:
             page = self.load(RosterPage, roster_page_id(invite, number))
             for token in page.tokens if page else ():
                 delivery = self.load(Delivery, delivery_id(token))

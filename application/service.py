@@ -16,6 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 from application.attendee_messages import handle_attendee_message
 from application.bounces import handle_bounce
 from application.bulk_mail import invite_named_in, recipients_of, refusal_of
+from application.errors import InviteNotFoundError
 from application.history import HistoryEntry
 from application.notices import Notifier
 from application.organizer_messages import handle_organizer_message
@@ -25,11 +26,13 @@ from application.ports import (
     Announcer,
     BlobStore,
     InviteRenderer,
+    Job,
     Mailer,
     MessageParser,
     NoticeSender,
     RecipientListReader,
     RecipientRow,
+    WorkQueue,
 )
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
 from application.registry import OrganizerRegistry
@@ -60,6 +63,8 @@ _ATTEMPTS = 5
 _CHANGES_EVENT = frozenset({Outcome.UPDATED, Outcome.CANCELLED})
 # Outcomes whose invite is needed afterwards: to propagate it, or to tell its organizer.
 _TOLD_OR_SENT = _CHANGES_EVENT | {Outcome.CREATED, Outcome.COUNTER}
+# Recipients of a bulk list per queued job: a few minutes of sending at SES's usual rates.
+_BULK_PART = 500
 _ANNOUNCED = {
     Outcome.CREATED: "created",
     Outcome.UPDATED: "updated",
@@ -95,6 +100,8 @@ class InviteService(Application[UUID]):
         notices: NoticeSender | None = None,
         lists: RecipientListReader | None = None,
         announcer: Announcer | None = None,
+        queue: WorkQueue | None = None,
+        bulk_part: int = _BULK_PART,
     ) -> None:
         super().__init__(env)
         self.parser = parser
@@ -108,6 +115,8 @@ class InviteService(Application[UUID]):
         self.notifier = Notifier(notices)
         self.lists = lists
         self.announcer = announcer
+        self.queue = queue
+        self.bulk_part = max(1, bulk_part)
         self.registry = OrganizerRegistry(self.load, self.save)
         self.sender = (
             Sender(self.load, self.save, renderer, mailer, outbound)
@@ -214,7 +223,17 @@ class InviteService(Application[UUID]):
             self.save(receipt_of(result, envelope_to, now))
             return result
         recipients, invalid = recipients_of(self.lists, request)
-        self.send(str(invite.id), recipients, now=now, invalid=invalid, summary=True)
+        if self.queue is None:
+            self.send(str(invite.id), recipients, now=now, invalid=invalid, summary=True)
+        else:
+            size = self.bulk_part
+            parts = max(1, -(-len(recipients) // size))
+            jobs = [
+                Job("bulk", invite.id, message=digest, first=first, count=size, part=part,
+                    parts=parts)
+                for part, first in enumerate(range(0, parts * size, size), start=1)
+            ]
+            self.queue.put(jobs)
         result = IngestResult(Outcome.BULK, digest, invite=invite.id, uid=invite.uid)
         self.save(receipt_of(result, envelope_to, now))
         return result
@@ -238,11 +257,19 @@ class InviteService(Application[UUID]):
         if self.sender is None:
             return
         review = self._reviews(invite.organizer)
-        results = self.sender.hold_or_send(invite, review, now)
         if review:
+            self.sender.hold_or_send(invite, review, now)
             self.notifier.held(invite, now)
+        elif self.queue is not None:
+            self._fan_out(self.queue, invite, now)
         else:
+            results = self.sender.catch_up(invite, now)
             self.notifier.sent(invite, results, (), now, summary=False)
+
+    def _fan_out(self, queue: WorkQueue, invite: Invite, now: datetime) -> None:
+        """Queue one catch-up job per roster page of the invite's current version."""
+        pages = self._sending().publish(invite, now)
+        queue.put([Job("catch-up", invite.id, page=page) for page in range(pages)])
 
     def _reviews(self, organizer: str) -> bool:
         record = self.registry.find(organizer)
@@ -279,8 +306,36 @@ class InviteService(Application[UUID]):
         return rows
 
     def approve(self, ref: str, *, now: datetime) -> list[SendResult]:
-        """Release an update held for review and send it to everyone who received the invite."""
-        return self._sending().approve(find_invite(self.load, ref), now)
+        """Release an update held for review and send it to everyone who received the invite.
+
+        With a work queue the sending is queued and nothing is returned.
+        """
+        invite = find_invite(self.load, ref)
+        if self.queue is None:
+            return self._sending().approve(invite, now)
+        if self._sending().release(invite, now):
+            self._fan_out(self.queue, invite, now)
+        return []
+
+    def work(self, job: Job, *, now: datetime) -> list[SendResult]:
+        """Do one queued job; redoing it is harmless (each recipient is served once)."""
+        sender = self._sending()
+        invite = self.load(Invite, job.invite)
+        if invite is None:
+            raise InviteNotFoundError(f"no invite {job.invite} for a queued {job.kind} job")
+        if job.kind == "catch-up":
+            results = sender.catch_up(invite, now, page=job.page)
+            self.notifier.sent(invite, results, (), now, summary=False)
+            return results
+        request = self.parser.parse_list(self.blobs.get(job.message or ""))
+        if isinstance(request, Unusable) or self.lists is None:
+            raise ValueError(f"the list in message {job.message} can no longer be read")
+        recipients, invalid = recipients_of(self.lists, request)
+        share = recipients[job.first : job.first + job.count]
+        results = sender.send(invite, share, now)
+        # Unusable rows are reported once, with the first part.
+        self.notifier.sent(invite, results, invalid if job.part == 1 else (), now, summary=True)
+        return results
 
     def retry(self, ref: str | None = None, *, now: datetime) -> list[SendResult]:
         """Send pending versions again (one invite, or every invite ever sent)."""

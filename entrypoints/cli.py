@@ -19,6 +19,7 @@ from entrypoints.render import history_table, invite_table, invites_table, print
 from entrypoints.report_cli import report
 from entrypoints.send_cli import approve, outbox, retry, send
 from entrypoints.settings import Settings
+from entrypoints.work_cli import work
 
 app = typer.Typer(
     help="Calendar Invite Server: record calendar invites sent by organizers as "
@@ -32,6 +33,7 @@ app.command()(approve)
 app.command()(retry)
 app.command()(outbox)
 app.command()(report)
+app.command()(work)
 out = Console()
 err = Console(stderr=True)
 

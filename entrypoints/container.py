@@ -14,10 +14,12 @@ from adapters.mail.ses import SesMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.outbound.notices import EmailNoticeSender
 from adapters.outbound.renderer import IcalendarInviteRenderer
+from adapters.queues.sqs import SqsWorkQueue
 from adapters.storage.announcements import JsonLinesAnnouncer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
 from adapters.storage.s3_blobs import S3BlobStore
 from adapters.storage.secrets import server_secret
+from application.ports import WorkQueue
 from application.routing import Mailboxes
 from application.send_types import OutboundSettings
 from application.service import InviteService
@@ -61,6 +63,11 @@ def outbound_settings(settings: Settings) -> OutboundSettings:
         rsvp_mailbox=settings.rsvp_mailbox,
         secret=secret,
     )
+
+
+def work_queue(settings: Settings) -> WorkQueue | None:
+    """Return the queue sending work goes to, or None to do it at once."""
+    return SqsWorkQueue(settings.sqs_url, region=settings.region) if settings.sqs_url else None
 
 
 class Container(containers.DeclarativeContainer):
@@ -124,6 +131,7 @@ class Container(containers.DeclarativeContainer):
             region=providers.Callable(lambda s: s.region, settings),
         ),
     )
+    queue = providers.Singleton(work_queue, settings)
     service = providers.Singleton(
         InviteService,
         providers.Callable(persistence_env, settings),
@@ -141,6 +149,7 @@ class Container(containers.DeclarativeContainer):
         ),
         lists=recipient_lists,
         announcer=announcer,
+        queue=queue,
     )
 
 

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         ),
         description="SNS topic ARN announcing cancelled invites (aws backend).",
     )
+    sqs_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CIS_SQS_URL", "SQS_URL"),
+        description="SQS queue for sending work (updates reaching every recipient, bulk lists); "
+        "unset: the work is done at once, in the process that ingests.",
+    )
     mail_bucket: str = Field(
         default="calendar-invites-mail",
         validation_alias=AliasChoices("CIS_MAIL_BUCKET", "MAIL_BUCKET"),

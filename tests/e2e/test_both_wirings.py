@@ -1,5 +1,5 @@
 """The send-and-RSVP scenario on both wirings: embedded (SQLite, folder, outbox) and AWS
-(DynamoDB, S3, SES under moto), with identical outcomes."""
+(DynamoDB, S3, SES under moto; with and without an SQS work queue), with identical outcomes."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from icalendar import Calendar
 
 from adapters.mail.outbox import OutboxFolderMailer
+from application.ports import WorkQueue
 from application.send_types import Recipient
 from application.service import InviteService
 from domain.outcomes import Outcome
@@ -30,10 +31,13 @@ START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 GUESTS = ["ann@example.org", "ben@example.org", "cho@example.org"]
 DOMAIN = "invites.example"
 Sent = Callable[[], list[EmailMessage]]
+Drain = Callable[[], None]
 
 
-@pytest.fixture(params=["embedded", "aws"])
-def wiring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[InviteService, Sent]]:
+@pytest.fixture(params=["embedded", "aws", "aws+sqs"])
+def wiring(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[InviteService, Sent, Drain]]:
     if request.param == "embedded":
         service = bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)).service()
         yield (
@@ -41,6 +45,7 @@ def wiring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Inv
             lambda: _parsed(
                 e.path.read_bytes() for e in OutboxFolderMailer(tmp_path / "outbox").entries()
             ),
+            lambda: None,
         )
         return
     request.getfixturevalue("aws")  # moto for this test, with throwaway credentials
@@ -51,6 +56,10 @@ def wiring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Inv
     bucket = f"mail-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
     boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain=DOMAIN)
+    queue_url = None
+    if request.param == "aws+sqs":
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue_url = sqs.create_queue(QueueName=f"work-{uuid.uuid4().hex[:12]}")["QueueUrl"]
     settings = Settings(
         backend="aws",
         data_dir=tmp_path,
@@ -61,8 +70,10 @@ def wiring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Inv
         mail_bucket=bucket,
         mailer="ses",
         secret=base64.b64encode(secrets.token_bytes(32)).decode(),
+        sqs_url=queue_url,
     )
-    service = bootstrap(settings).service()
+    container = bootstrap(settings)
+    service = container.service()
     backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
     yield (
         service,
@@ -70,7 +81,17 @@ def wiring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Inv
             m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data
             for m in backend.sent_messages
         ),
+        lambda: _drain(service, container.queue()),
     )
+
+
+def _drain(service: InviteService, queue: WorkQueue | None) -> None:
+    """Do every queued job, as the worker Lambda would."""
+    while queue is not None and (batch := queue.receive(10)):
+        for received in batch:
+            assert received.job is not None, received.problem
+            service.work(received.job, now=START)
+            queue.done(received)
 
 
 def _parsed(raws: Iterable[bytes]) -> list[EmailMessage]:
@@ -100,9 +121,9 @@ def invitations(sent: Sent) -> list[tuple[str, str, int, Calendar]]:
 
 
 def test_the_same_scenario_ends_the_same_on_both_wirings(
-    wiring: tuple[InviteService, Sent],
+    wiring: tuple[InviteService, Sent, Drain],
 ) -> None:
-    service, sent = wiring
+    service, sent, drain = wiring
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     created = service.ingest(request, now=START)
     assert created.outcome is Outcome.CREATED
@@ -122,10 +143,12 @@ def test_the_same_scenario_ends_the_same_on_both_wirings(
 
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
     assert service.ingest(update, now=START + timedelta(hours=1)).outcome is Outcome.UPDATED
+    drain()
     cancel = update.replace(b"METHOD:REQUEST", b"METHOD:CANCEL").replace(
         b"SEQUENCE:1", b"SEQUENCE:2"
     )
     assert service.ingest(cancel, now=START + timedelta(hours=2)).outcome is Outcome.CANCELLED
+    drain()
 
     versions = sorted((to, method, seq) for to, method, seq, _ in invitations(sent))
     assert versions == sorted(

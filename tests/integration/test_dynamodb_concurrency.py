@@ -7,12 +7,9 @@ server on 127.0.0.1 that stops by itself.
 
 from __future__ import annotations
 
-import socket
 import threading
-from collections.abc import Iterator
 from uuid import UUID, uuid4
 
-import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
@@ -30,32 +27,6 @@ class Tally(Aggregate):
     @event("Marked")
     def mark(self, by: str) -> None:
         self.marks.append(by)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 def app_on(endpoint: str, table: str) -> Application[UUID]:

@@ -7,8 +7,10 @@ Key schema: ``pk`` (S, partition) and ``sk`` (N, sort). Each recorder owns a ``p
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
-from collections.abc import Collection, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
@@ -17,6 +19,22 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Programm
 MAX_TRANSACTION_ITEMS = 100
 
 Item = dict[str, Any]
+
+# Cancellation reason codes that say nothing about our data, only about contention or capacity:
+# the same transaction can succeed if sent again. "None" marks the items that did not fail.
+TRANSIENT_CANCELLATIONS = frozenset(
+    {"None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+
+# Error codes botocore's standard mode retries as throttling; still seeing one means it gave up.
+THROTTLING_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+    }
+)
 
 
 class TransactionTooLargeError(ProgrammingError):
@@ -28,14 +46,36 @@ class RetryableConflictError(OperationalError):
 
 
 class DynamoTable:
-    """Holds the table name and a boto3 client created on first use, once."""
+    """Holds the table name and a boto3 client created on first use, once.
+
+    ``max_attempts`` bounds botocore's own tries per request (throttling, 5xx);
+    ``transact_attempts`` bounds the re-sends of a transaction cancelled only by contention,
+    ``sleep`` waits between those re-sends (tests pass a no-op).
+    """
 
     def __init__(
-        self, name: str, region: str | None = None, endpoint_url: str | None = None
+        self,
+        name: str,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        *,
+        max_attempts: int = 10,
+        transact_attempts: int = 5,
+        backoff_base: float = 0.05,
+        backoff_cap: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if max_attempts < 1 or transact_attempts < 1:
+            msg = "max_attempts and transact_attempts must be at least 1"
+            raise ValueError(msg)
         self.name = name
         self.region = region
         self.endpoint_url = endpoint_url
+        self.max_attempts = max_attempts
+        self.transact_attempts = transact_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._sleep = sleep
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -46,12 +86,48 @@ class DynamoTable:
             with self._lock:
                 if self._client is None:
                     import boto3  # Imported here: ~180 ms kept off every import path.
+                    from botocore.config import Config
 
+                    # Standard mode jitters and caps its backoff and keeps a client-wide retry
+                    # budget, so throttled writers spread out instead of retrying in lockstep.
+                    # Its re-sends of a TransactWriteItems reuse the idempotency token botocore
+                    # fills in once per call: a commit whose answer was lost is not applied
+                    # twice, nor reported as a version conflict.
+                    config = Config(
+                        retries={"mode": "standard", "total_max_attempts": self.max_attempts}
+                    )
                     session = boto3.session.Session()
                     self._client = session.client(
-                        "dynamodb", region_name=self.region, endpoint_url=self.endpoint_url
+                        "dynamodb",
+                        region_name=self.region,
+                        endpoint_url=self.endpoint_url,
+                        config=config,
                     )
         return self._client
+
+    @contextlib.contextmanager
+    def throttling_as_operational_error(self, operation: str) -> Iterator[None]:
+        """Turn throttling that outlasted botocore's retries into an OperationalError.
+
+        Not a RetryableConflictError: a caller that loops on those would only add load to a
+        table that is already refusing it.
+        """
+        client = self.client
+        try:
+            yield
+        except client.exceptions.ClientError as e:
+            code = e.response.get("Error", {}).get("Code")
+            if code not in THROTTLING_ERRORS:
+                raise
+            msg = (
+                f"DynamoDB {operation} on table {self.name!r} still throttled ({code}) after "
+                f"up to {self.max_attempts} attempts: {e}"
+            )
+            raise OperationalError(msg) from e
+
+    def backoff(self, attempt: int) -> float:
+        """Capped exponential backoff with full jitter, so colliding writers spread out."""
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
 
     def create_if_missing(self) -> None:
         """Create the table (on-demand billing) unless it exists already."""
@@ -78,7 +154,13 @@ class DynamoTable:
             )
 
     def transact(self, operations: Sequence[Item], retryable: Collection[int] = ()) -> None:
-        """Write all operations in ONE TransactWriteItems, or nothing; map conflicts."""
+        """Write all operations in ONE TransactWriteItems, or nothing; map conflicts.
+
+        A taken version (a failed condition outside ``retryable``) is an IntegrityError at
+        once. A failed condition only on ``retryable`` items is a RetryableConflictError at
+        once: the caller must rebuild the items. A cancellation by contention or throttling
+        alone is sent again here, and becomes a RetryableConflictError if it persists.
+        """
         if not operations:
             return
         if len(operations) > MAX_TRANSACTION_ITEMS:
@@ -88,15 +170,36 @@ class DynamoTable:
             )
             raise TransactionTooLargeError(msg)
         client = self.client
-        try:
-            client.transact_write_items(TransactItems=list(operations))
-        except client.exceptions.TransactionCanceledException as e:
-            reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
-            failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
-            if failed - set(retryable):
-                raise IntegrityError(str(e)) from e
-            # Only items numbered from a stale counter failed, or transactions collided.
-            raise RetryableConflictError(str(e)) from e
+        reasons: list[str] = []
+        for attempt in range(self.transact_attempts):
+            if attempt:
+                self._sleep(self.backoff(attempt - 1))
+            try:
+                with self.throttling_as_operational_error("TransactWriteItems"):
+                    client.transact_write_items(TransactItems=list(operations))
+            except client.exceptions.TransactionCanceledException as e:
+                reasons = [
+                    r.get("Code") or "None" for r in e.response.get("CancellationReasons", [])
+                ]
+                failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
+                if failed - set(retryable):
+                    raise IntegrityError(str(e)) from e
+                if failed:
+                    # Only items numbered from a stale counter failed: sending the same items
+                    # again cannot succeed, the caller must re-read the counter.
+                    raise RetryableConflictError(str(e)) from e
+                refused = sorted(set(reasons) - TRANSIENT_CANCELLATIONS)
+                if refused:
+                    # e.g. ValidationError: DynamoDB refused the data itself; a retry would too.
+                    msg = f"DynamoDB cancelled the transaction ({', '.join(refused)}): {e}"
+                    raise OperationalError(msg) from e
+                continue
+            return
+        msg = (
+            f"DynamoDB transaction still cancelled after {self.transact_attempts} attempts "
+            f"by concurrent transactions or throttling ({', '.join(sorted(set(reasons)))})"
+        )
+        raise RetryableConflictError(msg)
 
     def put(self, item: Item, *, condition: str | None = None) -> Item:
         """A Put operation for ``transact``, conditional when asked."""
@@ -107,7 +210,10 @@ class DynamoTable:
 
     def get(self, pk: str, sk: int) -> Item | None:
         """Read one item with a strongly consistent GetItem."""
-        response = self.client.get_item(TableName=self.name, Key=key(pk, sk), ConsistentRead=True)
+        with self.throttling_as_operational_error("GetItem"):
+            response = self.client.get_item(
+                TableName=self.name, Key=key(pk, sk), ConsistentRead=True
+            )
         item: Item | None = response.get("Item")
         return item
 
@@ -131,7 +237,8 @@ class DynamoTable:
         if limit is not None:
             params["Limit"] = limit
         while True:
-            response = self.client.query(**params)
+            with self.throttling_as_operational_error("Query"):
+                response = self.client.query(**params)
             yield from response.get("Items", [])
             last = response.get("LastEvaluatedKey")
             if not last:
