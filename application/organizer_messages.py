@@ -14,7 +14,10 @@ from domain.invite import Invite
 from domain.messages import ItipMessage
 from domain.organizer import Organizer
 from domain.outcomes import Outcome, Verdict
-from domain.values import Method
+from domain.values import Component, EventDetails, Method
+
+# Names the dashboard as the client of a cancellation made through the API.
+API_PRODID = "-//Calendar Invite Server//API//EN"
 
 
 def handle_organizer_message(
@@ -80,3 +83,22 @@ def _create(
         changed.append(registered)
     created = Outcome.CANCELLED if message.method is Method.CANCEL else Outcome.CREATED
     return Decision(Verdict(created), invite.id, changed)
+
+
+def organizer_cancel(invite: Invite, now: datetime) -> ItipMessage:
+    """Return the CANCEL the organizer would send to cancel the whole invite now."""
+    master = invite.master
+    component = Component(
+        sequence=invite.sequence + 1,
+        dtstamp=now,
+        details=master.details if master is not None else EventDetails(),
+    )
+    return ItipMessage(
+        Method.CANCEL,
+        invite.uid,
+        (component,),
+        organizer=invite.organizer,
+        organizer_name=invite.organizer_name,
+        sender=invite.organizer,
+        prodid=API_PRODID,
+    )

@@ -74,6 +74,14 @@ class InviteRenderer(ABC):
         ``sender`` is the From address the server sends with; ``now`` is the DTSTAMP.
         """
 
+    @abstractmethod
+    def calendar_file(self, invite: OutboundInvite) -> bytes:
+        """Return an "add to calendar" file of the version: METHOD:PUBLISH, no ATTENDEE or RSVP.
+
+        It keeps the server UID and SEQUENCE (so a later emailed version updates it in place)
+        and has a VTIMEZONE per TZID, CRLF line ends and lines folded at 75 octets.
+        """
+
 
 class DeliveryError(Exception):
     """A message could not be handed over; ``reason`` says why, for records and the organizer."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from application.stores import Loader
 from domain.blocks import RecipientBlock, block_id
 from domain.identity import normalize_address, organizer_id
-from domain.organizer import Organizer
+from domain.organizer import Organizer, landing_origin
 
 
 def find_organizer(load: Loader, address: str) -> Organizer | None:
@@ -80,6 +80,20 @@ class OrganizerRegistry:
         """Hold an organizer's updates for review (True), not (False), or use the default."""
         return self._change(
             address, now, lambda record: record.switch_review(review=review, timestamp=now)
+        )
+
+    def set_landing_origins(
+        self, address: str, origins: Sequence[str], *, now: datetime
+    ) -> Organizer:
+        """Set the web origins this organizer's landing pages may redirect to (none: never).
+
+        Raise InvalidOriginError, before anything is recorded, if one is not an origin.
+        """
+        normalized = list(dict.fromkeys(landing_origin(origin) for origin in origins))
+        return self._change(
+            address,
+            now,
+            lambda record: record.set_landing_origins(origins=normalized, timestamp=now),
         )
 
     def block(

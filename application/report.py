@@ -21,13 +21,15 @@ NO_ANSWER = "no answer"
 BOUNCED = "bounced"
 
 # First match wins, on the lower-cased PRODID. Mozilla's calendar (Lightning) ships inside
-# Thunderbird; CALENDARSERVER.ORG is Apple's calendar server, which iCloud answers from.
+# Thunderbird; CALENDARSERVER.ORG is Apple's calendar server, which iCloud answers from. The
+# server's own RSVP links answer as "Calendar Invite Server//web" (application/rsvp_links.py).
 _CLIENT_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("google",), "Google Calendar"),
     (("microsoft", "outlook", "exchange"), "Microsoft Outlook/Exchange"),
     (("apple inc", "calendarserver.org"), "Apple"),
     (("thunderbird", "mozilla"), "Thunderbird"),
     (("android",), "Android"),
+    (("calendar invite server//web",), "Web link"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,7 +20,7 @@ from application.bulk_mail import invite_named_in, recipients_of, refusal_of
 from application.errors import InviteNotFoundError
 from application.history import HistoryEntry
 from application.notices import Notifier
-from application.organizer_messages import handle_organizer_message
+from application.organizer_messages import handle_organizer_message, organizer_cancel
 from application.outbox import OutboxEntry, outbox
 from application.ports import (
     Announcement,
@@ -50,7 +51,7 @@ from domain.delivery import Delivery, delivery_id
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage, UidIndex
 from domain.invite import Invite
-from domain.messages import Bounce, ItipMessage, Unusable
+from domain.messages import Bounce, ItipMessage, ParsedMessage, Unusable
 from domain.organizer import Organizer
 from domain.outcomes import Outcome, Verdict
 from domain.reply_tokens import token_of
@@ -183,6 +184,16 @@ class InviteService(Application[UUID]):
         else:
             decision = self._decide(parsed, envelope_to, now)
             result, changed = result_of(parsed, decision, digest), decision.changed
+        return self._conclude(parsed, result, changed, envelope_to, now)
+
+    def _conclude(
+        self,
+        parsed: ParsedMessage,
+        result: IngestResult,
+        changed: list[Aggregate],
+        envelope_to: str | None,
+        now: datetime,
+    ) -> IngestResult:
         # One save: the receipt and every change it caused commit together or not at all.
         self.save(*changed, receipt_of(result, envelope_to, now))
         invite = self._invite_after(result, changed)
@@ -229,8 +240,15 @@ class InviteService(Application[UUID]):
             size = self.bulk_part
             parts = max(1, -(-len(recipients) // size))
             jobs = [
-                Job("bulk", invite.id, message=digest, first=first, count=size, part=part,
-                    parts=parts)
+                Job(
+                    "bulk",
+                    invite.id,
+                    message=digest,
+                    first=first,
+                    count=size,
+                    part=part,
+                    parts=parts,
+                )
                 for part, first in enumerate(range(0, parts * size, size), start=1)
             ]
             self.queue.put(jobs)
@@ -304,6 +322,20 @@ class InviteService(Application[UUID]):
         rows = rsvp_report(self.load, invite)
         self.notifier.report(invite, Counter(row.status for row in rows), csv, now)
         return rows
+
+    def cancel(self, ref: str, *, now: datetime, by: str | None = None) -> IngestResult:
+        """Cancel the whole invite for its organizer (a dashboard's Cancel), as a CANCEL
+        from the organizer would: recorded, announced and sent to everyone who received it.
+
+        The request itself is kept in the blob store like any message, for the audit trail.
+        """
+        invite = find_invite(self.load, ref)
+        message = organizer_cancel(invite, now)
+        request = {"cancel": str(invite.id), "by": by, "at": now.isoformat()}
+        digest = self.blobs.put(json.dumps(request, sort_keys=True).encode())
+        decision = self._decide(message, None, now)
+        result = result_of(message, decision, digest)
+        return self._conclude(message, result, decision.changed, None, now)
 
     def approve(self, ref: str, *, now: datetime) -> list[SendResult]:
         """Release an update held for review and send it to everyone who received the invite.

@@ -5,11 +5,47 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.identity import organizer_id
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class InvalidOriginError(ValueError):
+    """Text that is not a web origin (http or https, a host, an optional port, no path)."""
+
+
+def origin_of(url: str) -> str | None:
+    """Return the normalized origin (``scheme://host[:port]``) of an http(s) URL, or None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password:
+        return None
+    if any(c.isspace() or c in "\\/@" for c in host):
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}://{netloc}"
+
+
+def landing_origin(text: str) -> str:
+    """Return ``text`` as a normalized origin; raise InvalidOriginError if it is not one."""
+    origin = origin_of(text)
+    parts = urlsplit(text.strip())
+    if origin is None or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidOriginError(
+            f"{text!r} is not a web origin: give http(s)://host[:port], with no path"
+        )
+    return origin
 
 
 class Standing(StrEnum):
@@ -21,6 +57,10 @@ class Standing(StrEnum):
 
 class Organizer(Aggregate):
     """An organizer of record: standing, optional event limit, and invites counted."""
+
+    # Web origins (scheme://host[:port]) a landing page may send people back to after they
+    # asked for the invite. A class default, so records and snapshots older than it read ().
+    landing_origins: tuple[str, ...] = ()
 
     @staticmethod
     def create_id(address: str, **_: Any) -> UUID:
@@ -82,6 +122,15 @@ class Organizer(Aggregate):
         """Hold this organizer's updates for review (True), send them at once (False), or
         follow the server's default (None)."""
         self.review_updates = review
+
+    def allows_landing(self, origin: str) -> bool:
+        """Return whether a landing page may redirect to ``origin`` (exactly one set here)."""
+        return origin in tuple(self.landing_origins)
+
+    @event("LandingOriginsSet")
+    def set_landing_origins(self, origins: list[str], timestamp: datetime) -> None:
+        """Replace the web origins landing pages may redirect to (none: never redirect)."""
+        self.landing_origins = tuple(origins)
 
     @event("InviteCounted")
     def count_invite(self, invite: UUID, timestamp: datetime) -> None:

@@ -14,11 +14,14 @@ from rich.console import Console
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
+from entrypoints.keys_cli import keys
 from entrypoints.organizers_cli import organizers
 from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
 from entrypoints.report_cli import report
 from entrypoints.send_cli import approve, outbox, retry, send
+from entrypoints.serve_cli import serve
 from entrypoints.settings import Settings
+from entrypoints.views_cli import replay
 from entrypoints.work_cli import work
 
 app = typer.Typer(
@@ -28,12 +31,15 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(organizers, name="organizers")
+app.add_typer(keys, name="keys")
 app.command()(send)
 app.command()(approve)
 app.command()(retry)
 app.command()(outbox)
 app.command()(report)
 app.command()(work)
+app.command()(replay)
+app.command()(serve)
 out = Console()
 err = Console(stderr=True)
 

@@ -15,11 +15,17 @@ from adapters.mail.smtp import SmtpMailer
 from adapters.outbound.notices import EmailNoticeSender
 from adapters.outbound.renderer import IcalendarInviteRenderer
 from adapters.queues.sqs import SqsWorkQueue
+from adapters.readmodels.sqlite import SqliteReadModel
 from adapters.storage.announcements import JsonLinesAnnouncer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
 from adapters.storage.s3_blobs import S3BlobStore
 from adapters.storage.secrets import server_secret
+from application.keys import ApiKeys
 from application.ports import WorkQueue
+from application.projections.memory import MemoryReadModel
+from application.projections.queries import Reports
+from application.projections.runner import ProjectionRunner
+from application.projections.store import ReadModel
 from application.routing import Mailboxes
 from application.send_types import OutboundSettings
 from application.service import InviteService
@@ -63,6 +69,20 @@ def outbound_settings(settings: Settings) -> OutboundSettings:
         rsvp_mailbox=settings.rsvp_mailbox,
         secret=secret,
     )
+
+
+def read_model(settings: Settings) -> ReadModel:
+    """Return the store of the dashboards' views for the configured backend."""
+    if settings.backend == "memory":
+        return MemoryReadModel()
+    if settings.backend == "aws":
+        from adapters.readmodels.dynamodb import DynamoReadModel  # boto3 only when on AWS
+
+        return DynamoReadModel(
+            settings.views_table, region=settings.region, create=settings.create_tables
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteReadModel(settings.views_path)
 
 
 def work_queue(settings: Settings) -> WorkQueue | None:
@@ -151,6 +171,11 @@ class Container(containers.DeclarativeContainer):
         announcer=announcer,
         queue=queue,
     )
+
+    views = providers.Singleton(read_model, settings)
+    reports = providers.Singleton(Reports, views)
+    projections = providers.Singleton(ProjectionRunner, service, views)
+    api_keys = providers.Singleton(lambda service: ApiKeys(service.load, service.save), service)
 
 
 def bootstrap(settings: Settings | None = None) -> Container:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from domain.organizer import InvalidOriginError
 from entrypoints import session
 
 organizers = typer.Typer(help="The organizer registry: allow, suspend or limit organizers.")
@@ -24,7 +25,9 @@ def _print_organizer(record: object) -> None:
         "suspension_reason",
         "review_updates",
     )
-    print(json.dumps({f: getattr(record, f) for f in fields}, ensure_ascii=False))
+    shown = {f: getattr(record, f) for f in fields}
+    shown["landing_origins"] = list(getattr(record, "landing_origins", ()))
+    print(json.dumps(shown, ensure_ascii=False))
 
 
 @organizers.command("allow")
@@ -79,6 +82,25 @@ def recipients_limit(
     record = session.service().registry.limit_recipients(
         address, max_recipients, now=datetime.now(UTC)
     )
+    _print_organizer(record)
+
+
+@organizers.command("origins")
+def origins(
+    address: str,
+    origin: Annotated[
+        list[str] | None,
+        typer.Argument(help="https://host[:port] origins; none clears them all."),
+    ] = None,
+) -> None:
+    """Set the web origins an organizer's landing pages may redirect to after a request."""
+    try:
+        record = session.service().registry.set_landing_origins(
+            address, origin or [], now=datetime.now(UTC)
+        )
+    except InvalidOriginError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
     _print_organizer(record)
 
 

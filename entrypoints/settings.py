@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         description="SQS queue for sending work (updates reaching every recipient, bulk lists); "
         "unset: the work is done at once, in the process that ingests.",
     )
+    views_table: str = Field(
+        default="calendar-invites-views",
+        validation_alias=AliasChoices("CIS_VIEWS_TABLE", "VIEWS_TABLE"),
+        description="DynamoDB table of the dashboards' views (aws).",
+    )
     mail_bucket: str = Field(
         default="calendar-invites-mail",
         validation_alias=AliasChoices("CIS_MAIL_BUCKET", "MAIL_BUCKET"),
@@ -119,6 +124,16 @@ class Settings(BaseSettings):
         default=True,
         description="fsync each raw message before processing it (the durability anchor).",
     )
+
+    @property
+    def create_address(self) -> str:
+        """The drop-box address organizers send invites to."""
+        return f"{self.create_mailbox}@{self.mail_domain}"
+
+    @property
+    def views_path(self) -> Path:
+        """The SQLite file of the dashboards' views (embedded)."""
+        return self.data_dir / "views.sqlite3"
 
     @property
     def event_store_path(self) -> Path:

@@ -49,19 +49,41 @@ def calendar_of(invite: OutboundInvite, now: datetime) -> tuple[Calendar, int]:
     """Return the version's VCALENDAR (no ORGANIZER or ATTENDEE yet) and its VEVENT count."""
     if invite.method not in SENT_METHODS:
         raise ValueError(f"the server sends REQUEST and CANCEL, not {invite.method}")
+    events = _events(invite, now)
+    return _calendar(invite.method.value, events), len(events)
+
+
+def publication_of(invite: OutboundInvite, now: datetime) -> Calendar:
+    """Return the version as an "add to calendar" file: METHOD:PUBLISH, nobody invited.
+
+    Without ORGANIZER and ATTENDEE the event is not group-scheduled (RFC 5545 3.8.4.3): clients
+    add it as it is and offer no answer buttons; the emailed versions update it by its UID.
+    """
+    events = _events(invite, now)
+    for event in events:
+        del event[PERSONAL]
+    # Never sent by mail (DESIGN.md): PUBLISH is only for these files.
+    return _calendar(Method.PUBLISH.value, events)
+
+
+def _events(invite: OutboundInvite, now: datetime) -> list[Event]:
     events = events_of(invite, now)
     if not events:
         raise ValueError(f"invite {invite.invite} has nothing to send: no details, no instances")
+    return events
+
+
+def _calendar(method: str, events: list[Event]) -> Calendar:
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")
-    calendar.add("METHOD", invite.method.value)
+    calendar.add("METHOD", method)
     for event in events:
         calendar.add_component(event)
     first, last = timezone_window(events)
     calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar, len(events)
+    return calendar
 
 
 # icalendar leaves a CN that ends in a backslash unquoted, and then reads its own "CN=x\\:" as

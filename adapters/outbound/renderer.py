@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.outbound.bodies import environment, render_bodies, subject_of
-from adapters.outbound.calendar import PersonalCalendar
+from adapters.outbound.calendar import PersonalCalendar, publication_of
 from adapters.outbound.headers import address_line
 from adapters.outbound.mime import Layout
 from adapters.outbound.text import checked_address, checked_message_id, one_line
@@ -24,8 +24,12 @@ def stamp_of(now: datetime) -> datetime:
 class IcalendarInviteRenderer(InviteRenderer):
     """Renders each version once, then gives every recipient a copy with their own lines."""
 
-    def __init__(self, templates: Path | None = None) -> None:
+    def __init__(
+        self, templates: Path | None = None, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self._templates = environment(templates)
+        # Only calendar files read it: their DTSTAMP is when the file was made (RFC 5545 3.8.7.2).
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def render(
         self,
@@ -55,3 +59,7 @@ class IcalendarInviteRenderer(InviteRenderer):
                 calendar=calendar.for_addressee(addressee),
             )
             yield OutgoingMail(addressee.message_id, sender, address, data)
+
+    def calendar_file(self, invite: OutboundInvite) -> bytes:
+        """Return the version as an "add to calendar" file (METHOD:PUBLISH, nobody invited)."""
+        return bytes(publication_of(invite, stamp_of(self._clock())).to_ical())

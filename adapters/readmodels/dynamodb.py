@@ -1,0 +1,392 @@
+"""The read model in its own DynamoDB table: one conditional transaction per commit, no scans.
+
+Key schema: ``pk`` (S, partition) and ``sk`` (S, sort); a separate table from the event store's
+(whose ``sk`` is a number). Three key spaces share it, told apart by the first character of the
+stored ``pk``:
+
+=========  =====================  ==============  =========================================
+kind       stored ``pk``          stored ``sk``   attributes
+=========  =====================  ==============  =========================================
+item       ``"=" + pk``           ``"=" + sk``    ``data`` (S, JSON), ``rev`` (N)
+counter    ``"#c#" + pk``         ``"=" + sk``    ``n`` (N), changed only with ``ADD``
+position   ``"#t#" + stream``     ``"="``         ``version`` (N)
+=========  =====================  ==============  =========================================
+
+Every key the caller gives is stored behind a one-character prefix, so:
+
+* a caller's ``pk`` always starts with ``=`` once stored and can never meet the ``#``-prefixed
+  counter and position partitions, whatever it contains (even ``"#c#..."``);
+* the empty sort key the projector uses for its per-stream meta items (DynamoDB refuses empty
+  key attributes) is stored as ``"="``, and so is the empty partition key;
+* order is kept: DynamoDB sorts strings by their UTF-8 bytes, which is code-point order, the
+  order of Python's ``str`` and of SQLite's default collation; a common prefix changes nothing.
+
+Data is stored as one JSON string rather than a DynamoDB map: any nesting survives, and floats,
+empty strings and empty sets need none of DynamoDB's special cases. The prefix costs one byte of
+DynamoDB's key limits (2,048 bytes for ``pk``, 1,024 for ``sk``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from adapters.storage.dynamodb.table import MAX_TRANSACTION_ITEMS, TRANSIENT_CANCELLATIONS
+from application.projections.store import Batch, Item, ReadModel, ViewConflictError
+
+Attributes = dict[str, Any]
+
+_ITEM = "="
+_COUNTER = "#c#"
+_POSITION = "#t#"
+_SORT = "="  # prefix of every stored sort key; alone, the sort key of a position
+
+# Re-sends of a transaction cancelled only by contention (not by a failed condition).
+_TRANSACT_ATTEMPTS = 5
+_BACKOFF_BASE = 0.02
+_BACKOFF_CAP = 0.5
+# BatchWriteItem's own limit, and how often clear() re-sends the deletes it left unprocessed.
+_BATCH_WRITE_ITEMS = 25
+_BATCH_WRITE_ATTEMPTS = 10
+
+
+def _item_key(pk: str, sk: str) -> Attributes:
+    return {"pk": {"S": _ITEM + pk}, "sk": {"S": _SORT + sk}}
+
+
+def _counter_key(pk: str, sk: str) -> Attributes:
+    return {"pk": {"S": _COUNTER + pk}, "sk": {"S": _SORT + sk}}
+
+
+def _position_key(stream: str) -> Attributes:
+    return {"pk": {"S": _POSITION + stream}, "sk": {"S": _SORT}}
+
+
+def _backoff(attempt: int) -> None:
+    """Wait a capped exponential time with full jitter, so colliding writers spread out."""
+    time.sleep(random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt)))
+
+
+def _revision_condition(expected: int) -> tuple[str, Attributes]:
+    """The condition that an item is at ``expected`` (0: absent; stored items start at 1)."""
+    if expected == 0:
+        return "attribute_not_exists(pk)", {}
+    return "rev = :rev", {":rev": {"N": str(expected)}}
+
+
+class DynamoReadModel(ReadModel):
+    """Items, counters and stream positions in one DynamoDB table (see the module docstring).
+
+    The boto3 client is created on first use (never at import or construction: boto3 costs
+    ~180 ms to import), once, even when threads race for it. With ``create=True`` that first
+    use also creates the table if it is missing (on-demand billing) and waits until it is
+    active. Every read is strongly consistent.
+    """
+
+    # The most operations one commit may hold (DynamoDB's transaction limit), for callers that
+    # write in chunks, such as a rebuild writing staged views.
+    max_batch = MAX_TRANSACTION_ITEMS
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        create: bool = False,
+    ) -> None:
+        self.table_name = table_name
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.create = create
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """The boto3 DynamoDB client (and the table, when ``create``), made on first use."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import boto3  # Imported here: ~180 ms kept off every import path.
+                    from botocore.config import Config
+
+                    # Standard mode jitters and caps its backoff on throttling, so throttled
+                    # projectors spread out; its re-sends of a TransactWriteItems reuse the
+                    # call's idempotency token, so a commit whose answer was lost is not
+                    # applied twice.
+                    config = Config(retries={"mode": "standard", "total_max_attempts": 10})
+                    client = boto3.session.Session().client(
+                        "dynamodb",
+                        region_name=self.region,
+                        endpoint_url=self.endpoint_url,
+                        config=config,
+                    )
+                    if self.create:
+                        self._create_if_missing(client)
+                    # Published last: no thread sees a client whose table is not ready yet.
+                    self._client = client
+        return self._client
+
+    def _create_if_missing(self, client: Any) -> None:
+        try:
+            client.describe_table(TableName=self.table_name)
+        except client.exceptions.ResourceNotFoundException:
+            # Another process may create it between our two calls.
+            with contextlib.suppress(client.exceptions.ResourceInUseException):
+                client.create_table(
+                    TableName=self.table_name,
+                    AttributeDefinitions=[
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "sk", "AttributeType": "S"},
+                    ],
+                    KeySchema=[
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+            client.get_waiter("table_exists").wait(
+                TableName=self.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
+
+    # Reads: GetItem and Query only.
+
+    def get(self, pk: str, sk: str) -> Item | None:
+        """Return one item, or None (one strongly consistent GetItem)."""
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_item_key(pk, sk), ConsistentRead=True
+        )
+        found = response.get("Item")
+        return self._item(pk, found) if found else None
+
+    def query(
+        self,
+        pk: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+        descending: bool = False,
+    ) -> list[Item]:
+        """Return up to ``limit`` items with ``after < sk < before``, in order (one Query,
+        paged).
+
+        A key condition holds one comparison on ``sk``: a single bound is a strict ``>`` or
+        ``<``; both bounds are an inclusive BETWEEN whose two end items (if they exist) are
+        dropped here, so each page asks for up to two more items than are still needed.
+        """
+        if limit <= 0 or (after is not None and before is not None and after >= before):
+            # Nothing can match; DynamoDB also refuses a BETWEEN whose bounds are reversed.
+            return []
+        values: Attributes = {":pk": {"S": _ITEM + pk}}
+        condition = "pk = :pk"
+        bounds: set[str] = set()
+        if after is not None and before is not None:
+            condition += " AND sk BETWEEN :after AND :before"
+            bounds = {_SORT + after, _SORT + before}
+        elif after is not None:
+            condition += " AND sk > :after"
+        elif before is not None:
+            condition += " AND sk < :before"
+        if after is not None:
+            values[":after"] = {"S": _SORT + after}
+        if before is not None:
+            values[":before"] = {"S": _SORT + before}
+        params: Attributes = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not descending,
+            "ConsistentRead": True,
+        }
+        items: list[Item] = []
+        for found in self._query(params, lambda: limit - len(items) + len(bounds)):
+            if found["sk"]["S"] not in bounds:
+                items.append(self._item(pk, found))
+                if len(items) == limit:
+                    break
+        return items
+
+    def counters(self, pk: str) -> dict[str, int]:
+        """Return every counter of one partition (one Query of its counter partition)."""
+        params: Attributes = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": _COUNTER + pk}},
+            "ConsistentRead": True,
+        }
+        return {
+            found["sk"]["S"][len(_SORT) :]: int(found["n"]["N"]) for found in self._query(params)
+        }
+
+    def position(self, stream: str) -> int:
+        """Return the version of ``stream`` last projected (one GetItem)."""
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_position_key(stream), ConsistentRead=True
+        )
+        found = response.get("Item")
+        return int(found["version"]["N"]) if found else 0
+
+    def _query(
+        self, params: Attributes, page: Callable[[], int] | None = None
+    ) -> Iterator[Attributes]:
+        """Yield a Query's items page after page; ``page()`` sizes the next page if given."""
+        params = dict(params)
+        while True:
+            if page is not None:
+                params["Limit"] = page()
+            response = self.client.query(**params)
+            yield from response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            params["ExclusiveStartKey"] = last
+
+    @staticmethod
+    def _item(pk: str, found: Attributes) -> Item:
+        sk = found["sk"]["S"][len(_SORT) :]
+        return Item(pk, sk, json.loads(found["data"]["S"]), int(found["rev"]["N"]))
+
+    # Writes: one TransactWriteItems per commit.
+
+    def commit(self, batch: Batch) -> None:
+        """Write ``batch`` in ONE conditional TransactWriteItems, or nothing.
+
+        Puts and deletes are conditional on the revision read (absent when 0), each stream's
+        position on the version read; counters are unconditional ``ADD`` updates. A failed
+        condition is a ViewConflictError at once. A cancellation only by contention or
+        throttling is sent again (jittered backoff, a few times), then is a ViewConflictError.
+        Any other refusal (e.g. an item over 400 KB) is raised as botocore reported it: sending
+        it again would not help.
+
+        A batch of more than 100 operations (DynamoDB's transaction limit) is a ValueError
+        before anything is written. The projector commits one event per batch on DynamoDB,
+        a handful of operations, far below it. Nor may a transaction touch one item twice:
+        a batch's dicts hold each key once, and counters and positions have their own key
+        spaces, so only a key both put and deleted is refused (a ValueError too).
+        """
+        if len(batch) > MAX_TRANSACTION_ITEMS:
+            msg = (
+                f"a DynamoDB transaction holds at most {MAX_TRANSACTION_ITEMS} operations; "
+                f"this batch has {len(batch)}: commit fewer events at once"
+            )
+            raise ValueError(msg)
+        both = batch.puts.keys() & batch.deletes.keys()
+        if both:
+            msg = f"a batch both puts and deletes {sorted(both)}"
+            raise ValueError(msg)
+        operations = self._operations(batch)
+        if operations:
+            self._transact(operations)
+
+    def _operations(self, batch: Batch) -> list[Attributes]:
+        operations: list[Attributes] = []
+        for (pk, sk), (data, rev) in batch.puts.items():
+            condition, values = _revision_condition(rev)
+            item = {
+                **_item_key(pk, sk),
+                "data": {"S": json.dumps(data, separators=(",", ":"))},
+                "rev": {"N": str(rev + 1)},
+            }
+            put: Attributes = {"TableName": self.table_name, "Item": item}
+            operations.append({"Put": self._conditional(put, condition, values)})
+        for (pk, sk), rev in batch.deletes.items():
+            condition, values = _revision_condition(rev)
+            delete: Attributes = {"TableName": self.table_name, "Key": _item_key(pk, sk)}
+            operations.append({"Delete": self._conditional(delete, condition, values)})
+        for (pk, sk), amount in batch.adds.items():
+            update: Attributes = {
+                "TableName": self.table_name,
+                "Key": _counter_key(pk, sk),
+                # ADD starts a missing counter at 0: no read, no condition, commutative.
+                "UpdateExpression": "ADD n :d",
+                "ExpressionAttributeValues": {":d": {"N": str(amount)}},
+            }
+            operations.append({"Update": update})
+        for stream, (expected, new) in batch.tracking.items():
+            # A position stored as 0 counts as never projected, as in the other stores.
+            condition = "version = :expected"
+            if expected == 0:
+                condition = "attribute_not_exists(pk) OR " + condition
+            item = {**_position_key(stream), "version": {"N": str(new)}}
+            put = {"TableName": self.table_name, "Item": item}
+            values = {":expected": {"N": str(expected)}}
+            operations.append({"Put": self._conditional(put, condition, values)})
+        return operations
+
+    @staticmethod
+    def _conditional(operation: Attributes, condition: str, values: Attributes) -> Attributes:
+        operation["ConditionExpression"] = condition
+        if values:
+            operation["ExpressionAttributeValues"] = values
+        return operation
+
+    def _transact(self, operations: list[Attributes]) -> None:
+        client = self.client
+        reasons: list[str] = []
+        for attempt in range(_TRANSACT_ATTEMPTS):
+            if attempt:
+                _backoff(attempt)
+            try:
+                client.transact_write_items(TransactItems=operations)
+            except client.exceptions.TransactionCanceledException as e:
+                reasons = [
+                    r.get("Code") or "None" for r in e.response.get("CancellationReasons", [])
+                ]
+                if "ConditionalCheckFailed" in reasons:
+                    msg = "an item or a stream position changed since it was read"
+                    raise ViewConflictError(msg) from e
+                if set(reasons) - TRANSIENT_CANCELLATIONS:
+                    raise  # e.g. ValidationError: DynamoDB refused the data itself.
+                continue
+            return
+        msg = (
+            f"DynamoDB transaction still cancelled after {_TRANSACT_ATTEMPTS} attempts "
+            f"by concurrent transactions or throttling ({', '.join(sorted(set(reasons)))})"
+        )
+        raise ViewConflictError(msg)
+
+    def clear(self) -> None:
+        """Delete every view, counter and position: the one place this adapter scans.
+
+        Meant for an explicit rebuild from scratch, with no projector writing meanwhile: the
+        table holds nothing but this read model, so the whole of it is scanned (keys only)
+        and deleted 25 items per BatchWriteItem.
+        """
+        client = self.client
+        params: Attributes = {
+            "TableName": self.table_name,
+            "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            response = client.scan(**params)
+            keys = [{"pk": found["pk"], "sk": found["sk"]} for found in response.get("Items", [])]
+            for start in range(0, len(keys), _BATCH_WRITE_ITEMS):
+                chunk = keys[start : start + _BATCH_WRITE_ITEMS]
+                self._delete_all([{"DeleteRequest": {"Key": key}} for key in chunk])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            params["ExclusiveStartKey"] = last
+
+    def _delete_all(self, requests: list[Attributes]) -> None:
+        for attempt in range(_BATCH_WRITE_ATTEMPTS):
+            if attempt:
+                _backoff(attempt)
+            response = self.client.batch_write_item(RequestItems={self.table_name: requests})
+            # Throttled requests come back unprocessed rather than as an error: send them again.
+            requests = response.get("UnprocessedItems", {}).get(self.table_name, [])
+            if not requests:
+                return
+        msg = (
+            f"DynamoDB left {len(requests)} deletes unprocessed after "
+            f"{_BATCH_WRITE_ATTEMPTS} attempts (throttled): clear() again to finish"
+        )
+        raise RuntimeError(msg)

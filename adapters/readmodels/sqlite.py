@@ -1,0 +1,157 @@
+"""The read model in a SQLite file beside the event store (WAL: readers never wait)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from application.projections.store import Batch, Item, ReadModel, ViewConflictError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL, sk TEXT NOT NULL, data TEXT NOT NULL, rev INTEGER NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    pk TEXT NOT NULL, sk TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS positions (stream TEXT PRIMARY KEY, version INTEGER NOT NULL)
+    WITHOUT ROWID;
+"""
+
+
+class SqliteReadModel(ReadModel):
+    """Items, counters and stream positions in three tables of one file."""
+
+    def __init__(self, path: Path, *, timeout: float = 10.0) -> None:
+        self.path = path
+        self._db = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # Views can always be rebuilt from the event store, so an fsync per commit buys little.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def get(self, pk: str, sk: str) -> Item | None:
+        """Return one item, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data, rev FROM items WHERE pk = ? AND sk = ?", (pk, sk)
+            ).fetchone()
+        return Item(pk, sk, json.loads(row[0]), row[1]) if row else None
+
+    def query(
+        self,
+        pk: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+        descending: bool = False,
+    ) -> list[Item]:
+        """Return one partition's items between the bounds, in order (one index range)."""
+        sql = "SELECT sk, data, rev FROM items WHERE pk = ?"
+        params: list[Any] = [pk]
+        if after is not None:
+            sql += " AND sk > ?"
+            params.append(after)
+        if before is not None:
+            sql += " AND sk < ?"
+            params.append(before)
+        sql += f" ORDER BY sk {'DESC' if descending else 'ASC'} LIMIT ?"
+        params.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [Item(pk, sk, json.loads(data), rev) for sk, data, rev in rows]
+
+    def counters(self, pk: str) -> dict[str, int]:
+        """Return every counter of one partition."""
+        with self._lock:
+            rows = self._db.execute("SELECT sk, n FROM counters WHERE pk = ?", (pk,)).fetchall()
+        return dict(rows)
+
+    def position(self, stream: str) -> int:
+        """Return the version of ``stream`` last projected."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT version FROM positions WHERE stream = ?", (stream,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def commit(self, batch: Batch) -> None:
+        """Write ``batch`` in one IMMEDIATE transaction; any unmet expectation undoes it all.
+
+        The expectations are part of the writes themselves (an INSERT fails on an existing
+        key, an UPDATE matches only the expected revision), so no item is read first.
+        """
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                self._write(db, batch)
+            except sqlite3.IntegrityError as error:
+                db.execute("ROLLBACK")
+                raise ViewConflictError(f"an item or position moved: {error}") from error
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, batch: Batch) -> None:
+        fresh = [(pk, sk, json.dumps(d)) for (pk, sk), (d, rev) in batch.puts.items() if not rev]
+        db.executemany("INSERT INTO items (pk, sk, data, rev) VALUES (?, ?, ?, 1)", fresh)
+        for (pk, sk), (data, rev) in batch.puts.items():
+            if rev:
+                _expect(
+                    db.execute(
+                        "UPDATE items SET data = ?, rev = rev + 1 "
+                        "WHERE pk = ? AND sk = ? AND rev = ?",
+                        (json.dumps(data), pk, sk, rev),
+                    ),
+                    f"item {pk} {sk}",
+                )
+        for (pk, sk), rev in batch.deletes.items():
+            _expect(
+                db.execute("DELETE FROM items WHERE pk = ? AND sk = ? AND rev = ?", (pk, sk, rev)),
+                f"item {pk} {sk}",
+            )
+        db.executemany(
+            "INSERT INTO counters (pk, sk, n) VALUES (?, ?, ?) "
+            "ON CONFLICT (pk, sk) DO UPDATE SET n = n + excluded.n",
+            [(pk, sk, n) for (pk, sk), n in batch.adds.items()],
+        )
+        starting = [(s, new) for s, (old, new) in batch.tracking.items() if not old]
+        db.executemany("INSERT INTO positions (stream, version) VALUES (?, ?)", starting)
+        for stream, (old, new) in batch.tracking.items():
+            if old:
+                _expect(
+                    db.execute(
+                        "UPDATE positions SET version = ? WHERE stream = ? AND version = ?",
+                        (new, stream, old),
+                    ),
+                    f"stream {stream}",
+                )
+
+    def clear(self) -> None:
+        """Delete every view, counter and position."""
+        with self._lock:
+            self._db.executescript(
+                "BEGIN IMMEDIATE; DELETE FROM items; DELETE FROM counters; "
+                "DELETE FROM positions; COMMIT;"
+            )
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+def _expect(cursor: sqlite3.Cursor, what: str) -> None:
+    if cursor.rowcount != 1:
+        raise ViewConflictError(f"{what} changed since it was read")

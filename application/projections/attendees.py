@@ -1,0 +1,130 @@
+"""Attendee rows: one per (invite, attendee), fed by the delivery and the attendance streams.
+
+A row's counting status depends on the invite's current thresholds, which change with every
+significant update, so rows are counted in buckets of (channel, reply SEQUENCE, PARTSTAT,
+bounced) and the status of each bucket is decided when statistics are read. An update then
+changes no counter at all, and reading statistics costs the same for ten or a million rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eventsourcing.domain import DomainEvent
+
+from application.projections.events import kind_of
+from application.report import BOUNCED, NO_ANSWER, client_family
+from domain.attendance import Reply
+from domain.values import MASTER
+
+Row = dict[str, Any]
+# The newest entries of an attendee's history a row keeps.
+HISTORY = 20
+_NONE = "-"
+
+
+def new_row(invite: str, address: str) -> Row:
+    """Return an empty row: no delivery, no reply yet."""
+    return {
+        "invite": invite,
+        "address": address,
+        "recipient": False,
+        "name": None,
+        "origin": None,
+        "last_sequence_sent": None,
+        "bounced": False,
+        "reply": None,
+        "history": [],
+    }
+
+
+def evolve_row(row: Mapping[str, Any], event: DomainEvent) -> Mapping[str, Any]:
+    """Return the row after a delivery or attendance event of its attendee: a new dict, or
+    ``row`` itself when the event changes nothing it shows."""
+    kind, facts, new = kind_of(event), vars(event), dict(row)
+    at = event.timestamp.isoformat()
+    if kind == "Delivery.Invited":
+        new |= {"recipient": True, "name": facts["name"], "origin": facts["origin"]}
+        return _noted(new, at, f"invited ({facts['origin']})")
+    if kind == "Delivery.Sent":
+        sequence, last = facts["sequence"], new["last_sequence_sent"]
+        new["last_sequence_sent"] = sequence if last is None else max(last, sequence)
+        return _noted(new, at, f"sent version {sequence}")
+    if kind == "Delivery.SendFailed" and facts["permanent"]:
+        return _noted(new, at, f"send failed: {facts['reason']}")
+    if kind == "Delivery.Bounced":
+        new["bounced"] = True
+        return _noted(new, at, f"bounced: {facts['reason']}")
+    reply = facts.get("reply")
+    if kind == "Attendance.ReplyRecorded" and isinstance(reply, Reply) and reply.key == MASTER:
+        new["reply"] = _reply(reply)
+        return _noted(new, at, f"replied {reply.partstat.lower()}")
+    return row
+
+
+def _reply(reply: Reply) -> dict[str, Any]:
+    return {
+        "partstat": reply.partstat.upper(),
+        "sequence": reply.sequence,
+        "channel": reply.channel,
+        "at": reply.dtstamp.isoformat() if reply.dtstamp else None,
+        "name": reply.name,
+        "client": client_family(reply.prodid),
+        "forwarded_by": reply.forwarded_by,
+    }
+
+
+def _noted(row: Row, at: str, what: str) -> Row:
+    # Sorted, not appended: the two streams of a row may be projected in either order.
+    row["history"] = sorted([*row["history"], {"at": at, "what": what}], key=_when)[-HISTORY:]
+    return row
+
+
+def _when(entry: dict[str, str]) -> tuple[str, str]:
+    return entry["at"], entry["what"]
+
+
+def contributions(row: Mapping[str, Any] | None) -> dict[str, int]:
+    """Return the counters a row adds to its invite's statistics (recipients only)."""
+    if row is None or not row["recipient"]:
+        return {}
+    reply = row["reply"] or {}
+    sequence = reply.get("sequence")
+    bucket = "|".join(
+        (
+            reply.get("channel") or _NONE,
+            _NONE if sequence is None else str(sequence),
+            reply.get("partstat") or _NONE,
+            "1" if row["bounced"] else "0",
+        )
+    )
+    counted = {f"origin:{row['origin']}": 1, f"bucket:{bucket}": 1}
+    if reply.get("client"):
+        counted[f"client:{reply['client']}"] = 1
+    return counted
+
+
+def bucket_status(bucket: str, organizer_sequence: int, server_sequence: int | None) -> str:
+    """Return the status a bucket's rows have under the invite's current thresholds.
+
+    The same rule as the RSVP report: a reply counts if its SEQUENCE reaches the version it
+    answered (the organizer's, or the server's last significant one for a copy we sent); an
+    answer that counts outranks a bounce, and no answer that counts is "bounced" or "no answer".
+    """
+    channel, sequence, partstat, bounced = bucket.split("|")
+    threshold = organizer_sequence
+    if channel == "server" and server_sequence is not None:
+        threshold = server_sequence
+    counts = partstat not in (_NONE, "NEEDS-ACTION") and (
+        sequence == _NONE or int(sequence) >= threshold
+    )
+    if counts:
+        return partstat.lower()
+    return BOUNCED if bounced == "1" else NO_ANSWER
+
+
+def row_status(row: Mapping[str, Any], organizer_sequence: int, server_sequence: int | None) -> str:
+    """Return the status of one row now."""
+    [bucket] = [k for k in contributions(row) if k.startswith("bucket:")] or ["bucket:-|-|-|0"]
+    return bucket_status(bucket.removeprefix("bucket:"), organizer_sequence, server_sequence)

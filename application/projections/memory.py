@@ -1,0 +1,109 @@
+"""The read model in memory: for tests, the memory backend, and staging a rebuild.
+
+It lives in the application layer (plain dicts, no I/O) because the rebuild stages the views
+here before writing them to the configured store in a few large batches.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+
+from application.projections.store import Batch, Item, ReadModel, ViewConflictError
+
+
+class MemoryReadModel(ReadModel):
+    """Partitions of items kept in sort-key order, counters, and stream positions."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, dict[str, Item]] = defaultdict(dict)
+        self._order: dict[str, list[str]] = defaultdict(list)
+        self._counters: dict[str, dict[str, int]] = defaultdict(dict)
+        self._positions: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def get(self, pk: str, sk: str) -> Item | None:
+        """Return one item, or None."""
+        partition = self._items.get(pk)
+        return partition.get(sk) if partition else None
+
+    def query(
+        self,
+        pk: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+        descending: bool = False,
+    ) -> list[Item]:
+        """Return one partition's items between the bounds, in order."""
+        with self._lock:
+            keys = self._order.get(pk, [])
+            low = bisect.bisect_right(keys, after) if after is not None else 0
+            high = bisect.bisect_left(keys, before) if before is not None else len(keys)
+            chosen = (
+                keys[max(high - limit, low) : high][::-1] if descending else keys[low:high][:limit]
+            )
+            partition = self._items[pk]
+            return [partition[sk] for sk in chosen]
+
+    def counters(self, pk: str) -> dict[str, int]:
+        """Return every counter of one partition."""
+        return dict(self._counters.get(pk, {}))
+
+    def position(self, stream: str) -> int:
+        """Return the version of ``stream`` last projected."""
+        return self._positions.get(stream, 0)
+
+    def commit(self, batch: Batch) -> None:
+        """Check every expectation, then apply the whole batch."""
+        with self._lock:
+            for stream, (expected, _) in batch.tracking.items():
+                if self._positions.get(stream, 0) != expected:
+                    raise ViewConflictError(f"stream {stream} moved past {expected}")
+            for (pk, sk), rev in [
+                *((k, r) for k, (_, r) in batch.puts.items()),
+                *batch.deletes.items(),
+            ]:
+                current = self._items.get(pk, {}).get(sk)
+                if (current.rev if current else 0) != rev:
+                    raise ViewConflictError(f"item {pk} {sk} changed since it was read")
+            for (pk, sk), (data, rev) in batch.puts.items():
+                if sk not in self._items[pk]:
+                    bisect.insort(self._order[pk], sk)
+                self._items[pk][sk] = Item(pk, sk, dict(data), rev + 1)
+            for pk, sk in batch.deletes:
+                if self._items[pk].pop(sk, None) is not None:
+                    self._order[pk].remove(sk)
+            for (pk, sk), amount in batch.adds.items():
+                partition = self._counters[pk]
+                partition[sk] = partition.get(sk, 0) + amount
+            for stream, (_, new) in batch.tracking.items():
+                self._positions[stream] = new
+
+    def batches(self, size: int) -> Iterator[Batch]:
+        """Yield everything held as batches of at most ``size`` writes for an empty store:
+        items, then counters, then stream positions (the log position last of all)."""
+        size = max(1, size)
+        items = [item for partition in self._items.values() for item in partition.values()]
+        for start in range(0, len(items), size):
+            yield Batch(puts={(i.pk, i.sk): (i.data, 0) for i in items[start : start + size]})
+        counters = [
+            ((pk, sk), n) for pk, found in self._counters.items() for sk, n in found.items() if n
+        ]
+        for start in range(0, len(counters), size):
+            yield Batch(adds=dict(counters[start : start + size]))
+        streams = sorted(self._positions, key=lambda stream: stream.startswith("log#"))
+        for start in range(0, len(streams), size):
+            chosen = streams[start : start + size]
+            yield Batch(tracking={stream: (0, self._positions[stream]) for stream in chosen})
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._items.clear()
+            self._order.clear()
+            self._counters.clear()
+            self._positions.clear()

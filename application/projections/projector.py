@@ -1,0 +1,219 @@
+"""Projects stored domain events onto the views, idempotently, stream by stream.
+
+Each stream's events are applied in version order exactly once (its position is committed
+with the changes it caused); streams are independent, so they may arrive in any interleaving.
+Counters that every invite touches (domain and system statistics) are sharded by stream, so
+no single item takes every write; they are summed when read.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from eventsourcing.domain import DomainEvent
+
+from application.projections.attendees import contributions, evolve_row, new_row
+from application.projections.events import kind_of
+from application.projections.invites import NO_START, Summary, evolve_summary
+from application.projections.session import Session
+
+DEFAULT_SHARDS = 8
+# Events of projected streams that change no view: they only move the stream's position.
+IGNORED = frozenset(
+    {
+        "Invite.RefreshRequested",
+        "Delivery.SendIntended",
+        "Distribution.UpdateHeld",
+        "Distribution.UpdateApproved",
+        "Distribution.RosterPageOpened",
+    }
+)
+
+
+class OutOfOrderError(Exception):
+    """A stream's event arrived before the one preceding it: deliver it again later."""
+
+
+def shard_of(key: str, shards: int) -> int:
+    """Return the counter shard of a view row (stable: the same row, the same shard)."""
+    return zlib.crc32(key.encode()) % shards
+
+
+class Projector:
+    """Applies events to a session; commit the session to make them visible."""
+
+    def __init__(self, shards: int = DEFAULT_SHARDS) -> None:
+        self.shards = shards
+        self._handlers: dict[str, Callable[[Session, DomainEvent, str], None]] = {
+            "Invite": self._invite,
+            "Distribution": self._distribution,
+            "Delivery": self._attendee,
+            "Attendance": self._attendee,
+        }
+
+    def project(self, session: Session, event: DomainEvent) -> bool:
+        """Apply ``event`` unless already applied; return whether it was applied.
+
+        Raise OutOfOrderError when the stream's previous event has not been applied yet.
+        """
+        kind = kind_of(event)
+        handler = self._handlers.get(kind.partition(".")[0])
+        if handler is None:
+            return False  # not a stream any view is made of
+        stream = str(event.originator_id)
+        if not self.due(session, stream, int(event.originator_version)):
+            return False
+        if kind not in IGNORED:
+            handler(session, event, stream)
+        session.track(stream, int(event.originator_version))
+        session.events += 1
+        return True
+
+    def skip(self, session: Session, stream: str, version: int) -> bool:
+        """Move a stream past an event no view uses (see IGNORED), without decoding it."""
+        if not self.due(session, stream, version):
+            return False
+        session.track(stream, version)
+        session.events += 1
+        return True
+
+    @staticmethod
+    def due(session: Session, stream: str, version: int) -> bool:
+        """Return whether ``version`` is the stream's next event; raise if one is missing."""
+        position = session.position(stream)
+        if version <= position:
+            return False
+        if version > position + 1:
+            msg = f"stream {stream}: version {version} arrived before {position + 1}"
+            raise OutOfOrderError(msg)
+        return True
+
+    # -- invites -------------------------------------------------------------------------
+
+    def _invite(self, session: Session, event: DomainEvent, stream: str) -> None:
+        pk = f"invite#{stream}"
+        old = session.get(pk, "summary")
+        new = evolve_summary(dict(old) if old is not None else None, event)
+        if new is None or new == old:
+            return
+        session.put(pk, "summary", new)
+        before, after = self._indexed(old, stream), self._indexed(new, stream)
+        for key in before.keys() - after.keys():
+            session.delete(*key)
+        for key, data in after.items():
+            if before.get(key) != data:
+                session.put(*key, data)
+        self._count(session, self._totals(old, stream), self._totals(new, stream))
+
+    def _indexed(
+        self, summary: Mapping[str, Any] | None, stream: str
+    ) -> dict[tuple[str, str], Summary]:
+        if summary is None:
+            return {}
+        organizer, domain = summary["organizer"], summary["domain"]
+        shard = shard_of(stream, self.shards)
+        by_modified = f"{summary['last_modified']}#{stream}"
+        by_start = f"{summary['starts_at']}#{stream}"
+        data = dict(summary)
+        keys = {
+            (f"organizer#{organizer}#modified", by_modified): data,
+            (f"organizer#{organizer}#start", by_start): data,
+            (f"domain#{domain}#modified#{shard}", by_modified): data,
+        }
+        if summary["status"] != "cancelled" and summary["starts_at"] != NO_START:
+            keys[(f"upcoming#organizer#{organizer}", by_start)] = data
+            keys[(f"upcoming#domain#{domain}#{shard}", by_start)] = data
+        return keys
+
+    def _totals(self, summary: Mapping[str, Any] | None, stream: str) -> dict[tuple[str, str], int]:
+        if summary is None:
+            return {}
+        shard = shard_of(stream, self.shards)
+        counted = {
+            "invites": 1,
+            "cancelled": int(summary["status"] == "cancelled"),
+            "updates": summary["update_count"],
+            "counter_proposals": summary["counter_count"],
+        }
+        partitions = (
+            f"stats#organizer#{summary['organizer']}",
+            f"stats#domain#{summary['domain']}#{shard}",
+            f"stats#system#{shard}",
+        )
+        return {(pk, name): n for pk in partitions for name, n in counted.items()}
+
+    @staticmethod
+    def _count(
+        session: Session,
+        before: Mapping[tuple[str, str], int],
+        after: Mapping[tuple[str, str], int],
+    ) -> None:
+        for (pk, sk), n in after.items():
+            session.add(pk, sk, n - before.get((pk, sk), 0))
+        for (pk, sk), n in before.items():
+            if (pk, sk) not in after:
+                session.add(pk, sk, -n)
+
+    # -- distribution (the server's versions) --------------------------------------------
+
+    def _distribution(self, session: Session, event: DomainEvent, stream: str) -> None:
+        facts = vars(event)
+        if kind_of(event) == "Distribution.Opened":
+            session.put(f"stream#{stream}", "", {"invite": str(facts["invite"])})
+            return
+        if kind_of(event) != "Distribution.VersionPublished":
+            return
+        meta = session.get(f"stream#{stream}", "")
+        if meta is None:
+            return
+        pk = f"invite#{meta['invite']}"
+        current = session.get(pk, "distribution") or {"sequence": 0, "significant_from": 0}
+        significant = facts["sequence"] if facts["significant"] else current["significant_from"]
+        session.put(
+            pk, "distribution", {"sequence": facts["sequence"], "significant_from": significant}
+        )
+
+    # -- attendees (deliveries and replies) ----------------------------------------------
+
+    def _attendee(self, session: Session, event: DomainEvent, stream: str) -> None:
+        facts = vars(event)
+        meta = session.get(f"stream#{stream}", "")
+        if meta is None:
+            if "invite" not in facts or "address" not in facts:
+                return
+            meta = {"invite": str(facts["invite"]), "address": facts["address"]}
+            session.put(f"stream#{stream}", "", meta)
+        invite, address = meta["invite"], meta["address"]
+        pk = f"attendees#{invite}"
+        old = session.get(pk, address)
+        base = old if old is not None else new_row(invite, address)
+        row = evolve_row(base, event)
+        if row is base:  # the event changes nothing this row shows
+            return
+        session.put(pk, address, row)
+        # Sharded by the row, not by the stream: two streams feed each row, and whichever
+        # arrives first must count in the same place.
+        shard = shard_of(f"{invite}\n{address}", self.shards)
+        before, after = contributions(old), contributions(row)
+        self._count(
+            session,
+            {**_keyed(f"stats#invite#{invite}", before), **_system(old, shard)},
+            {**_keyed(f"stats#invite#{invite}", after), **_system(row, shard)},
+        )
+
+
+def _keyed(pk: str, counts: Mapping[str, int]) -> dict[tuple[str, str], int]:
+    return {(pk, name): n for name, n in counts.items()}
+
+
+def _system(row: Mapping[str, Any] | None, shard: int) -> dict[tuple[str, str], int]:
+    if row is None or not row["recipient"]:
+        return {}
+    pk = f"stats#system#{shard}"
+    return {
+        (pk, "recipients"): 1,
+        (pk, "replied"): int(row["reply"] is not None),
+        (pk, "bounced"): int(row["bounced"]),
+    }

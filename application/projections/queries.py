@@ -1,0 +1,231 @@
+"""Reading the views: every answer is key lookups and ordered ranges, never a scan."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from application.projections.attendees import bucket_status, row_status
+from application.projections.projector import DEFAULT_SHARDS
+from application.projections.store import Item, ReadModel
+from application.report import BOUNCED, NO_ANSWER
+
+STATUSES = ("accepted", "declined", "tentative", "delegated", NO_ANSWER, BOUNCED)
+MAX_PAGE = 200
+
+
+class InvalidCursorError(ValueError):
+    """A pagination cursor that this server did not hand out."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, and the opaque cursor of the next (None on the last page)."""
+
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+def encode_cursor(sort_key: str) -> str:
+    """Return the opaque cursor that continues after ``sort_key``."""
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """Return the sort key a cursor continues after; raise InvalidCursorError if malformed."""
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise InvalidCursorError("the cursor is not one this server handed out") from error
+
+
+class Reports:
+    """The dashboards' reads over a read model."""
+
+    def __init__(self, store: ReadModel, shards: int = DEFAULT_SHARDS) -> None:
+        self.store = store
+        self.shards = shards
+
+    # -- one invite ----------------------------------------------------------------------
+
+    def invite(self, invite: UUID) -> dict[str, Any] | None:
+        """Return the invite's summary, or None."""
+        item = self.store.get(f"invite#{invite}", "summary")
+        return dict(item.data) if item else None
+
+    def thresholds(self, invite: UUID, summary: Mapping[str, Any]) -> tuple[int, int | None]:
+        """Return the SEQUENCEs replies must reach: the organizer's, and the server's."""
+        distribution = self.store.get(f"invite#{invite}", "distribution")
+        server = distribution.data["significant_from"] if distribution else None
+        return int(summary["sequence"]), server
+
+    def statistics(self, invite: UUID) -> dict[str, Any] | None:
+        """Return who was invited, by status, by origin and by replying client."""
+        summary = self.invite(invite)
+        if summary is None:
+            return None
+        organizer_sequence, server_sequence = self.thresholds(invite, summary)
+        by_status: Counter[str] = Counter(dict.fromkeys(STATUSES, 0))
+        by_origin: Counter[str] = Counter()
+        by_client: Counter[str] = Counter()
+        for name, count in self.store.counters(f"stats#invite#{invite}").items():
+            kind, _, value = name.partition(":")
+            if kind == "bucket":
+                by_status[bucket_status(value, organizer_sequence, server_sequence)] += count
+            elif kind == "origin":
+                by_origin[value] += count
+            elif kind == "client":
+                by_client[value] += count
+        return {
+            "invite": str(invite),
+            "invited": sum(by_origin.values()),
+            "by_status": _positive(by_status, keep=STATUSES),
+            "by_origin": _positive(by_origin),
+            "by_client": _positive(by_client),
+            "sequence": summary["sequence"],
+            "update_count": summary["update_count"],
+        }
+
+    def attendees(self, invite: UUID, cursor: str | None = None, limit: int = 50) -> Page:
+        """Return a page of the invite's attendees, by address, with their status now."""
+        summary = self.invite(invite)
+        if summary is None:
+            return Page([], None)
+        organizer_sequence, server_sequence = self.thresholds(invite, summary)
+        limit = _bounded(limit)
+        items = self.store.query(
+            f"attendees#{invite}", after=decode_cursor(cursor), limit=limit + 1
+        )
+        rows = [
+            _attendee(item.data, row_status(item.data, organizer_sequence, server_sequence))
+            for item in items[:limit]
+        ]
+        return Page(rows, encode_cursor(items[limit - 1].sk) if len(items) > limit else None)
+
+    # -- organizers, domains, the system -------------------------------------------------
+
+    def organizer_invites(
+        self, organizer: str, *, sort: str = "modified", cursor: str | None = None, limit: int = 50
+    ) -> Page:
+        """Return an organizer's invites, newest change first or soonest start first."""
+        if sort not in ("modified", "start"):
+            raise ValueError("sort is 'modified' or 'start'")
+        return self._page(
+            [f"organizer#{organizer}#{sort}"], cursor, limit, descending=sort == "modified"
+        )
+
+    def upcoming(
+        self,
+        *,
+        now: datetime,
+        organizer: str | None = None,
+        domain: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page:
+        """Return invites not cancelled that start after ``now``, soonest first."""
+        if (organizer is None) == (domain is None):
+            raise ValueError("name an organizer or a domain")
+        partitions = (
+            [f"upcoming#organizer#{organizer}"]
+            if organizer is not None
+            else [f"upcoming#domain#{domain}#{shard}" for shard in range(self.shards)]
+        )
+        floor = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self._page(partitions, cursor, limit, descending=False, floor=floor)
+
+    def domain_invites(self, domain: str, cursor: str | None = None, limit: int = 50) -> Page:
+        """Return every invite of a domain's organizers, newest change first."""
+        partitions = [f"domain#{domain}#modified#{shard}" for shard in range(self.shards)]
+        return self._page(partitions, cursor, limit, descending=True)
+
+    def organizer_statistics(self, organizer: str) -> dict[str, Any]:
+        """Return an organizer's totals: invites, cancelled, updates, counter proposals."""
+        return {
+            "organizer": organizer,
+            **_totals([self.store.counters(f"stats#organizer#{organizer}")]),
+        }
+
+    def domain_statistics(self, domain: str) -> dict[str, Any]:
+        """Return a domain's totals, summed over its shards."""
+        shards = [self.store.counters(f"stats#domain#{domain}#{s}") for s in range(self.shards)]
+        return {"domain": domain, **_totals(shards)}
+
+    def system_statistics(self) -> dict[str, Any]:
+        """Return the whole system's totals, summed over the shards."""
+        shards = [self.store.counters(f"stats#system#{s}") for s in range(self.shards)]
+        names = ("recipients", "replied", "bounced")
+        return _totals(shards, names)
+
+    def _page(
+        self,
+        partitions: list[str],
+        cursor: str | None,
+        limit: int,
+        *,
+        descending: bool,
+        floor: str | None = None,
+    ) -> Page:
+        # Sort keys end with the invite id, so they are unique across shards and "after the
+        # last key handed out" continues every shard at once.
+        limit = _bounded(limit)
+        mark = decode_cursor(cursor)
+        after = max(filter(None, (mark, floor)), default=None) if not descending else None
+        before = mark if descending else None
+        ranges = [
+            self.store.query(pk, after=after, before=before, limit=limit + 1, descending=descending)
+            for pk in partitions
+        ]
+        merged = list(heapq.merge(*ranges, key=lambda i: i.sk, reverse=descending))[: limit + 1]
+        items = [dict(item.data) for item in merged[:limit]]
+        return Page(items, encode_cursor(merged[limit - 1].sk) if len(merged) > limit else None)
+
+
+def _attendee(row: Mapping[str, Any], status: str) -> dict[str, Any]:
+    reply = row["reply"] or {}
+    return {
+        "address": row["address"],
+        "name": row["name"] or reply.get("name"),
+        "recipient": row["recipient"],
+        "origin": row["origin"],
+        "status": status,
+        "last_sequence_sent": row["last_sequence_sent"],
+        "replied_at": reply.get("at"),
+        "client": reply.get("client"),
+        "forwarded_by": reply.get("forwarded_by"),
+        "history": list(row["history"]),
+    }
+
+
+def _totals(
+    shards: Iterable[Mapping[str, int]],
+    names: tuple[str, ...] = (),
+) -> dict[str, int]:
+    summed: Counter[str] = Counter()
+    for counters in shards:
+        summed.update(counters)
+    wanted = ("invites", "cancelled", "updates", "counter_proposals", *names)
+    totals = {name: summed.get(name, 0) for name in wanted}
+    totals["active"] = totals["invites"] - totals["cancelled"]
+    return totals
+
+
+def _positive(counts: Mapping[str, int], keep: Iterable[str] = ()) -> dict[str, int]:
+    kept = set(keep)
+    return {k: v for k, v in sorted(counts.items()) if v > 0 or k in kept}
+
+
+def _bounded(limit: int) -> int:
+    return max(1, min(limit, MAX_PAGE))
+
+
+__all__ = ["InvalidCursorError", "Item", "Page", "Reports"]

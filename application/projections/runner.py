@@ -1,0 +1,99 @@
+"""Feeding the projector from the application's notification log (the embedded server).
+
+The runner reads the log in order, projects a batch of events in one session and commits the
+views, each stream's position and the log position together: a crash loses nothing and a
+restart resumes where the last commit ended. Two runners on one store conflict and retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.application import Application
+
+from application.projections.memory import MemoryReadModel
+from application.projections.projector import IGNORED, Projector
+from application.projections.session import Session
+from application.projections.store import ReadModel, ViewConflictError
+
+# Aggregates whose events feed views; the rest of the log is skipped without decoding.
+_PROJECTED = ("Invite.", "Distribution.", "Delivery.", "Attendance.")
+_ATTEMPTS = 5
+
+
+class ProjectionRunner:
+    """Brings a read model up to date with an application's notification log."""
+
+    def __init__(
+        self,
+        app: Application[Any],
+        store: ReadModel,
+        projector: Projector | None = None,
+        batch: int = 1000,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.projector = projector or Projector()
+        # A store with a small transaction limit gets one event per commit (≤ 13 writes).
+        self.batch = batch if store.max_batch is None else 1
+        self.log = f"log#{app.name}"
+
+    def pending(self) -> int:
+        """Return how many notifications are not projected yet."""
+        return max(
+            0, (self.app.recorder.max_notification_id() or 0) - self.store.position(self.log)
+        )
+
+    def run(self, progress: Callable[[int], None] | None = None) -> int:
+        """Project everything new; return the number of events applied to views."""
+        applied = 0
+        while True:
+            for attempt in range(_ATTEMPTS):
+                try:
+                    done, read = self._step()
+                except ViewConflictError:
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+                    continue
+                break
+            applied += done
+            if progress is not None and read:
+                progress(read)
+            if read < self.batch:
+                return applied
+
+    def rebuild(self, progress: Callable[[int], None] | None = None, *, chunk: int = 5000) -> int:
+        """Delete every view and project the whole log again.
+
+        The views are built in memory first and then written in batches of ``chunk`` items:
+        a fresh store would otherwise answer a read for every new row, which is most of the
+        cost. Until the last batch is written, readers see a partial rebuild.
+        """
+        staged = MemoryReadModel()
+        applied = ProjectionRunner(self.app, staged, self.projector, self.batch).run(progress)
+        self.store.clear()
+        for batch in staged.batches(min(chunk, self.store.max_batch or chunk)):
+            self.store.commit(batch)
+        return applied
+
+    def _step(self) -> tuple[int, int]:
+        session = Session(self.store)
+        start = session.position(self.log)
+        notifications = self.app.recorder.select_notifications(
+            start, self.batch, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0, 0
+        for notification in notifications:
+            kind = notification.topic.partition(":")[2]
+            if kind in IGNORED:
+                stream, version = str(notification.originator_id), notification.originator_version
+                self.projector.skip(session, stream, version)
+            elif kind.startswith(_PROJECTED):
+                event = self.app.mapper.to_domain_event(notification)
+                self.projector.project(session, event)  # type: ignore[arg-type]
+        applied = session.events
+        session.track(self.log, notifications[-1].id)
+        session.commit()
+        return applied, len(notifications)

@@ -1,0 +1,89 @@
+"""The read-model port: items in sorted partitions, counters, and tracking per stream.
+
+Items live under a partition key ``pk`` and sort key ``sk`` (as in DynamoDB, and as cheap in
+SQLite), so every read is one key lookup or one ordered range of one partition: no scans.
+Every item carries a revision; a write names the revision it read, so two workers projecting
+different streams onto the same item never lose each other's update.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Data = Mapping[str, Any]
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One stored view row: its keys, its JSON data and its revision (1 on first write)."""
+
+    pk: str
+    sk: str
+    data: Data
+    rev: int
+
+
+@dataclass
+class Batch:
+    """What one commit writes, all or nothing.
+
+    ``puts`` and ``deletes`` name the revision they expect (0: the item must not exist);
+    ``adds`` are counter increments (commutative, so unconditional); ``tracking`` moves each
+    stream from the position it was read at to a new one.
+    """
+
+    puts: dict[Key, tuple[Data, int]] = field(default_factory=dict)
+    deletes: dict[Key, int] = field(default_factory=dict)
+    adds: dict[Key, int] = field(default_factory=dict)
+    tracking: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.puts) + len(self.deletes) + len(self.adds) + len(self.tracking)
+
+
+class ViewConflictError(Exception):
+    """An item or a stream position moved since it was read: read again and retry."""
+
+
+class ReadModel(ABC):
+    """Stores the projected views (in memory, SQLite or DynamoDB)."""
+
+    # The most writes one commit may hold (DynamoDB: 100 per transaction); None: no limit.
+    max_batch: int | None = None
+
+    @abstractmethod
+    def get(self, pk: str, sk: str) -> Item | None:
+        """Return one item, or None."""
+
+    @abstractmethod
+    def query(
+        self,
+        pk: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+        descending: bool = False,
+    ) -> list[Item]:
+        """Return up to ``limit`` items of one partition with ``after < sk < before``, in
+        ``sk`` order (reversed when ``descending``)."""
+
+    @abstractmethod
+    def counters(self, pk: str) -> dict[str, int]:
+        """Return every counter of one partition, by sort key."""
+
+    @abstractmethod
+    def position(self, stream: str) -> int:
+        """Return the version of ``stream`` last projected (0: none yet)."""
+
+    @abstractmethod
+    def commit(self, batch: Batch) -> None:
+        """Write ``batch`` atomically, or raise ViewConflictError and write nothing."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every view, counter and position (before a rebuild from scratch)."""

@@ -1,0 +1,158 @@
+"""Use case: web RSVP links, the answer path for calendar clients that send no replies (iCloud).
+
+A link answers like an emailed reply to the copy the server sent: it lands on the recipient's
+Attendance stream with channel "server" and the SEQUENCE of the version the link was issued
+for, so the newest answer wins and answers to a version replaced by a significant change stop
+counting, whichever way they came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
+
+from application.send_types import OutboundSettings
+from application.stores import Loader
+from domain.attendance import Attendance, Reply
+from domain.delivery import Delivery, delivery_id
+from domain.distribution import Distribution, distribution_id
+from domain.identity import attendance_id
+from domain.invite import Invite
+from domain.outcomes import Outcome
+from domain.reply_tokens import reply_token
+from domain.web_links import (
+    InvalidLinkError,
+    LinkClaim,
+    calendar_signature,
+    calendar_signature_matches,
+    read_link,
+    sign_link,
+)
+
+__all__ = ["WEB_PRODID", "InvalidLinkError", "RsvpLinks", "WebAnswer"]
+
+# What the RSVP report's client column shows for these answers (application/report.py).
+WEB_PRODID = "-//Calendar Invite Server//web RSVP//EN"
+PARTSTATS = ("ACCEPTED", "DECLINED", "TENTATIVE")
+# Two clicks on one link race for one stream; the loser reads again and decides again.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class WebAnswer:
+    """What became of a click on an RSVP link.
+
+    ``outcome`` is "rsvp" when the answer is recorded and counts now; "duplicate" when this
+    very answer (same time) is already recorded; "stale" when it does not count: a newer answer
+    is recorded, or a significant change (time, place…) replaced the version the link was
+    issued for (the answer is then kept in history, as an emailed one would be). Clicking the
+    same answer again later records it again, newest wins: "rsvp".
+    """
+
+    invite: UUID
+    address: str
+    partstat: str  # ACCEPTED | DECLINED | TENTATIVE
+    outcome: str  # "rsvp" | "duplicate" | "stale"
+    title: str | None
+
+
+class RsvpLinks:
+    """Issues signed, expiring RSVP links and records the answers they carry."""
+
+    def __init__(
+        self,
+        load: Loader,
+        save: Callable[..., object],
+        settings: OutboundSettings,
+        *,
+        ttl: timedelta = timedelta(days=90),
+    ) -> None:
+        if ttl <= timedelta(0):
+            raise ValueError(f"an RSVP link must live for some time, not {ttl}")
+        self._load = load
+        self._save = save
+        self._secret = settings.secret
+        self._ttl = ttl
+
+    def token(self, invite: UUID, address: str, sequence: int, now: datetime) -> str:
+        """Return the link token for ``address``'s answer to version ``sequence`` of ``invite``."""
+        recipient = reply_token(self._secret, invite, address)
+        return sign_link(self._secret, LinkClaim(invite, recipient, sequence, now + self._ttl))
+
+    def answer(self, token: str, partstat: str, now: datetime) -> WebAnswer:
+        """Record the answer clicked on a link; raise InvalidLinkError if the link is no good."""
+        wanted = _partstat(partstat)
+        moment = _utc(now)
+        claim = read_link(self._secret, token, moment)
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._record(claim, wanted, moment)
+            except RecordConflictError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def calendar_signature(self, invite: UUID) -> str:
+        """Return the signature of public download links for ``invite``'s calendar file."""
+        return calendar_signature(self._secret, invite)
+
+    def verify_calendar_signature(self, invite: UUID, signature: str) -> bool:
+        """Return whether ``signature`` signs ``invite``'s download link (constant-time)."""
+        return calendar_signature_matches(self._secret, invite, signature)
+
+    def _record(self, claim: LinkClaim, partstat: str, now: datetime) -> WebAnswer:
+        invite = self._load(Invite, claim.invite)
+        if invite is None:
+            raise InvalidLinkError("this link is for an invite this server does not know")
+        delivery = self._load(Delivery, delivery_id(claim.recipient))
+        if delivery is None or delivery.invite != invite.id:
+            raise InvalidLinkError("this link was not issued to a recipient of this invite")
+        stream = self._load(Attendance, attendance_id(invite.id, delivery.address))
+        stream = stream or Attendance(invite=invite.id, address=delivery.address, timestamp=now)
+        reply = Reply(
+            partstat=partstat,
+            dtstamp=now,
+            sequence=claim.sequence,
+            prodid=WEB_PRODID,
+            channel="server",
+        )
+        outcome = stream.record_reply(reply, now)
+        if outcome is Outcome.RSVP:
+            self._save(stream)
+        return WebAnswer(
+            invite=invite.id,
+            address=delivery.address,
+            partstat=partstat,
+            outcome=self._outcome(outcome, invite, stream),
+            title=_title(invite),
+        )
+
+    def _outcome(self, outcome: Outcome, invite: Invite, stream: Attendance) -> str:
+        if outcome is not Outcome.RSVP:
+            return outcome.value
+        distribution = self._load(Distribution, distribution_id(invite.id))
+        since = distribution.significant_from if distribution else None
+        counts = stream.partstat(invite.sequence, server_sequence=since) is not None
+        return outcome.value if counts else Outcome.STALE.value
+
+
+def _partstat(text: str) -> str:
+    wanted = text.strip().upper()
+    if wanted not in PARTSTATS:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(f"unknown answer {shown!r}: the answer is accepted, declined or tentative")
+    return wanted
+
+
+def _title(invite: Invite) -> str | None:
+    shown = invite.master or next(iter(invite.occurrences.values()), None)
+    return shown.details.summary if shown else None
+
+
+def _utc(now: datetime) -> datetime:
+    # Emailed DTSTAMPs are aware UTC; a naive one would not even compare with them.
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)

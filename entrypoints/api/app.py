@@ -1,0 +1,49 @@
+"""The HTTP API's app factory: versioned routes under /v1, problems for every error."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from entrypoints.api.problems import install_problem_handlers
+from entrypoints.api.ratelimit import RateLimiter
+from entrypoints.api.routes import invites, listings, public, sending
+from entrypoints.api.state import ApiState
+from entrypoints.container import Container
+
+PREFIX = "/v1"
+
+
+def create_app(
+    container: Container,
+    *,
+    per_key_per_minute: int = 60,
+    per_ip_per_minute: int = 10,
+    refresh_views: bool = True,
+) -> FastAPI:
+    """Return the API over ``container``.
+
+    ``per_key_per_minute`` limits each API key's sends and other actions, ``per_ip_per_minute``
+    each client address's landing-page requests. ``refresh_views`` brings the views up to date
+    before each read (embedded and memory backends); turn it off where they are projected in
+    the background.
+    """
+    app = FastAPI(
+        title="Calendar Invite Server",
+        version="1",
+        description="Dashboards, sending and public links of the calendar-invite server.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.api = ApiState(
+        container=container,
+        per_key=RateLimiter(per_key_per_minute),
+        per_ip=RateLimiter(per_ip_per_minute),
+        refresh_views=refresh_views,
+    )
+    install_problem_handlers(app)
+    v1 = APIRouter(prefix=PREFIX)
+    for routes in (invites, listings, sending, public):
+        v1.include_router(routes.router)
+    app.include_router(v1)
+    return app

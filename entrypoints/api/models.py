@@ -1,0 +1,187 @@
+"""Request and response bodies of the API (they are its OpenAPI schemas too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from domain.addresses import address_problem
+from domain.identity import normalize_address
+
+ORIGIN_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,31}$"
+
+
+class InviteSummary(BaseModel):
+    """An invite as the dashboards list it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    invite: str
+    organizer: str
+    organizer_name: str | None = None
+    domain: str | None = None
+    uid: str
+    status: str
+    sequence: int
+    update_count: int
+    counter_count: int
+    created: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    location: str | None = None
+    start: str | None = None
+    end: str | None = None
+    timezone: str | None = None
+    all_day: bool = False
+
+
+class InviteDetail(InviteSummary):
+    """One invite, with the signed link to its calendar file (null until links are set up)."""
+
+    calendar_url: str | None = None
+
+
+class InviteStatistics(BaseModel):
+    """Who was invited to one invite, by status, origin and replying client."""
+
+    invite: str
+    invited: int
+    by_status: dict[str, int]
+    by_origin: dict[str, int]
+    by_client: dict[str, int]
+    sequence: int
+    update_count: int
+
+
+class Totals(BaseModel):
+    """Totals over an organizer's, a domain's or the whole system's invites."""
+
+    model_config = ConfigDict(extra="allow")
+
+    organizer: str | None = None
+    domain: str | None = None
+    invites: int
+    cancelled: int
+    updates: int
+    counter_proposals: int
+    active: int
+
+
+class HistoryEntry(BaseModel):
+    """One thing that happened to an attendee."""
+
+    at: str
+    what: str
+
+
+class Attendee(BaseModel):
+    """One attendee of an invite and the answer that counts now."""
+
+    address: str
+    name: str | None = None
+    recipient: bool
+    origin: str | None = None
+    status: str
+    last_sequence_sent: int | None = None
+    replied_at: str | None = None
+    client: str | None = None
+    forwarded_by: str | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+
+class NewRecipient(BaseModel):
+    """Someone to send the invite to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(max_length=254, examples=["ann@example.org"])
+    name: str | None = Field(default=None, max_length=200)
+    origin: str = Field(default="api", pattern=ORIGIN_PATTERN)
+
+    @field_validator("address")
+    @classmethod
+    def _usable(cls, value: str) -> str:
+        address = normalize_address(value)
+        problem = address_problem(address)
+        if problem:
+            raise ValueError(problem)
+        return address
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) or None if value is not None else None
+
+
+class SendResultBody(BaseModel):
+    """What became of one recipient of a send."""
+
+    address: str
+    outcome: str
+    invite: str | None = None
+    sequence: int | None = None
+    message_id: str | None = None
+    reason: str | None = None
+
+
+class SendResults(BaseModel):
+    """The outcome of a send, per recipient and counted."""
+
+    counts: dict[str, int]
+    results: list[SendResultBody]
+
+
+class RowProblem(BaseModel):
+    """One unusable row of an uploaded list."""
+
+    line: int
+    address: str
+    problem: str
+
+
+class BulkPreview(BaseModel):
+    """What confirming an uploaded list would do."""
+
+    invite: str
+    upload_id: str
+    confirmation: str
+    usable: int
+    duplicates: int
+    invalid: int
+    problems: list[RowProblem]
+    confirm_url: str
+
+
+class BulkConfirm(BaseModel):
+    """The confirmation token a preview handed out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmation: str = Field(max_length=128, examples=["<the preview's confirmation>"])
+
+
+class CancelResult(BaseModel):
+    """What the cancellation did."""
+
+    outcome: str
+    invite: str | None = None
+    sequence: int | None = None
+    reason: str | None = None
+
+
+class ReportSent(BaseModel):
+    """The RSVP report emailed to the organizer."""
+
+    invite: str
+    emailed_to: str
+    rows: int
+    by_status: dict[str, int]
+
+
+def results_body(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return send results with their outcomes counted."""
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
+    return {"counts": counts, "results": results}

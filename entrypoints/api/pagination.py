@@ -1,0 +1,65 @@
+"""Cursor pagination: ``?cursor=&limit=`` in, ``{"items": [...], "next_cursor": ...}`` out."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+
+from application.projections.queries import (
+    MAX_PAGE,
+    InvalidCursorError,
+    decode_cursor,
+    encode_cursor,
+)
+
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,1024}")
+
+
+class PageParams(BaseModel):
+    """Where a page starts and how long it is."""
+
+    cursor: str | None
+    limit: int
+
+
+def page_params(
+    cursor: Annotated[
+        str | None,
+        Query(max_length=1024, description="The next_cursor of the previous page."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
+) -> PageParams:
+    """Return the page asked for; raise InvalidCursorError for a cursor not handed out here."""
+    if cursor is not None:
+        # Only cursors of our own shape: base64url of a sort key that encodes back the same.
+        try:
+            valid = (
+                bool(_CURSOR.fullmatch(cursor))
+                and encode_cursor(decode_cursor(cursor) or "") == cursor
+            )
+        except InvalidCursorError:
+            valid = False
+        if not valid:
+            raise InvalidCursorError("the cursor is not one this server handed out")
+    return PageParams(cursor=cursor, limit=limit)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a list, and the cursor of the next page (null on the last)."""
+
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+def page_of(items: list[Any], cursor: str | None) -> dict[str, Any]:
+    """Return the JSON shape of a page."""
+    return {"items": items, "next_cursor": cursor}

@@ -1,0 +1,100 @@
+"""One invite: its summary, statistics, attendees, and the RSVP report emailed to its organizer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+
+from adapters.lists.csv_report import report_csv
+from entrypoints.api.access import readable_summary, writable_invite
+from entrypoints.api.auth import Caller, State, sees_addresses
+from entrypoints.api.links import calendar_signature
+from entrypoints.api.models import Attendee, InviteDetail, InviteStatistics, ReportSent
+from entrypoints.api.pagination import Page, Paging, page_of
+from entrypoints.api.problems import not_found, problem_responses
+
+router = APIRouter(tags=["invites"], responses=problem_responses(401, 404, 422))
+
+
+@router.get("/invites/{invite_id}", response_model=InviteDetail)
+def get_invite(invite_id: UUID, request: Request, caller: Caller, state: State) -> dict[str, Any]:
+    """The invite's summary and the signed link to its calendar file."""
+    summary = readable_summary(state, caller, invite_id)
+    signature = calendar_signature(state.service, invite_id)
+    url = None
+    if signature is not None:
+        path = request.url_for("invite_calendar", invite_id=str(invite_id))
+        url = f"{path}?sig={quote(signature, safe='')}"
+    return {**summary, "calendar_url": url}
+
+
+@router.get("/invites/{invite_id}/statistics", response_model=InviteStatistics)
+def invite_statistics(invite_id: UUID, caller: Caller, state: State) -> dict[str, Any]:
+    """Who was invited, by status, by origin and by replying client."""
+    readable_summary(state, caller, invite_id)
+    statistics = state.reports().statistics(invite_id)
+    if statistics is None:  # pragma: no cover - the summary was just read
+        raise not_found()
+    return statistics
+
+
+@router.get(
+    "/invites/{invite_id}/attendees",
+    response_model=Page[Attendee],
+    responses=problem_responses(400),
+)
+def invite_attendees(
+    invite_id: UUID, caller: Caller, state: State, paging: Paging
+) -> dict[str, Any]:
+    """The invite's attendees by address; addresses masked unless the caller is its organizer."""
+    summary = readable_summary(state, caller, invite_id)
+    page = state.reports().attendees(invite_id, cursor=paging.cursor, limit=paging.limit)
+    rows = page.items
+    if not sees_addresses(caller, summary["organizer"]):
+        rows = [masked(row) for row in rows]
+    return page_of(rows, page.cursor)
+
+
+@router.post(
+    "/invites/{invite_id}/report",
+    response_model=ReportSent,
+    responses=problem_responses(403, 429),
+)
+def email_report(invite_id: UUID, caller: Caller, state: State) -> dict[str, Any]:
+    """Email the RSVP report (CSV) to the invite's organizer; answer what it counted."""
+    invite = writable_invite(state, caller, invite_id)
+    state.limit_key(caller.key_id)
+    service = state.service
+    rows = service.report(str(invite_id))
+    service.email_report(str(invite_id), report_csv(rows), now=datetime.now(UTC))
+    return {
+        "invite": str(invite_id),
+        "emailed_to": invite.organizer,
+        "rows": len(rows),
+        "by_status": dict(sorted(Counter(row.status for row in rows).items())),
+    }
+
+
+def mask_address(address: str) -> str:
+    """Return ``a***@example.org`` for ``ann@example.org``."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def masked(row: dict[str, Any]) -> dict[str, Any]:
+    """Return an attendee row with nothing that names the person."""
+    forwarded = row.get("forwarded_by")
+    return {
+        **row,
+        "address": mask_address(row["address"]),
+        "name": None,
+        "forwarded_by": mask_address(forwarded) if forwarded else None,
+        "history": [],  # its entries may quote bounce messages naming the address
+    }

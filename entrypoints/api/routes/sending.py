@@ -1,0 +1,154 @@
+"""Acting on an invite: send it to one person or a CSV list (preview, then confirm),
+release a held update, cancel it. Only its organizer's keys and admin keys may."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, File, Path, Request, UploadFile
+
+from application.ports import RecipientRow
+from application.send_types import Recipient, SendOutcome, SendResult
+from entrypoints.api.access import writable_invite
+from entrypoints.api.auth import Caller, State
+from entrypoints.api.models import (
+    BulkConfirm,
+    BulkPreview,
+    CancelResult,
+    NewRecipient,
+    SendResultBody,
+    SendResults,
+    results_body,
+)
+from entrypoints.api.problems import ProblemError, not_found, problem_responses
+from entrypoints.api.state import ApiState
+
+router = APIRouter(tags=["sending"], responses=problem_responses(401, 403, 404, 422, 429))
+
+MAX_UPLOAD = 5 * 1024 * 1024
+MAX_PROBLEMS = 1000
+UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The list's SHA-256.")]
+
+
+@router.post("/invites/{invite_id}/recipients", response_model=SendResultBody)
+def add_recipient(
+    invite_id: UUID, body: NewRecipient, caller: Caller, state: State
+) -> dict[str, Any]:
+    """Send the invite's current version to one recipient (once per version)."""
+    writable_invite(state, caller, invite_id)
+    state.limit_key(caller.key_id)
+    recipient = Recipient(body.address, body.name, body.origin)
+    (result,) = state.service.send(str(invite_id), [recipient], now=datetime.now(UTC))
+    return result.as_dict()
+
+
+@router.post(
+    "/invites/{invite_id}/bulk",
+    response_model=BulkPreview,
+    status_code=201,
+    responses=problem_responses(413),
+)
+def upload_list(
+    invite_id: UUID,
+    request: Request,
+    caller: Caller,
+    state: State,
+    file: Annotated[UploadFile, File(description="CSV: email[,name], header row optional.")],
+) -> dict[str, Any]:
+    """Upload a recipient list; answer what confirming it would send, and nothing is sent yet."""
+    writable_invite(state, caller, invite_id)
+    state.limit_key(caller.key_id)
+    data = file.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise ProblemError(413, f"a list may have at most {MAX_UPLOAD} bytes", kind="too-large")
+    recipients, invalid, duplicates = _rows(state, data)
+    upload_id = state.container.blobs().put(data)
+    confirm = request.url_for("confirm_list", invite_id=str(invite_id), upload_id=upload_id)
+    return {
+        "invite": str(invite_id),
+        "upload_id": upload_id,
+        "confirmation": _confirmation(state, invite_id, upload_id),
+        "usable": len(recipients),
+        "duplicates": duplicates,
+        "invalid": len(invalid),
+        "problems": [
+            {"line": row.line, "address": row.address, "problem": row.problem or "unusable"}
+            for row in invalid[:MAX_PROBLEMS]
+        ],
+        "confirm_url": str(confirm),
+    }
+
+
+@router.post(
+    "/invites/{invite_id}/bulk/{upload_id}/confirm",
+    response_model=SendResults,
+    name="confirm_list",
+)
+def confirm_list(
+    invite_id: UUID, upload_id: UploadId, body: BulkConfirm, caller: Caller, state: State
+) -> dict[str, Any]:
+    """Send an uploaded list (origin ``bulk``); the preview's confirmation token is required."""
+    writable_invite(state, caller, invite_id)
+    expected = _confirmation(state, invite_id, upload_id)
+    # As bytes: compare_digest refuses str with non-ASCII characters.
+    if not hmac.compare_digest(expected.encode(), body.confirmation.encode()):
+        raise not_found("no list was uploaded for this invite with that id and confirmation")
+    state.limit_key(caller.key_id)
+    try:
+        data = state.container.blobs().get(upload_id)
+    except KeyError:
+        raise not_found("the uploaded list is no longer kept: upload it again") from None
+    recipients, invalid, _ = _rows(state, data)
+    results = state.service.send(
+        str(invite_id), recipients, now=datetime.now(UTC), invalid=invalid, summary=True
+    )
+    unusable = [SendResult(row.address, SendOutcome.INVALID, reason=row.problem) for row in invalid]
+    return results_body([r.as_dict() for r in unusable + results])
+
+
+@router.post("/invites/{invite_id}/approve", response_model=SendResults)
+def approve(invite_id: UUID, caller: Caller, state: State) -> dict[str, Any]:
+    """Release an update held for review and send it to everyone who received the invite."""
+    writable_invite(state, caller, invite_id)
+    state.limit_key(caller.key_id)
+    results = state.service.approve(str(invite_id), now=datetime.now(UTC))
+    return results_body([r.as_dict() for r in results])
+
+
+@router.post("/invites/{invite_id}/cancel", response_model=CancelResult)
+def cancel(invite_id: UUID, caller: Caller, state: State) -> dict[str, Any]:
+    """Cancel the whole invite, as a CANCEL from its organizer would, for everyone."""
+    writable_invite(state, caller, invite_id)
+    state.limit_key(caller.key_id)
+    result = state.service.cancel(
+        str(invite_id), now=datetime.now(UTC), by=f"api-key:{caller.key_id}"
+    )
+    shown = result.as_dict()
+    return {key: shown[key] for key in ("outcome", "invite", "sequence", "reason")}
+
+
+def _rows(state: ApiState, data: bytes) -> tuple[list[Recipient], list[RecipientRow], int]:
+    """Return the list's distinct usable recipients, its unusable rows, and duplicates skipped."""
+    rows = state.service.lists.read(data) if state.service.lists else []
+    seen: set[str] = set()
+    recipients: list[Recipient] = []
+    duplicates = 0
+    for row in rows:
+        if row.problem is not None:
+            continue
+        if row.address in seen:
+            duplicates += 1
+            continue
+        seen.add(row.address)
+        recipients.append(Recipient(row.address, row.name, "bulk"))
+    return recipients, [row for row in rows if row.problem is not None], duplicates
+
+
+def _confirmation(state: ApiState, invite_id: UUID, upload_id: str) -> str:
+    """Return the token that binds an uploaded list to one invite (HMAC, server secret)."""
+    message = f"bulk-list\n{invite_id}\n{upload_id}".encode()
+    return hmac.new(state.outbound.secret, message, hashlib.sha256).hexdigest()

@@ -1,0 +1,85 @@
+"""Sample invites and replies for ``cis serve --demo``: made here, sent through the real paths."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event, vCalAddress
+
+from application.send_types import Recipient
+from application.service import InviteService
+from domain.outbound import server_uid
+from domain.reply_tokens import reply_address, reply_token
+
+ORGANIZER = "organizer@demo.example"
+GUESTS = [
+    ("ada@demo.example", "Ada Lovelace", "ACCEPTED"),
+    ("alan@demo.example", "Alan Turing", "DECLINED"),
+    ("grace@demo.example", "Grace Hopper", "TENTATIVE"),
+    ("edsger@demo.example", "Edsger Dijkstra", None),
+]
+TITLES = ("Quarterly planning", "Design review", "Team dinner")
+
+
+def _calendar(method: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Calendar Invite Server//demo//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    return calendar
+
+
+def invite(number: int, now: datetime) -> bytes:
+    """Return the organizer's REQUEST for demo invite ``number``."""
+    calendar = _calendar("REQUEST")
+    event = Event()
+    start = (now + timedelta(days=3 + 7 * number)).replace(minute=0, second=0, microsecond=0)
+    event.add("uid", f"demo-{number}@demo.example")
+    event.add("summary", TITLES[number % len(TITLES)])
+    event.add("location", "Room 4")
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(hours=1))
+    event.add("dtstamp", now)
+    event.add("sequence", 0)
+    event.add("organizer", vCalAddress(f"mailto:{ORGANIZER}"), parameters={"CN": "Demo Organizer"})
+    calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def reply(service: InviteService, invite_id: str, guest: str, partstat: str) -> tuple[bytes, str]:
+    """Return a guest's REPLY to the copy the server sent, and the address it goes to."""
+    settings = service.outbound
+    assert settings is not None
+    token = reply_token(settings.secret, service.show(invite_id).invite, guest)
+    address = reply_address(token, settings.rsvp_mailbox, settings.domain)
+    calendar = _calendar("REPLY")
+    event = Event()
+    event.add("uid", server_uid(service.show(invite_id).invite, settings.domain))
+    event.add("dtstamp", datetime.now().astimezone())
+    event.add("sequence", 0)
+    event.add("organizer", vCalAddress(f"mailto:{address}"))
+    event.add("attendee", vCalAddress(f"mailto:{guest}"), parameters={"PARTSTAT": partstat})
+    calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data, address
+
+
+def load_demo(service: InviteService, create_address: str, now: datetime) -> list[str]:
+    """Create the demo invites, send them to the guests, record some replies; return ids."""
+    ids = []
+    for number in range(len(TITLES)):
+        result = service.ingest(
+            invite(number, now), now=now, envelope_to=create_address, envelope_from=ORGANIZER
+        )
+        if result.invite is None:
+            continue
+        ids.append(str(result.invite))
+        service.send(
+            str(result.invite), [Recipient(a, n, "landing") for a, n, _ in GUESTS], now=now
+        )
+        for address, _, partstat in GUESTS[: len(GUESTS) - number]:
+            if partstat is not None:
+                data, to = reply(service, str(result.invite), address, partstat)
+                service.ingest(data, now=now, envelope_to=to, envelope_from=address)
+    return ids

@@ -1,0 +1,67 @@
+"""``cis serve``: run the whole server on one machine."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from entrypoints import session
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it to this machine.")
+    ] = "127.0.0.1",
+    http_port: Annotated[int, typer.Option(help="HTTP API port (0: any free port).")] = 8025,
+    smtp_port: Annotated[int, typer.Option(help="SMTP drop box port (0: any free port).")] = 2525,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load sample invites and replies first.")
+    ] = False,
+) -> None:
+    """Run the SMTP drop box, the HTTP API and the background work until interrupted.
+
+    Prints one JSON line saying where everything is: `smtp`, `http`, `docs`, the drop-box
+    addresses `mailboxes`, and with --demo the sample `invites` and an admin `api_key`.
+    """
+    from entrypoints.server import LocalServer
+
+    container = session.container()
+    settings = container.settings()
+    now = datetime.now(UTC)
+    facts: dict[str, object] = {}
+    if demo:
+        from application.keys import Scope
+        from entrypoints.demo import load_demo
+
+        facts["invites"] = load_demo(container.service(), settings.create_address, now)
+        _, token = container.api_keys().create(Scope.ADMIN, None, "demo", now)
+        facts["api_key"] = token
+    server = LocalServer(container, host=host, http_port=http_port, smtp_port=smtp_port)
+    where = server.start()
+    done = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: done.set())
+    http = f"http://{where.http[0]}:{where.http[1]}"
+    mailboxes = [
+        f"{box}@{settings.mail_domain}"
+        for box in (settings.create_mailbox, settings.bulk_mailbox, settings.rsvp_mailbox)
+    ]
+    print(
+        json.dumps(
+            {
+                "smtp": f"{where.smtp[0]}:{where.smtp[1]}",
+                "http": http,
+                "docs": f"{http}/v1/docs",
+                "mailboxes": mailboxes,
+                **facts,
+            }
+        ),
+        flush=True,
+    )
+    done.wait()
+    server.stop()

@@ -1,0 +1,114 @@
+"""The all-in-one local server: SMTP drop box, HTTP API and background work, one process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.mail.dropbox import DropBox
+from entrypoints.container import Container
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Addresses:
+    """Where the running server listens."""
+
+    smtp: tuple[str, int]
+    http: tuple[str, int]
+
+
+class LocalServer:
+    """Starts the drop box, the API (uvicorn) and a worker thread; stops them all."""
+
+    def __init__(
+        self,
+        container: Container,
+        *,
+        host: str = "127.0.0.1",
+        http_port: int = 8025,
+        smtp_port: int = 2525,
+        interval: float = 0.5,
+        retry_every: float = 60.0,
+    ) -> None:
+        self.container = container
+        self.host = host
+        self.http_port = http_port
+        self.smtp_port = smtp_port
+        self.interval = interval
+        self.retry_every = retry_every
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._uvicorn: Any = None
+        self._dropbox: DropBox | None = None
+
+    def start(self) -> Addresses:
+        """Start everything and return where it listens (a port 0 is resolved)."""
+        import uvicorn  # the server's dependencies load only when serving
+
+        from entrypoints.api import create_app
+
+        service = self.container.service()
+        settings = self.container.settings()
+        self._dropbox = DropBox(
+            lambda raw, to, sender: service.ingest(
+                raw, now=datetime.now(UTC), envelope_to=to, envelope_from=sender
+            ),
+            domain=settings.mail_domain,
+            mailboxes=self.container.mailboxes(),
+            host=self.host,
+            port=self.smtp_port,
+        )
+        self._dropbox.start()
+        config = uvicorn.Config(
+            create_app(self.container),
+            host=self.host,
+            port=self.http_port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self._uvicorn = uvicorn.Server(config)
+        self._spawn(self._uvicorn.run, "http")
+        while not self._uvicorn.started:
+            if not self._threads[0].is_alive():
+                raise RuntimeError(f"the HTTP API could not listen on {self.host}:{self.http_port}")
+            self._stop.wait(0.05)
+        self._spawn(self._work, "work")
+        sockets = self._uvicorn.servers[0].sockets
+        http = sockets[0].getsockname()[:2]
+        return Addresses((self._dropbox.host, self._dropbox.port), (http[0], http[1]))
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=f"cis-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _work(self) -> None:
+        """Keep the views current and complete pending sends, until stopped."""
+        runner = self.container.projections()
+        service = self.container.service()
+        waited = 0.0
+        while not self._stop.wait(self.interval):
+            try:
+                runner.run()
+                waited += self.interval
+                if waited >= self.retry_every:
+                    waited = 0.0
+                    service.retry(now=datetime.now(UTC))
+            except Exception:
+                # The next round tries again; a bad moment must not end the background work.
+                log.exception("background work failed; retrying in %s s", self.interval)
+
+    def stop(self) -> None:
+        """Stop accepting mail and requests, finish the background round, and return."""
+        self._stop.set()
+        if self._dropbox is not None:
+            self._dropbox.stop()
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+        for thread in self._threads:
+            thread.join(timeout=10)

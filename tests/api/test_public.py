@@ -1,0 +1,174 @@
+"""Links without an API key: RSVP answers, the calendar file, and landing pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+
+from tests.api.conftest import ORGANIZER, World, assert_problem
+
+rsvp_links = pytest.importorskip("application.rsvp_links")
+pytest.importorskip("application.downloads")
+
+
+def signature(world: World, invite: UUID) -> str:
+    """Return the invite's calendar (and landing) signature."""
+    service = world.container.service()
+    links = rsvp_links.RsvpLinks(service.load, service.save, service.outbound)
+    return str(links.calendar_signature(invite))
+
+
+def rsvp_token(world: World, address: str) -> str:
+    """Send the invite to ``address``; return the token of its RSVP link."""
+    service = world.container.service()
+    world.client.post(
+        f"/v1/invites/{world.invite}/recipients",
+        headers=world.auth(world.admin),
+        json={"address": address},
+    )
+    links = rsvp_links.RsvpLinks(service.load, service.save, service.outbound)
+    return str(links.token(world.invite, address, 0, datetime.now(UTC)))
+
+
+def test_an_rsvp_link_records_the_answer_and_says_so(world: World) -> None:
+    token = rsvp_token(world, "ann@example.org")
+    response = world.client.get(f"/v1/rsvp/{token}?answer=accepted")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "you accept" in response.text
+    assert "the Strokes" in response.text
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    stats = world.client.get(
+        f"/v1/invites/{world.invite}/statistics", headers=world.auth(world.admin)
+    ).json()
+    assert stats["by_status"]["accepted"] == 1
+
+
+@pytest.mark.parametrize("answer", ["", "maybe", "<script>"])
+def test_an_rsvp_link_without_a_known_answer_is_a_400_page(world: World, answer: str) -> None:
+    token = rsvp_token(world, "ann@example.org")
+    response = world.client.get(f"/v1/rsvp/{token}", params={"answer": answer})
+    assert response.status_code == 400
+    assert "<script>" not in response.text
+
+
+def test_a_forged_rsvp_link_is_a_400_page_that_echoes_nothing(world: World) -> None:
+    response = world.client.get("/v1/rsvp/<b>forged<b>?answer=declined")
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<b>" not in response.text
+
+
+def test_the_calendar_file_downloads_with_its_signature(world: World) -> None:
+    sig = signature(world, world.invite)
+    response = world.client.get(f"/v1/invites/{world.invite}/invite.ics", params={"sig": sig})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    assert response.headers["content-disposition"] == 'attachment; filename="invite.ics"'
+    assert response.text.startswith("BEGIN:VCALENDAR")
+
+
+@pytest.mark.parametrize("sig", [None, "", "wrong", "AAAAAAAAAAAAAAAAAAAAAA"])
+def test_the_calendar_file_is_404_without_the_right_signature(
+    world: World, sig: str | None
+) -> None:
+    params = {"sig": sig} if sig is not None else {}
+    response = world.client.get(f"/v1/invites/{world.invite}/invite.ics", params=params)
+    assert_problem(response, 404)
+
+
+def test_another_invites_signature_does_not_open_this_one(world: World) -> None:
+    sig = signature(world, world.rival_invite)
+    response = world.client.get(f"/v1/invites/{world.invite}/invite.ics", params={"sig": sig})
+    assert_problem(response, 404)
+
+
+def landing(world: World, redirect: str | None, address: str = "visitor@example.org") -> object:
+    params = {"sig": signature(world, world.invite), "address": address, "name": "Vi"}
+    if redirect is not None:
+        params["redirect"] = redirect
+    return world.client.get(f"/v1/landing/{world.invite}", params=params, follow_redirects=False)
+
+
+def test_a_landing_request_sends_the_invite_and_answers_a_page(world: World) -> None:
+    response = landing(world, None)
+    from httpx import Response
+
+    assert isinstance(response, Response)
+    assert response.status_code == 200
+    assert "on its way to visitor@example.org" in response.text
+    stats = world.client.get(
+        f"/v1/invites/{world.invite}/statistics", headers=world.auth(world.admin)
+    ).json()
+    assert stats["by_origin"] == {"landing": 1}
+
+
+def test_a_landing_request_redirects_to_a_configured_origin(world: World) -> None:
+    world.container.service().registry.set_landing_origins(
+        ORGANIZER, ["https://shop.example.com"], now=datetime.now(UTC)
+    )
+    from httpx import Response
+
+    response = landing(world, "https://shop.example.com/thanks?x=1")
+    assert isinstance(response, Response)
+    assert response.status_code == 303
+    assert response.headers["location"] == "https://shop.example.com/thanks?x=1"
+
+
+@pytest.mark.parametrize(
+    "redirect",
+    [
+        "https://evil.example.net/",
+        "https://shop.example.com.evil.net/",
+        "http://shop.example.com/",  # another scheme is another origin
+        "https://shop.example.com:8443/",  # and so is another port
+        "//evil.example.net/",
+        "https://shop.example.com@evil.example.net/",
+        "https:\\\\evil.example.net",
+        "javascript:alert(1)",
+        " https://shop.example.com/",
+    ],
+)
+def test_a_landing_request_never_redirects_elsewhere(world: World, redirect: str) -> None:
+    world.container.service().registry.set_landing_origins(
+        ORGANIZER, ["https://shop.example.com"], now=datetime.now(UTC)
+    )
+    from httpx import Response
+
+    response = landing(world, redirect)
+    assert isinstance(response, Response)
+    assert response.status_code == 200
+    assert "location" not in response.headers
+    assert "evil" not in response.text
+
+
+def test_without_configured_origins_a_landing_request_never_redirects(world: World) -> None:
+    from httpx import Response
+
+    response = landing(world, "https://evil.example.net/")
+    assert isinstance(response, Response)
+    assert response.status_code == 200
+    assert "location" not in response.headers
+
+
+def test_a_landing_request_with_a_bad_signature_sends_nothing(world: World) -> None:
+    response = world.client.get(
+        f"/v1/landing/{world.invite}", params={"sig": "nope", "address": "visitor@example.org"}
+    )
+    assert response.status_code == 404
+    stats = world.client.get(
+        f"/v1/invites/{world.invite}/statistics", headers=world.auth(world.admin)
+    ).json()
+    assert stats["invited"] == 0
+
+
+def test_a_landing_request_with_a_bad_address_is_a_400_page_escaping_it(world: World) -> None:
+    from httpx import Response
+
+    response = landing(world, None, address="<img src=x onerror=alert(1)>")
+    assert isinstance(response, Response)
+    assert response.status_code == 400
+    assert "<img" not in response.text
+    assert "&lt;img" in response.text

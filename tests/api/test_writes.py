@@ -1,0 +1,162 @@
+"""Acting on an invite over the API: send to one, to a list (preview then confirm), approve,
+cancel, and the RSVP report by email."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.api.conftest import ORGANIZER, SEQ1, World, assert_problem
+
+CSV = (
+    b"email,name\n"
+    b"ann@example.org,Ann\n"
+    b"not-an-address,Bad\n"
+    b"bob@example.org,Bob\n"
+    b"ANN@example.org,Ann again\n"
+    b"carl@nowhere,Carl\n"
+)
+
+
+def test_sending_to_one_recipient_answers_the_send_result(world: World) -> None:
+    response = world.client.post(
+        f"/v1/invites/{world.invite}/recipients",
+        headers=world.auth(world.organizer),
+        json={"address": " Ann@Example.org ", "name": "Ann  Smith", "origin": "vip"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["address"] == "ann@example.org"
+    assert body["outcome"] == "sent"
+    assert body["invite"] == str(world.invite)
+    again = world.client.post(
+        f"/v1/invites/{world.invite}/recipients",
+        headers=world.auth(world.admin),
+        json={"address": "ann@example.org"},
+    )
+    assert again.json()["outcome"] == "duplicate"
+
+
+def test_an_unusable_address_is_a_validation_problem_naming_the_field(world: World) -> None:
+    for body in (
+        {"address": "not an address"},
+        {"address": "a@b.c\r\nBcc: x@y.z"},
+        {"address": "ann@example.org", "origin": "Has Spaces"},
+        {"address": "ann@example.org", "surprise": 1},
+        {},
+    ):
+        response = world.client.post(
+            f"/v1/invites/{world.invite}/recipients", headers=world.auth(world.admin), json=body
+        )
+        problem = assert_problem(response, 422)
+        assert problem["errors"], problem
+
+
+def test_a_body_that_is_not_json_is_a_validation_problem(world: World) -> None:
+    response = world.client.post(
+        f"/v1/invites/{world.invite}/recipients",
+        headers={**world.auth(world.admin), "Content-Type": "application/json"},
+        content=b"{not json",
+    )
+    assert_problem(response, 422)
+
+
+def test_a_list_is_previewed_then_sent_once_confirmed(world: World) -> None:
+    auth = world.auth(world.organizer)
+    preview = world.client.post(
+        f"/v1/invites/{world.invite}/bulk", headers=auth, files={"file": ("list.csv", CSV)}
+    )
+    assert preview.status_code == 201, preview.text
+    body = preview.json()
+    assert (body["usable"], body["duplicates"], body["invalid"]) == (2, 1, 2)
+    assert [p["line"] for p in body["problems"]] == [3, 6]
+    # Nothing is sent before the confirmation.
+    stats = world.client.get(f"/v1/invites/{world.invite}/statistics", headers=auth).json()
+    assert stats["invited"] == 0
+
+    confirm = world.client.post(
+        body["confirm_url"], headers=auth, json={"confirmation": body["confirmation"]}
+    )
+    assert confirm.status_code == 200, confirm.text
+    sent = confirm.json()
+    assert sent["counts"] == {"invalid": 2, "sent": 2}
+    stats = world.client.get(f"/v1/invites/{world.invite}/statistics", headers=auth).json()
+    assert stats["by_origin"] == {"bulk": 2}
+
+
+def test_a_confirmation_works_only_for_the_invite_it_was_given_for(world: World) -> None:
+    auth = world.auth(world.admin)
+    body = world.client.post(
+        f"/v1/invites/{world.invite}/bulk", headers=auth, files={"file": ("list.csv", CSV)}
+    ).json()
+    elsewhere = world.client.post(
+        f"/v1/invites/{world.rival_invite}/bulk/{body['upload_id']}/confirm",
+        headers=auth,
+        json={"confirmation": body["confirmation"]},
+    )
+    assert_problem(elsewhere, 404)
+    forged = world.client.post(body["confirm_url"], headers=auth, json={"confirmation": "0" * 64})
+    assert_problem(forged, 404)
+
+
+def test_a_malformed_upload_id_is_a_validation_problem(world: World) -> None:
+    response = world.client.post(
+        f"/v1/invites/{world.invite}/bulk/not-a-hash/confirm",
+        headers=world.auth(world.admin),
+        json={"confirmation": "x"},
+    )
+    assert_problem(response, 422)
+
+
+def test_an_upload_without_a_file_is_a_validation_problem(world: World) -> None:
+    response = world.client.post(
+        f"/v1/invites/{world.invite}/bulk", headers=world.auth(world.admin), data={"x": "y"}
+    )
+    assert_problem(response, 422)
+
+
+def test_approve_releases_an_update_held_for_review(world: World) -> None:
+    service = world.container.service()
+    now = datetime.now(UTC)
+    service.registry.review(ORGANIZER, True, now=now)
+    world.client.post(
+        f"/v1/invites/{world.invite}/recipients",
+        headers=world.auth(world.organizer),
+        json={"address": "ann@example.org"},
+    )
+    assert service.ingest(SEQ1.read_bytes(), now=now).outcome.value == "updated"
+    response = world.client.post(
+        f"/v1/invites/{world.invite}/approve", headers=world.auth(world.organizer)
+    )
+    assert response.status_code == 200, response.text
+    (result,) = response.json()["results"]
+    assert (result["address"], result["outcome"], result["sequence"]) == (
+        "ann@example.org",
+        "sent",
+        1,
+    )
+
+
+def test_cancel_cancels_the_invite_for_everyone(world: World) -> None:
+    auth = world.auth(world.organizer)
+    response = world.client.post(f"/v1/invites/{world.invite}/cancel", headers=auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "cancelled"
+    summary = world.client.get(f"/v1/invites/{world.invite}", headers=auth).json()
+    assert summary["status"] == "cancelled"
+
+
+def test_the_report_is_emailed_to_the_organizer(world: World) -> None:
+    auth = world.auth(world.organizer)
+    world.client.post(
+        f"/v1/invites/{world.invite}/recipients", headers=auth, json={"address": "ann@example.org"}
+    )
+    response = world.client.post(f"/v1/invites/{world.invite}/report", headers=auth)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "invite": str(world.invite),
+        "emailed_to": ORGANIZER,
+        "rows": 1,
+        "by_status": {"no answer": 1},
+    }
+    outbox = world.container.settings().outbox_path
+    assert any(ORGANIZER in path.read_text(errors="replace") for path in outbox.glob("*.eml"))
