@@ -28,7 +28,6 @@ DynamoDB's key limits (2,048 bytes for ``pk``, 1,024 for ``sk``).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import threading
@@ -36,7 +35,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from adapters.storage.dynamodb.table import MAX_TRANSACTION_ITEMS, TRANSIENT_CANCELLATIONS
+from adapters.storage.dynamodb.table import (
+    MAX_TRANSACTION_ITEMS,
+    TRANSIENT_CANCELLATIONS,
+    create_table_if_missing,
+)
 from application.projections.store import Batch, Item, ReadModel, ViewConflictError
 
 Attributes = dict[str, Any]
@@ -134,26 +137,7 @@ class DynamoReadModel(ReadModel):
         return self._client
 
     def _create_if_missing(self, client: Any) -> None:
-        try:
-            client.describe_table(TableName=self.table_name)
-        except client.exceptions.ResourceNotFoundException:
-            # Another process may create it between our two calls.
-            with contextlib.suppress(client.exceptions.ResourceInUseException):
-                client.create_table(
-                    TableName=self.table_name,
-                    AttributeDefinitions=[
-                        {"AttributeName": "pk", "AttributeType": "S"},
-                        {"AttributeName": "sk", "AttributeType": "S"},
-                    ],
-                    KeySchema=[
-                        {"AttributeName": "pk", "KeyType": "HASH"},
-                        {"AttributeName": "sk", "KeyType": "RANGE"},
-                    ],
-                    BillingMode="PAY_PER_REQUEST",
-                )
-            client.get_waiter("table_exists").wait(
-                TableName=self.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-            )
+        create_table_if_missing(client, self.table_name, sort_key_type="S")
 
     # Reads: GetItem and Query only.
 

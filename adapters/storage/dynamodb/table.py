@@ -131,27 +131,7 @@ class DynamoTable:
 
     def create_if_missing(self) -> None:
         """Create the table (on-demand billing) unless it exists already."""
-        client = self.client
-        try:
-            client.describe_table(TableName=self.name)
-        except client.exceptions.ResourceNotFoundException:
-            # Another process may create it between our two calls.
-            with contextlib.suppress(client.exceptions.ResourceInUseException):
-                client.create_table(
-                    TableName=self.name,
-                    AttributeDefinitions=[
-                        {"AttributeName": "pk", "AttributeType": "S"},
-                        {"AttributeName": "sk", "AttributeType": "N"},
-                    ],
-                    KeySchema=[
-                        {"AttributeName": "pk", "KeyType": "HASH"},
-                        {"AttributeName": "sk", "KeyType": "RANGE"},
-                    ],
-                    BillingMode="PAY_PER_REQUEST",
-                )
-            client.get_waiter("table_exists").wait(
-                TableName=self.name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-            )
+        create_table_if_missing(self.client, self.name, sort_key_type="N")
 
     def transact(self, operations: Sequence[Item], retryable: Collection[int] = ()) -> None:
         """Write all operations in ONE TransactWriteItems, or nothing; map conflicts.
@@ -249,3 +229,27 @@ class DynamoTable:
 def key(pk: str, sk: int) -> Item:
     """The typed primary key of an item."""
     return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+
+
+def create_table_if_missing(client: Any, name: str, *, sort_key_type: str) -> None:
+    """Create a ``pk`` (S) / ``sk`` table with on-demand billing unless it exists; wait for it."""
+    try:
+        client.describe_table(TableName=name)
+    except client.exceptions.ResourceNotFoundException:
+        # Another process may create it between our two calls.
+        with contextlib.suppress(client.exceptions.ResourceInUseException):
+            client.create_table(
+                TableName=name,
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": sort_key_type},
+                ],
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        client.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
