@@ -42,12 +42,27 @@ unit: $(STAMP)
 test: lint typecheck layers unit
 
 ## bench: ingest throughput vs bare icalendar parsing, snapshot loads, bulk rendering vs naive builds,
-##        view rebuilds vs bare decoding, dashboard reads at 100,000 attendees vs 10
+##        view rebuilds vs bare decoding, dashboard reads at 100,000 attendees vs 10,
+##        Lambda handler cold imports vs boto3
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
 	$(BIN)/python -m bench.snapshots
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.projections
+	$(BIN)/python -m bench.handlers
+
+## build-*: what `sam build` runs for each function of infra/template.yaml (BuildMethod: makefile):
+##          the project's wheel with its [aws] extra, for the Lambda runtime (arm64, CPython 3.11)
+LAMBDA_FUNCTIONS := InboundFunction WorkFunction ProjectionsFunction HttpFunction BouncesFunction
+LAMBDA_PLATFORM ?= manylinux2014_aarch64
+
+.PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
+$(addprefix build-,$(LAMBDA_FUNCTIONS)):
+	wheels=$$(mktemp -d) && \
+	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$$wheels" . && \
+	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --platform $(LAMBDA_PLATFORM) \
+		--implementation cp --python-version 3.11 --only-binary=:all: "$$(ls "$$wheels"/*.whl)[aws]" && \
+	rm -rf "$$wheels"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

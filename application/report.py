@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -61,8 +62,10 @@ class ReportRow:
         }
 
 
+@lru_cache(maxsize=4096)
 def client_family(prodid: str | None) -> str | None:
     """Return the calendar client family a PRODID names, or the PRODID itself if unknown."""
+    # Cached: a rebuild asks once per reply, and a deployment sees only a few PRODIDs.
     text = (prodid or "").strip()
     if not text:
         return None

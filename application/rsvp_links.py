@@ -25,6 +25,7 @@ from domain.invite import Invite
 from domain.outcomes import Outcome
 from domain.reply_tokens import reply_token
 from domain.web_links import (
+    LINK_TTL,
     InvalidLinkError,
     LinkClaim,
     calendar_signature,
@@ -33,7 +34,7 @@ from domain.web_links import (
     sign_link,
 )
 
-__all__ = ["WEB_PRODID", "InvalidLinkError", "RsvpLinks", "WebAnswer"]
+__all__ = ["WEB_PRODID", "InvalidLinkError", "LinkQuestion", "RsvpLinks", "WebAnswer"]
 
 # What the RSVP report's client column shows for these answers (application/report.py).
 WEB_PRODID = "-//Calendar Invite Server//web RSVP//EN"
@@ -60,6 +61,21 @@ class WebAnswer:
     title: str | None
 
 
+@dataclass(frozen=True)
+class LinkQuestion:
+    """What a click on an RSVP link would record, asked before anything is recorded.
+
+    ``current`` is False when a significant change (time, place…) replaced the version the
+    link was issued for: an answer through it would be kept in history but not count.
+    """
+
+    invite: UUID
+    address: str
+    partstat: str  # ACCEPTED | DECLINED | TENTATIVE
+    title: str | None
+    current: bool
+
+
 class RsvpLinks:
     """Issues signed, expiring RSVP links and records the answers they carry."""
 
@@ -69,7 +85,7 @@ class RsvpLinks:
         save: Callable[..., object],
         settings: OutboundSettings,
         *,
-        ttl: timedelta = timedelta(days=90),
+        ttl: timedelta = LINK_TTL,
     ) -> None:
         if ttl <= timedelta(0):
             raise ValueError(f"an RSVP link must live for some time, not {ttl}")
@@ -96,6 +112,22 @@ class RsvpLinks:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def question(self, token: str, partstat: str, now: datetime) -> LinkQuestion:
+        """Return what answering with the link would record, recording nothing (a GET may be
+        a mail scanner); raise InvalidLinkError if the link is no good."""
+        wanted = _partstat(partstat)
+        claim = read_link(self._secret, token, _utc(now))
+        invite, delivery = self._recipient(claim)
+        distribution = self._load(Distribution, distribution_id(invite.id))
+        since = distribution.significant_from if distribution else 0
+        return LinkQuestion(
+            invite=invite.id,
+            address=delivery.address,
+            partstat=wanted,
+            title=_title(invite),
+            current=claim.sequence >= since,
+        )
+
     def calendar_signature(self, invite: UUID) -> str:
         """Return the signature of public download links for ``invite``'s calendar file."""
         return calendar_signature(self._secret, invite)
@@ -104,13 +136,17 @@ class RsvpLinks:
         """Return whether ``signature`` signs ``invite``'s download link (constant-time)."""
         return calendar_signature_matches(self._secret, invite, signature)
 
-    def _record(self, claim: LinkClaim, partstat: str, now: datetime) -> WebAnswer:
+    def _recipient(self, claim: LinkClaim) -> tuple[Invite, Delivery]:
         invite = self._load(Invite, claim.invite)
         if invite is None:
             raise InvalidLinkError("this link is for an invite this server does not know")
         delivery = self._load(Delivery, delivery_id(claim.recipient))
         if delivery is None or delivery.invite != invite.id:
             raise InvalidLinkError("this link was not issued to a recipient of this invite")
+        return invite, delivery
+
+    def _record(self, claim: LinkClaim, partstat: str, now: datetime) -> WebAnswer:
+        invite, delivery = self._recipient(claim)
         stream = self._load(Attendance, attendance_id(invite.id, delivery.address))
         stream = stream or Attendance(invite=invite.id, address=delivery.address, timestamp=now)
         reply = Reply(

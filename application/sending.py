@@ -43,10 +43,11 @@ from domain.distribution import Distribution, distribution_id
 from domain.identity import normalize_address, organizer_id
 from domain.invite import Invite
 from domain.organizer import Organizer
-from domain.outbound import Addressee, OutboundInvite, message_id
+from domain.outbound import Addressee, OutboundInvite, event_end, message_id
 from domain.reply_tokens import reply_address, reply_token
 from domain.roster import RosterPage, roster_page_id
 from domain.values import Method
+from domain.web_links import LinkClaim, link_expiry, sign_link
 
 # Recipients per save: each new one adds two delivery events and a roster event (≤ 92 items).
 _CHUNK = 30
@@ -116,10 +117,16 @@ class Sender:
         results: list[SendResult] = []
         pages: dict[int, RosterPage] = {}
         limit = _recipient_limit(self.load, invite)
+        # Web RSVP links answer invitations; a cancellation has nothing left to answer.
+        expires = (
+            link_expiry(now, event_end(outbound)) if outbound.method == Method.REQUEST else None
+        )
         for start in range(0, max(len(recipients), 1), _CHUNK):
             due: list[tuple[Delivery, Addressee]] = []
             for recipient in recipients[start : start + _CHUNK]:
-                outcome = self._admit(invite, distribution, outbound, recipient, pages, limit, now)
+                outcome = self._admit(
+                    invite, distribution, outbound, recipient, pages, limit, now, expires
+                )
                 if isinstance(outcome, SendResult):
                     results.append(outcome)
                     if progress is not None:
@@ -145,6 +152,7 @@ class Sender:
         pages: dict[int, RosterPage],
         limit: int | None,
         now: datetime,
+        link_expires: datetime | None,
     ) -> SendResult | tuple[Delivery, Addressee]:
         address = normalize_address(recipient.address)
         problem = address_problem(address)
@@ -185,7 +193,11 @@ class Sender:
                 sequence=outbound.sequence, method=method, message_id=mid, timestamp=now
             )
         reply = reply_address(token, self.settings.rsvp_mailbox, self.settings.domain)
-        return delivery, Addressee(address, delivery.name, reply, mid)
+        link = None
+        if link_expires is not None:
+            claim = LinkClaim(invite.id, token, outbound.sequence, link_expires)
+            link = sign_link(self.settings.secret, claim)
+        return delivery, Addressee(address, delivery.name, reply, mid, rsvp_token=link)
 
     def _refusal_for_new(
         self,

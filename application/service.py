@@ -148,6 +148,7 @@ class InviteService(Application[UUID]):
                 # message was processed before; checking only here keeps the common path lean.
                 seen = self.load(InboundMessage, received_message_id(digest))
                 if seen is not None:
+                    self._resume_fan_out(seen, now)
                     return redelivered(seen)
                 if attempt == _ATTEMPTS - 1:
                     raise
@@ -283,6 +284,21 @@ class InviteService(Application[UUID]):
         else:
             results = self.sender.catch_up(invite, now)
             self.notifier.sent(invite, results, (), now, summary=False)
+
+    def _resume_fan_out(self, seen: InboundMessage, now: datetime) -> None:
+        """Queue the fan-out of a change again when its message comes back.
+
+        A queue delivers a message again when its consumer failed, possibly after the change
+        was saved but before its jobs were queued; queueing them again is harmless, since a
+        catch-up sends each recipient a version at most once.
+        """
+        if self.sender is None or self.queue is None or seen.invite is None:
+            return
+        if seen.outcome not in _CHANGES_EVENT:
+            return
+        invite = self.load(Invite, seen.invite)
+        if invite is not None and not self._reviews(invite.organizer):
+            self._fan_out(self.queue, invite, now)
 
     def _fan_out(self, queue: WorkQueue, invite: Invite, now: datetime) -> None:
         """Queue one catch-up job per roster page of the invite's current version."""

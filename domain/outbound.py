@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from uuid import UUID, uuid5
 
 from domain.identity import NAMESPACE, normalize_address
@@ -40,12 +41,17 @@ class OutboundInvite:
 
 @dataclass(frozen=True)
 class Addressee:
-    """One recipient of one version: who, the reply address issued to them, the Message-ID."""
+    """One recipient of one version: who, the reply address issued to them, the Message-ID.
+
+    ``rsvp_token`` is the signed token of their web RSVP links (domain.web_links), for the
+    calendar clients that send no replies; None: the mail carries no such links.
+    """
 
     address: str
     name: str | None
     reply_address: str
     message_id: str
+    rsvp_token: str | None = None
 
 
 def server_uid(invite: UUID, domain: str) -> str:
@@ -61,3 +67,30 @@ def message_id(invite: UUID, recipient: str, sequence: int, domain: str) -> str:
     """
     key = uuid5(NAMESPACE, f"message-id\n{invite.hex}\n{normalize_address(recipient)}\n{sequence}")
     return f"<{key.hex}@{domain}>"
+
+
+def event_end(invite: OutboundInvite) -> datetime | None:
+    """Return the latest end (or start) the version names, in UTC; None if it names none.
+
+    Floating times and dates are read as UTC: callers allow a day for the offset.
+    """
+    moments = [
+        _instant(text)
+        for details in (invite.details, *(i.details for i in invite.instances))
+        if details is not None
+        for text in (details.end, details.start)
+        if text
+    ]
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        if "T" not in text:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        value = datetime.fromisoformat(text)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None  # not ours to judge here: the renderer says what is wrong with the time

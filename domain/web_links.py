@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import struct
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 from uuid import UUID
 
 _RSVP_LABEL = b"calendar-invite-server web rsvp link v1"
@@ -25,6 +26,23 @@ _REPLY_TOKEN_BYTES = 13
 # 57 bytes encode to 76 base64 characters with no padding and no unused bits: one spelling.
 _TOKEN_LENGTH = (_CLAIM.size + _MAC_BYTES) * 4 // 3
 _ALTERED = "this link is not valid: it was altered, cut short or not issued by this server"
+
+# The answers a link carries, as its URL spells them (the public route's ``?answer=``).
+ANSWERS = ("accepted", "tentative", "declined")
+# Where the HTTP API serves RSVP links: entrypoints/api/routes/public.py, under /v1.
+RSVP_PATH = "/v1/rsvp/"
+# A link in a mail lives at least this long: most invitations are answered within weeks...
+LINK_TTL = timedelta(days=90)
+# ...and until the day after the event (a day covers every UTC offset of a floating time),
+_AFTER_EVENT = timedelta(days=1)
+# ...but never longer than this: a capability should not outlive any sensible planning horizon.
+_LONGEST = timedelta(days=730)
+# RFC 3986 characters a URL may hold as they are ("%" only before two hex digits).
+_URL_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%"
+)
+_HEX = frozenset("0123456789abcdefABCDEF")
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 class InvalidLinkError(ValueError):
@@ -71,6 +89,68 @@ def read_link(secret: bytes, token: str, now: datetime) -> LinkClaim:
         raise InvalidLinkError(f"this link expired on {expires:%Y-%m-%d %H:%M} UTC")
     recipient_token = base64.b32encode(recipient).decode("ascii").rstrip("=").lower()
     return LinkClaim(UUID(bytes=invite), recipient_token, sequence, expires)
+
+
+def link_expiry(sent: datetime, event_end: datetime | None) -> datetime:
+    """Return when the links of a version sent at ``sent`` expire (whole seconds, UTC).
+
+    LINK_TTL after sending, or the day after the event ends if that is later (capped), so an
+    invitation sent months ahead can be answered until the event; a function of the version
+    and the send time only, so the same send renders the same links.
+    """
+    sent_utc = _utc(sent).replace(microsecond=0)
+    expires = sent_utc + LINK_TTL
+    if event_end is not None:
+        # Compared before adding: an event at the end of the calendar must not overflow.
+        end = min(_utc(event_end), sent_utc + _LONGEST - _AFTER_EVENT)
+        expires = max(expires, end.replace(microsecond=0) + _AFTER_EVENT)
+    return expires
+
+
+def rsvp_urls(base: str, token: str) -> dict[str, str]:
+    """Return, by answer (ANSWERS), the web address that gives it with the link ``token``."""
+    if not token or not set(token) <= _TOKEN_CHARS:
+        raise ValueError(f"not a link token: {token!r}")
+    return {answer: f"{base}{RSVP_PATH}{token}?answer={answer}" for answer in ANSWERS}
+
+
+def checked_base_url(url: str) -> str:
+    """Return ``url`` as the base of web links, without a trailing slash.
+
+    Raise ValueError saying what is wrong unless it is an absolute http(s) URL with a host,
+    without user name, query or fragment, written only in characters a URL may hold.
+    """
+    problem = _base_url_problem(url)
+    if problem is not None:
+        shown = url if len(url) <= 80 else url[:80] + "…"
+        raise ValueError(f"{shown!r} cannot be the base of web links: {problem}")
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _base_url_problem(url: str) -> str | None:
+    bad = sorted({c for c in url if c not in _URL_CHARS})
+    if bad:
+        return f"it holds characters a URL cannot ({''.join(bad)!r}); percent-encode them"
+    pieces = url.split("%")
+    if any(len(p) < 2 or not set(p[:2]) <= _HEX for p in pieces[1:]):
+        return "a % is not followed by two hexadecimal digits"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        return "it must start with https:// (or http://)"
+    if "@" in parts.netloc:
+        return "it must not carry a user name or password"
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError as error:
+        return f"its port is not valid ({error})"
+    if not parts.hostname:
+        return "it names no host"
+    if "?" in url:
+        return "it must not have a query (?…): the links add their own"
+    if "#" in url:
+        return "it must not have a fragment (#…)"
+    return None
 
 
 def calendar_signature(secret: bytes, invite: UUID) -> str:

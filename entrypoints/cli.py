@@ -14,6 +14,7 @@ from rich.console import Console
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
+from entrypoints.aws_cli import aws
 from entrypoints.keys_cli import keys
 from entrypoints.organizers_cli import organizers
 from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(organizers, name="organizers")
 app.add_typer(keys, name="keys")
+app.add_typer(aws, name="aws")
 app.command()(send)
 app.command()(approve)
 app.command()(retry)

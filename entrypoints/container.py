@@ -59,8 +59,13 @@ def outbound_settings(settings: Settings) -> OutboundSettings:
         secret = secrets.token_bytes(32)
     elif settings.backend == "aws" and not settings.secret:
         # A Lambda's disk is thrown away: a secret made there would orphan every reply address.
-        msg = "the aws backend needs CIS_SECRET (base64), e.g. from SSM or Secrets Manager"
-        raise ValueError(msg)
+        if not settings.secret_arn:
+            msg = "the aws backend needs CIS_SECRET_ARN (Secrets Manager or SSM) or CIS_SECRET"
+            raise ValueError(msg)
+        from adapters.aws.secrets import fetch_secret
+
+        reference = fetch_secret(settings.secret_arn, region=settings.region)
+        secret = server_secret(settings.secret_path, reference)
     else:
         secret = server_secret(settings.secret_path, settings.secret)
     return OutboundSettings(
@@ -115,7 +120,10 @@ class Container(containers.DeclarativeContainer):
         rsvp=providers.Callable(lambda s: s.rsvp_mailbox, settings),
         bulk=providers.Callable(lambda s: s.bulk_mailbox, settings),
     )
-    renderer = providers.Singleton(IcalendarInviteRenderer)
+    renderer = providers.Singleton(
+        IcalendarInviteRenderer,
+        web_base_url=providers.Callable(lambda s: s.web_base_url, settings),
+    )
     recipient_lists = providers.Singleton(CsvRecipientReader)
     mailer = providers.Selector(
         providers.Callable(lambda s: s.mailer, settings),

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from domain.web_links import checked_base_url
 from entrypoints import session
 
 
@@ -27,11 +28,19 @@ def serve(
 
     Prints one JSON line saying where everything is: `smtp`, `http`, `docs`, the drop-box
     addresses `mailboxes`, and with --demo the sample `invites` and an admin `api_key`.
+    Invitations carry web RSVP links to this server (http://HOST:PORT) unless
+    CIS_WEB_BASE_URL names another address; with --http-port 0 only if it is set.
     """
     from entrypoints.server import LocalServer
 
     container = session.container()
     settings = container.settings()
+    if settings.web_base_url is None and http_port:
+        # The links in the invitations sent (the demo's too) then lead to this very server.
+        own = checked_base_url(f"http://{_url_host(host)}:{http_port}")
+        session.configure(settings.model_copy(update={"web_base_url": own}))
+        container = session.container()
+        settings = container.settings()
     now = datetime.now(UTC)
     facts: dict[str, object] = {}
     if demo:
@@ -65,3 +74,10 @@ def serve(
     )
     done.wait()
     server.stop()
+
+
+def _url_host(host: str) -> str:
+    """Return how a link names the listening ``host`` (a wildcard address: this machine)."""
+    if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - recognized here, never bound to
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.web_links import checked_base_url
 
 
 class Settings(BaseSettings):
@@ -88,9 +90,20 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CIS_SENDER", "SENDER"),
         description="From address of invitations sent; default invites@<mail domain>.",
     )
+    web_base_url: str | None = Field(
+        default=None,
+        description="Public base URL of the HTTP API (e.g. https://invites.example.com): "
+        "invitations then carry Accept / Maybe / Decline links to it; unset: no links.",
+    )
     secret: str | None = Field(
         default=None,
         description="Base64 HMAC secret for reply tokens; default: made once in the data folder.",
+    )
+    secret_arn: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CIS_SECRET_ARN", "SECRET_ARN"),
+        description="Secrets Manager secret (ARN or name) or SSM SecureString parameter (ARN or "
+        "/path) holding CIS_SECRET; read once per process (aws backend).",
     )
     notify_organizers: bool = Field(
         default=True,
@@ -124,6 +137,12 @@ class Settings(BaseSettings):
         default=True,
         description="fsync each raw message before processing it (the durability anchor).",
     )
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_base_url(cls, value: str | None) -> str | None:
+        # An empty variable means unset; anything else must be a usable base (say why not).
+        return checked_base_url(value) if value else None
 
     @property
     def create_address(self) -> str:

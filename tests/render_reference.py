@@ -27,6 +27,7 @@ from adapters.outbound.text import calendar_text, one_line
 from adapters.outbound.times import end_of, moment, same_kind, span_of, start_of, zone
 from domain.outbound import Addressee, OutboundInvite
 from domain.values import EventDetails, Method
+from domain.web_links import rsvp_urls
 
 TEMPLATES = environment()
 
@@ -157,8 +158,10 @@ def reference_mail(
     sender: str,
     now: datetime,
     templates: Environment = TEMPLATES,
+    web_base_url: str | None = None,
 ) -> bytes:
-    """Return the whole email for one recipient, built from nothing with the email package."""
+    """Return the whole email for one recipient, built from nothing with the email package;
+    with ``web_base_url``, an invitation to an addressee with a link token has its web links."""
     addresses = (sender, addressee.address, addressee.reply_address)
     utf8 = not all(a.isascii() for a in addresses)
     message = EmailMessage(policy=email.policy.SMTPUTF8 if utf8 else email.policy.SMTP)
@@ -168,7 +171,10 @@ def reference_mail(
     message["Subject"] = subject_of(invite)
     message["Date"] = stamp_of(now)
     message["Message-ID"] = addressee.message_id
-    text, html = render_bodies(templates, invite)
+    links = None
+    if web_base_url and addressee.rsvp_token and invite.method == Method.REQUEST:
+        links = rsvp_urls(web_base_url, addressee.rsvp_token)
+    text, html = render_bodies(templates, invite, links)
     calendar = reference_calendar(invite, addressee, now)
     method = {"method": invite.method.value, "charset": "UTF-8"}
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,12 @@ def _occurrence(invite: OutboundInvite, recurrence_id: str, details: EventDetail
     return when_text(bare) or recurrence_id
 
 
-def context_of(invite: OutboundInvite) -> dict[str, Any]:
-    """Return what the templates may use: plain text, which the HTML template escapes."""
+def context_of(invite: OutboundInvite, links: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return what the templates may use: plain text, which the HTML template escapes.
+
+    ``links`` maps accepted, tentative and declined to the recipient's web RSVP links
+    (None: the mail carries none; templates show them only when given).
+    """
     details = shown(invite)
     cancelled = invite.method == Method.CANCEL
     occurrence = None
@@ -107,12 +112,15 @@ def context_of(invite: OutboundInvite) -> dict[str, Any]:
         "occurrence": occurrence,
         "changes": changes,
         "sequence": invite.sequence,
+        "links": None if cancelled or not links else dict(links),
     }
 
 
-def render_bodies(templates: Environment, invite: OutboundInvite) -> tuple[str, str]:
-    """Return the text and HTML bodies of one version (the same for every recipient)."""
-    context = context_of(invite)
+def render_bodies(
+    templates: Environment, invite: OutboundInvite, links: Mapping[str, str] | None = None
+) -> tuple[str, str]:
+    """Return the text and HTML bodies of one version, with ``links`` where the templates say."""
+    context = context_of(invite, links)
     text = templates.get_template(TEXT_TEMPLATE).render(context)
     html = templates.get_template(HTML_TEMPLATE).render(context)
     return text, html

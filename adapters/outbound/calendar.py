@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from icalendar import Calendar, Event
+from icalendar.cal.component import Component
 from icalendar.prop import vCalAddress
 
 from adapters.outbound.events import PERSONAL, instance, master
@@ -83,7 +84,16 @@ def _calendar(method: str, events: list[Event]) -> Calendar:
         calendar.add_component(event)
     first, last = timezone_window(events)
     calendar.add_missing_timezones(first_date=first, last_date=last)
+    # icalendar adds them in set order, which changes with the process's hash seed: sorted,
+    # a resend of the same version from another process is the same bytes.
+    calendar.subcomponents.sort(key=_timezones_first_by_tzid)
     return calendar
+
+
+def _timezones_first_by_tzid(component: Component) -> tuple[int, str]:
+    if component.name == "VTIMEZONE":
+        return 0, str(component.get("TZID", ""))
+    return 1, ""  # a stable sort keeps the events in their order
 
 
 # icalendar leaves a CN that ends in a backslash unquoted, and then reads its own "CN=x\\:" as

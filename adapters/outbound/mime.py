@@ -9,18 +9,12 @@ unless an address itself is not ASCII (which needs SMTPUTF8 anyway).
 from __future__ import annotations
 
 import binascii
+from collections.abc import Mapping
 from datetime import datetime
-from email.message import MIMEPart
-from email.policy import SMTP
 from email.utils import format_datetime
 
+from adapters.outbound.fillable import FillableText
 from adapters.outbound.headers import address_line, header, text_line
-
-
-def _text_part(text: str, subtype: str) -> bytes:
-    part = MIMEPart(policy=SMTP)
-    part.set_content(text, subtype=subtype, charset="utf-8", cte="quoted-printable")
-    return part.as_bytes(policy=SMTP)
 
 
 def encoded_calendar(calendar: bytes) -> bytes:
@@ -30,7 +24,10 @@ def encoded_calendar(calendar: bytes) -> bytes:
 
 
 class Layout:
-    """The bytes every recipient's copy of one version shares, and where theirs go."""
+    """The bytes every recipient's copy of one version shares, and where theirs go.
+
+    ``bodies`` are the text and HTML parts; holes in them take each copy's own values.
+    """
 
     def __init__(
         self,
@@ -39,14 +36,14 @@ class Layout:
         subject: str,
         date: datetime,
         method: str,
-        bodies: tuple[str, str],
+        bodies: tuple[FillableText, FillableText],
         boundary: str,
     ) -> None:
         mixed, alternative = f"=_mixed_{boundary}", f"=_alternative_{boundary}"
         self._from = address_line("From", None, sender)
         self._subject_date = text_line("Subject", subject) + header("Date", [format_datetime(date)])
-        text, html = bodies
-        self._head = b"".join(
+        self._text, self._html = bodies
+        self._opening = b"".join(
             (
                 b"MIME-Version: 1.0\r\n",
                 f'Content-Type: multipart/mixed;\r\n boundary="{mixed}"\r\n\r\n'.encode("ascii"),
@@ -55,15 +52,19 @@ class Layout:
                     "ascii"
                 ),
                 f"--{alternative}\r\n".encode("ascii"),
-                _text_part(text, "plain"),
-                f"\r\n--{alternative}\r\n".encode("ascii"),
-                _text_part(html, "html"),
-                f"\r\n--{alternative}\r\n".encode("ascii"),
+            )
+        )
+        self._between = f"\r\n--{alternative}\r\n".encode("ascii")
+        self._calendar_head = b"".join(
+            (
+                self._between,
                 b'Content-Type: text/calendar; charset="UTF-8"; method=',
                 method.encode("ascii") + b"\r\n",
                 b"Content-Transfer-Encoding: base64\r\n\r\n",
             )
         )
+        personal = self._text.personal or self._html.personal
+        self._head = None if personal else self._bodies({})
         self._middle = b"".join(
             (
                 f"\r\n--{alternative}--\r\n\r\n--{mixed}\r\n".encode("ascii"),
@@ -74,9 +75,30 @@ class Layout:
         )
         self._tail = f"\r\n--{mixed}--\r\n".encode("ascii")
 
-    def message(self, *, to: bytes, reply_to: bytes, message_id: str, calendar: bytes) -> bytes:
-        """Return one recipient's message: their header lines and their calendar in both parts."""
+    def _bodies(self, values: Mapping[str, str]) -> bytes:
+        return b"".join(
+            (
+                self._opening,
+                self._text.fill(values),
+                self._between,
+                self._html.fill(values),
+                self._calendar_head,
+            )
+        )
+
+    def message(
+        self,
+        *,
+        to: bytes,
+        reply_to: bytes,
+        message_id: str,
+        calendar: bytes,
+        values: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """Return one recipient's message: their header lines, their calendar in both parts,
+        and their ``values`` in the bodies' holes."""
         encoded = encoded_calendar(calendar)
+        head = self._head if self._head is not None else self._bodies(values or {})
         return b"".join(
             (
                 self._from,
@@ -84,7 +106,7 @@ class Layout:
                 reply_to,
                 self._subject_date,
                 f"Message-ID: {message_id}\r\n".encode("ascii"),
-                self._head,
+                head,
                 encoded,
                 self._middle,
                 encoded,

@@ -19,7 +19,12 @@ def server_secret(path: Path, configured: str | None = None) -> bytes:
     already sent, so it is made once and kept.
     """
     if configured:
-        return base64.b64decode(configured, validate=True)
+        try:
+            return base64.b64decode(configured, validate=True)
+        except ValueError as error:
+            msg = f"the configured secret is not base64 ({error}); make one with: python -c "
+            msg += "'import base64,os;print(base64.b64encode(os.urandom(32)).decode())'"
+            raise ValueError(msg) from None
     with contextlib.suppress(FileNotFoundError):
         return base64.b64decode(path.read_bytes().strip(), validate=True)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -76,8 +76,12 @@ def _reply(reply: Reply) -> dict[str, Any]:
 
 
 def _noted(row: Row, at: str, what: str) -> Row:
-    # Sorted, not appended: the two streams of a row may be projected in either order.
-    row["history"] = sorted([*row["history"], {"at": at, "what": what}], key=_when)[-HISTORY:]
+    entry, history = {"at": at, "what": what}, row["history"]
+    if not history or _when(history[-1]) <= _when(entry):
+        row["history"] = [*history[-HISTORY + 1 :], entry]
+    else:
+        # The two streams of a row may be projected in either order: keep the history sorted.
+        row["history"] = sorted([*history, entry], key=_when)[-HISTORY:]
     return row
 
 

@@ -17,7 +17,7 @@ from eventsourcing.domain import DomainEvent
 from application.projections.attendees import contributions, evolve_row, new_row
 from application.projections.events import kind_of
 from application.projections.invites import NO_START, Summary, evolve_summary
-from application.projections.session import Session
+from application.projections.session import Views
 
 DEFAULT_SHARDS = 8
 # Events of projected streams that change no view: they only move the stream's position.
@@ -44,16 +44,18 @@ def shard_of(key: str, shards: int) -> int:
 class Projector:
     """Applies events to a session; commit the session to make them visible."""
 
-    def __init__(self, shards: int = DEFAULT_SHARDS) -> None:
+    def __init__(self, shards: int = DEFAULT_SHARDS, *, counting: bool = True) -> None:
+        """``counting=False`` leaves counters alone (a rebuild sums them once, with counts)."""
         self.shards = shards
-        self._handlers: dict[str, Callable[[Session, DomainEvent, str], None]] = {
+        self.counting = counting
+        self._handlers: dict[str, Callable[[Views, DomainEvent, str], None]] = {
             "Invite": self._invite,
             "Distribution": self._distribution,
             "Delivery": self._attendee,
             "Attendance": self._attendee,
         }
 
-    def project(self, session: Session, event: DomainEvent) -> bool:
+    def project(self, session: Views, event: DomainEvent) -> bool:
         """Apply ``event`` unless already applied; return whether it was applied.
 
         Raise OutOfOrderError when the stream's previous event has not been applied yet.
@@ -71,7 +73,7 @@ class Projector:
         session.events += 1
         return True
 
-    def skip(self, session: Session, stream: str, version: int) -> bool:
+    def skip(self, session: Views, stream: str, version: int) -> bool:
         """Move a stream past an event no view uses (see IGNORED), without decoding it."""
         if not self.due(session, stream, version):
             return False
@@ -80,7 +82,7 @@ class Projector:
         return True
 
     @staticmethod
-    def due(session: Session, stream: str, version: int) -> bool:
+    def due(session: Views, stream: str, version: int) -> bool:
         """Return whether ``version`` is the stream's next event; raise if one is missing."""
         position = session.position(stream)
         if version <= position:
@@ -92,7 +94,7 @@ class Projector:
 
     # -- invites -------------------------------------------------------------------------
 
-    def _invite(self, session: Session, event: DomainEvent, stream: str) -> None:
+    def _invite(self, session: Views, event: DomainEvent, stream: str) -> None:
         pk = f"invite#{stream}"
         old = session.get(pk, "summary")
         new = evolve_summary(dict(old) if old is not None else None, event)
@@ -105,7 +107,8 @@ class Projector:
         for key, data in after.items():
             if before.get(key) != data:
                 session.put(*key, data)
-        self._count(session, self._totals(old, stream), self._totals(new, stream))
+        if self.counting:
+            self._count(session, self._totals(old, stream), self._totals(new, stream))
 
     def _indexed(
         self, summary: Mapping[str, Any] | None, stream: str
@@ -146,7 +149,7 @@ class Projector:
 
     @staticmethod
     def _count(
-        session: Session,
+        session: Views,
         before: Mapping[tuple[str, str], int],
         after: Mapping[tuple[str, str], int],
     ) -> None:
@@ -158,7 +161,7 @@ class Projector:
 
     # -- distribution (the server's versions) --------------------------------------------
 
-    def _distribution(self, session: Session, event: DomainEvent, stream: str) -> None:
+    def _distribution(self, session: Views, event: DomainEvent, stream: str) -> None:
         facts = vars(event)
         if kind_of(event) == "Distribution.Opened":
             session.put(f"stream#{stream}", "", {"invite": str(facts["invite"])})
@@ -177,7 +180,7 @@ class Projector:
 
     # -- attendees (deliveries and replies) ----------------------------------------------
 
-    def _attendee(self, session: Session, event: DomainEvent, stream: str) -> None:
+    def _attendee(self, session: Views, event: DomainEvent, stream: str) -> None:
         facts = vars(event)
         meta = session.get(f"stream#{stream}", "")
         if meta is None:
@@ -193,15 +196,31 @@ class Projector:
         if row is base:  # the event changes nothing this row shows
             return
         session.put(pk, address, row)
+        if self.counting:
+            self._count(
+                session,
+                self._row_counts(invite, address, old),
+                self._row_counts(invite, address, row),
+            )
+
+    def _row_counts(
+        self, invite: str, address: str, row: Mapping[str, Any] | None
+    ) -> dict[tuple[str, str], int]:
         # Sharded by the row, not by the stream: two streams feed each row, and whichever
         # arrives first must count in the same place.
         shard = shard_of(f"{invite}\n{address}", self.shards)
-        before, after = contributions(old), contributions(row)
-        self._count(
-            session,
-            {**_keyed(f"stats#invite#{invite}", before), **_system(old, shard)},
-            {**_keyed(f"stats#invite#{invite}", after), **_system(row, shard)},
-        )
+        return {**_keyed(f"stats#invite#{invite}", contributions(row)), **_system(row, shard)}
+
+    # -- counters from scratch -----------------------------------------------------------
+
+    def counts(self, pk: str, sk: str, data: Mapping[str, Any]) -> dict[tuple[str, str], int]:
+        """Return the counters one view item contributes to (what the live path adds up
+        event by event, so summing this over every item gives the same counters)."""
+        if pk.startswith("invite#") and sk == "summary":
+            return self._totals(data, pk.removeprefix("invite#"))
+        if pk.startswith("attendees#"):
+            return self._row_counts(pk.removeprefix("attendees#"), sk, data)
+        return {}
 
 
 def _keyed(pk: str, counts: Mapping[str, int]) -> dict[tuple[str, str], int]:

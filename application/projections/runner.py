@@ -7,19 +7,21 @@ restart resumes where the last commit ended. Two runners on one store conflict a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
-from application.projections.memory import MemoryReadModel
 from application.projections.projector import IGNORED, Projector
-from application.projections.session import Session
+from application.projections.session import Session, Views
+from application.projections.staging import Staging
 from application.projections.store import ReadModel, ViewConflictError
 
 # Aggregates whose events feed views; the rest of the log is skipped without decoding.
 _PROJECTED = ("Invite.", "Distribution.", "Delivery.", "Attendance.")
 _ATTEMPTS = 5
+_REBUILD_PAGE = 1000
 
 
 class ProjectionRunner:
@@ -66,16 +68,27 @@ class ProjectionRunner:
     def rebuild(self, progress: Callable[[int], None] | None = None, *, chunk: int = 5000) -> int:
         """Delete every view and project the whole log again.
 
-        The views are built in memory first and then written in batches of ``chunk`` items:
-        a fresh store would otherwise answer a read for every new row, which is most of the
-        cost. Until the last batch is written, readers see a partial rebuild.
+        The views are folded in memory first (see Staging) and then written in batches of
+        ``chunk`` items: a fresh store would otherwise answer a read for every new row,
+        which is most of the cost. Until the last batch is written, readers see a partial
+        rebuild; the log position is written last, so an interrupted rebuild starts over.
         """
-        staged = MemoryReadModel()
-        applied = ProjectionRunner(self.app, staged, self.projector, self.batch).run(progress)
+        staged = Staging()
+        projector = Projector(self.projector.shards, counting=False)
+        start = 0
+        while notifications := self.app.recorder.select_notifications(
+            start, _REBUILD_PAGE, inclusive_of_start=False
+        ):
+            self._project(projector, staged, notifications)
+            start = notifications[-1].id
+            if progress is not None:
+                progress(len(notifications))
+        if start:
+            staged.track(self.log, start)
         self.store.clear()
-        for batch in staged.batches(min(chunk, self.store.max_batch or chunk)):
+        for batch in staged.batches(min(chunk, self.store.max_batch or chunk), projector.counts):
             self.store.commit(batch)
-        return applied
+        return staged.events
 
     def _step(self) -> tuple[int, int]:
         session = Session(self.store)
@@ -85,15 +98,20 @@ class ProjectionRunner:
         )
         if not notifications:
             return 0, 0
-        for notification in notifications:
-            kind = notification.topic.partition(":")[2]
-            if kind in IGNORED:
-                stream, version = str(notification.originator_id), notification.originator_version
-                self.projector.skip(session, stream, version)
-            elif kind.startswith(_PROJECTED):
-                event = self.app.mapper.to_domain_event(notification)
-                self.projector.project(session, event)  # type: ignore[arg-type]
+        self._project(self.projector, session, notifications)
         applied = session.events
         session.track(self.log, notifications[-1].id)
         session.commit()
         return applied, len(notifications)
+
+    def _project(
+        self, projector: Projector, views: Views, notifications: Sequence[Notification]
+    ) -> None:
+        for notification in notifications:
+            kind = notification.topic.partition(":")[2]
+            if kind in IGNORED:
+                stream, version = str(notification.originator_id), notification.originator_version
+                projector.skip(views, stream, version)
+            elif kind.startswith(_PROJECTED):
+                event = self.app.mapper.to_domain_event(notification)
+                projector.project(views, event)  # type: ignore[arg-type]

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from application.projections.store import Batch, Data, Key, ReadModel
+
+
+class Views(Protocol):
+    """What the projector reads and writes: a Session, or a rebuild's Staging."""
+
+    events: int
+
+    def get(self, pk: str, sk: str) -> Data | None:
+        """Return an item's data, or None."""
+
+    def put(self, pk: str, sk: str, data: Data) -> None:
+        """Write an item."""
+
+    def delete(self, pk: str, sk: str) -> None:
+        """Delete an item."""
+
+    def add(self, pk: str, sk: str, amount: int) -> None:
+        """Add ``amount`` to a counter."""
+
+    def position(self, stream: str) -> int:
+        """Return the version ``stream`` is projected up to."""
+
+    def track(self, stream: str, version: int) -> None:
+        """Record that ``stream`` is projected up to ``version``."""
 
 
 class Session:

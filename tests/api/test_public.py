@@ -32,33 +32,67 @@ def rsvp_token(world: World, address: str) -> str:
     return str(links.token(world.invite, address, 0, datetime.now(UTC)))
 
 
-def test_an_rsvp_link_records_the_answer_and_says_so(world: World) -> None:
+def test_an_rsvp_link_asks_on_get_and_records_on_post(world: World) -> None:
     token = rsvp_token(world, "ann@example.org")
-    response = world.client.get(f"/v1/rsvp/{token}?answer=accepted")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert "you accept" in response.text
-    assert "the Strokes" in response.text
-    assert response.headers["Referrer-Policy"] == "no-referrer"
-    stats = world.client.get(
+
+    asked = world.client.get(f"/v1/rsvp/{token}?answer=accepted")
+
+    assert asked.status_code == 200
+    assert asked.headers["content-type"].startswith("text/html")
+    assert "Do you want to answer that you accept: the Strokes?" in asked.text
+    assert f'<form method="post" action="./{token}">' in asked.text
+    assert '<input type="hidden" name="answer" value="accepted">' in asked.text
+    assert asked.headers["Referrer-Policy"] == "no-referrer"
+    assert statistics(world)["accepted"] == 0
+
+    recorded = world.client.post(f"/v1/rsvp/{token}", data={"answer": "accepted"})
+
+    assert recorded.status_code == 200
+    assert "you accept" in recorded.text
+    assert "the Strokes" in recorded.text
+    assert recorded.headers["Referrer-Policy"] == "no-referrer"
+    assert statistics(world)["accepted"] == 1
+
+
+def test_posting_the_same_answer_again_still_counts_one_answer(world: World) -> None:
+    token = rsvp_token(world, "ann@example.org")
+    world.client.post(f"/v1/rsvp/{token}", data={"answer": "declined"})
+
+    again = world.client.post(f"/v1/rsvp/{token}", data={"answer": "declined"})
+
+    # A reload of the result page posts again: newest wins, and it is the same answer.
+    assert again.status_code == 200
+    assert "recorded that you decline" in again.text
+    assert statistics(world)["declined"] == 1
+
+
+def statistics(world: World) -> dict[str, int]:
+    """Return the invite's counts by status."""
+    response = world.client.get(
         f"/v1/invites/{world.invite}/statistics", headers=world.auth(world.admin)
-    ).json()
-    assert stats["by_status"]["accepted"] == 1
+    )
+    by_status: dict[str, int] = response.json()["by_status"]
+    return by_status
 
 
 @pytest.mark.parametrize("answer", ["", "maybe", "<script>"])
 def test_an_rsvp_link_without_a_known_answer_is_a_400_page(world: World, answer: str) -> None:
     token = rsvp_token(world, "ann@example.org")
-    response = world.client.get(f"/v1/rsvp/{token}", params={"answer": answer})
-    assert response.status_code == 400
-    assert "<script>" not in response.text
+    asked = world.client.get(f"/v1/rsvp/{token}", params={"answer": answer})
+    posted = world.client.post(f"/v1/rsvp/{token}", data={"answer": answer})
+    for response in (asked, posted):
+        assert response.status_code == 400
+        assert "<script>" not in response.text
+    assert statistics(world)["no answer"] == 1
 
 
 def test_a_forged_rsvp_link_is_a_400_page_that_echoes_nothing(world: World) -> None:
-    response = world.client.get("/v1/rsvp/<b>forged<b>?answer=declined")
-    assert response.status_code == 400
-    assert response.headers["content-type"].startswith("text/html")
-    assert "<b>" not in response.text
+    asked = world.client.get("/v1/rsvp/<b>forged<b>?answer=declined")
+    posted = world.client.post("/v1/rsvp/<b>forged<b>", data={"answer": "declined"})
+    for response in (asked, posted):
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("text/html")
+        assert "<b>" not in response.text
 
 
 def test_the_calendar_file_downloads_with_its_signature(world: World) -> None:

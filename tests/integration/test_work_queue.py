@@ -4,6 +4,7 @@ as idempotent jobs, and working them (once or again) reaches everyone exactly on
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
@@ -110,3 +111,38 @@ def test_a_job_for_an_unknown_invite_fails_loudly(tmp_path: Path) -> None:
     service, _ = queued(tmp_path)
     with pytest.raises(InviteNotFoundError, match="queued catch-up job"):
         service.work(Job("catch-up", uuid4()), now=NOW)
+
+
+class _QueueDown(MemoryWorkQueue):
+    """Refuses puts until ``up`` is set, as SQS does in an outage."""
+
+    up = False
+
+    def put(self, jobs: Sequence[Job]) -> None:
+        if not self.up:
+            raise ConnectionError("queue unreachable")
+        super().put(jobs)
+
+
+def test_an_update_whose_jobs_were_not_queued_fans_out_when_it_comes_back(
+    tmp_path: Path,
+) -> None:
+    container = bootstrap(Settings(data_dir=tmp_path))
+    queue = _QueueDown()
+    container.queue.override(providers.Object(queue))
+    service = container.service()
+    invite = str(
+        service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW).invite
+    )
+    service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
+    update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
+    with pytest.raises(ConnectionError):
+        service.ingest(update, now=NOW)  # saved, but its fan-out never reached the queue
+    queue.up = True
+    again = service.ingest(update, now=NOW)  # the inbound queue delivers the message again
+    assert again.outcome is Outcome.DUPLICATE
+    work_all(service, queue)
+    assert copies(tmp_path) == {(p, s): 1 for p in PEOPLE for s in (0, 1)}
+    service.ingest(update, now=NOW)  # and again: still one copy each
+    work_all(service, queue)
+    assert copies(tmp_path) == {(p, s): 1 for p in PEOPLE for s in (0, 1)}

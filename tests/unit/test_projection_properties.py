@@ -136,7 +136,9 @@ def test_a_rebuild_equals_the_views_kept_up_live(tmp_path: Path) -> None:
     assert ProjectionRunner(service, rebuilt).rebuild(counted.append) > 0
     assert sum(counted) == service.recorder.max_notification_id()
     assert dump(rebuilt) == dump(live)
+    assert rebuilt._positions == live._positions  # every stream, and the log, resume alike
     assert runner.run() == 0  # nothing new: nothing applied twice
+    assert ProjectionRunner(service, rebuilt).run() == 0
 
 
 def test_statistics_and_attendees_agree_with_the_rsvp_report(

@@ -2,9 +2,10 @@
 
 Generated versions mix any Unicode text (emoji, right-to-left, control characters), long
 descriptions, all-day, floating and zoned times, recurrence with overrides and cancelled
-instances, REQUEST and CANCEL, and 1-50 recipients with Unicode names. Each email must parse
-back (email package, icalendar) to the same invite and the one recipient, and must say what a
-naive build of that one email says (tests/render_reference.py).
+instances, REQUEST and CANCEL, and 1-50 recipients with Unicode names, some holding a web
+RSVP link token. Each email must parse back (email package, icalendar) to the same invite and
+the one recipient, and must say what a naive build of that one email says, links included
+(tests/render_reference.py).
 
 Generated text never contains "=?": the naive build hands text to the email package's header
 registry, which decodes encoded-word look-alikes (test_render_rules covers the renderer there).
@@ -37,6 +38,9 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 RENDERER = IcalendarInviteRenderer()
+WEB = "https://invites.example.com/a&b'c"  # characters a URL may hold and HTML must escape
+LINKED = IcalendarInviteRenderer(web_base_url=WEB)
+TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 DOMAIN = "cis.example"
 SENDER = "invites@cis.example"
 NOW = datetime(2025, 3, 1, 9, 0, 7, tzinfo=UTC)
@@ -161,15 +165,17 @@ def versions(draw: st.DrawFn) -> OutboundInvite:
 
 @st.composite
 def audiences(draw: st.DrawFn, invite: OutboundInvite) -> list[Addressee]:
-    """Return 1-50 recipients with distinct addresses and any names."""
+    """Return 1-50 recipients with distinct addresses, any names, some with a link token."""
     local = st.from_regex(r"[a-z0-9]{1,12}(\+[a-z0-9]{1,5})?", fullmatch=True)
     locals_ = draw(st.lists(local, min_size=1, max_size=50, unique=True))
+    token = st.none() | st.text(alphabet=TOKEN_CHARS, min_size=1, max_size=80)
     return [
         Addressee(
             f"{local}@example.com",
             draw(st.none() | text),
             f"reply+{n}@{DOMAIN}",
             message_id(invite.invite, f"{local}@example.com", invite.sequence, DOMAIN),
+            rsvp_token=draw(token),
         )
         for n, local in enumerate(locals_)
     ]
@@ -306,10 +312,11 @@ def test_every_email_reads_back_as_the_invite_for_its_one_recipient(data: st.Dat
 def test_every_email_says_what_a_naive_build_for_that_recipient_says(data: st.DataObject) -> None:
     invite = data.draw(versions())
     people = data.draw(audiences(invite))
-    mails = RENDERER.render(invite, people, sender=SENDER, now=NOW)
-    for mail, person in zip(mails, people, strict=True):
-        reference = reference_mail(invite, person, sender=SENDER, now=NOW)
-        assert semantics(mail.data) == semantics(reference)
+    for renderer, web in ((RENDERER, None), (LINKED, WEB)):
+        mails = renderer.render(invite, people, sender=SENDER, now=NOW)
+        for mail, person in zip(mails, people, strict=True):
+            reference = reference_mail(invite, person, sender=SENDER, now=NOW, web_base_url=web)
+            assert semantics(mail.data) == semantics(reference)
 
 
 @PROPERTY
@@ -317,6 +324,6 @@ def test_every_email_says_what_a_naive_build_for_that_recipient_says(data: st.Da
 def test_rendering_many_at_once_equals_rendering_each_alone(data: st.DataObject) -> None:
     invite = data.draw(versions())
     people = data.draw(audiences(invite))
-    together = [m.data for m in RENDERER.render(invite, people, sender=SENDER, now=NOW)]
-    alone = [next(RENDERER.render(invite, [p], sender=SENDER, now=NOW)).data for p in people]
+    together = [m.data for m in LINKED.render(invite, people, sender=SENDER, now=NOW)]
+    alone = [next(LINKED.render(invite, [p], sender=SENDER, now=NOW)).data for p in people]
     assert together == alone

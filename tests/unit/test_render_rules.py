@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -17,7 +18,9 @@ from jinja2 import UndefinedError
 from adapters.outbound import IcalendarInviteRenderer
 from application.ports import OutgoingMail
 from domain.outbound import Addressee, OutboundInstance, OutboundInvite, message_id, server_uid
+from domain.reply_tokens import reply_token
 from domain.values import EventDetails, Method
+from domain.web_links import LinkClaim, link_expiry, sign_link
 from tests.render_reference import (
     calendar_part,
     display_name,
@@ -527,3 +530,156 @@ def test_puts_the_recipients_lines_in_every_vevent_and_leaves_no_marker() -> Non
     assert data.count(b"\r\nORGANIZER;") == 3
     assert b"X-CIS" not in data
     assert data.endswith(b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+# -- web RSVP links ---------------------------------------------------------------------------
+
+SECRET = os.urandom(32)
+WEB = "https://invites.example.com/cal"
+LINKED = IcalendarInviteRenderer(web_base_url=WEB + "/")
+LABELS = {"Accept": "accepted", "Maybe": "tentative", "Decline": "declined"}
+TODAY_TEXT = (
+    "Invitation: Weekly sync\r\n\r\nWhen: Monday 10 March 2025, 10:00 \N{EN DASH} 11:00 "
+    "(Europe/Berlin)\r\nRepeats: FREQ=WEEKLY;BYDAY=MO\r\nWhere: Room 4\r\nOrganizer: Alice "
+    "Example\r\n\r\nAgenda:\r\n1. numbers\r\n2. plans\r\n\r\nTo answer, use your calendar's "
+    "Accept, Maybe or Decline buttons on this invitation.\r\n"
+)
+TODAY_HTML = (
+    '<!DOCTYPE html>\r\n<html lang="en">\r\n<head>\r\n<meta charset="utf-8">\r\n<title>Weekly '
+    "sync</title>\r\n</head>\r\n<body>\r\n<h1>Invitation: Weekly sync</h1>\r\n<table>\r\n"
+    '<tr><th scope="row">When</th><td>Monday 10 March 2025, 10:00 \N{EN DASH} 11:00 '
+    '(Europe/Berlin)</td></tr>\r\n<tr><th scope="row">Repeats</th><td>FREQ=WEEKLY;BYDAY=MO'
+    '</td></tr>\r\n<tr><th scope="row">Where</th><td>Room 4</td></tr>\r\n<tr><th scope="row">'
+    'Organizer</th><td>Alice Example</td></tr>\r\n</table>\r\n<div style="white-space: '
+    "pre-wrap\">Agenda:\r\n1. numbers\r\n2. plans</div>\r\n<p>To answer, use your calendar's "
+    "<strong>Accept</strong>, <strong>Maybe</strong> or <strong>Decline</strong> buttons on "
+    "this invitation.</p>\r\n</body>\r\n</html>\r\n"
+)
+
+
+def with_link(person: Addressee, sequence: int = 0) -> Addressee:
+    """Return ``person`` holding a signed web RSVP link token, as the sender issues them."""
+    recipient = reply_token(SECRET, INVITE, person.address)
+    claim = LinkClaim(INVITE, recipient, sequence, link_expiry(NOW, None))
+    return replace(person, rsvp_token=sign_link(SECRET, claim))
+
+
+def links_in_text(mail: OutgoingMail) -> dict[str, str]:
+    """Return the "Label: URL" lines of the plain body whose label names an answer."""
+    found = {}
+    for line in body(mail, "plain").splitlines():
+        label, _, url = line.partition(": ")
+        if label in LABELS:
+            found[label] = url
+    return found
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: dict[str, str] = {}
+        self._href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href")
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self.links[data] = self._href
+            self._href = None
+
+
+def links_in_html(mail: OutgoingMail) -> dict[str, str]:
+    """Return the HTML body's links by their text, as a browser reads the href (unescaped)."""
+    anchors = _Anchors()
+    anchors.feed(body(mail, "html"))
+    anchors.close()
+    return anchors.links
+
+
+def expected_links(person: Addressee, web: str = WEB) -> dict[str, str]:
+    """Return the URL of each answer's link for ``person``."""
+    return {
+        label: f"{web}/v1/rsvp/{person.rsvp_token}?answer={answer}"
+        for label, answer in LABELS.items()
+    }
+
+
+def test_an_invitation_carries_a_link_per_answer_in_both_bodies() -> None:
+    person = with_link(addressee())
+    (mail,) = render(invite(), person, renderer=LINKED)
+    assert links_in_text(mail) == links_in_html(mail) == expected_links(person)
+    assert "answer on the web" in body(mail, "plain")
+
+
+def test_links_are_html_escaped_in_the_html_body_only() -> None:
+    web = "https://invites.example.com/a&b'c"
+    person = with_link(addressee())
+    (mail,) = render(invite(), person, renderer=IcalendarInviteRenderer(web_base_url=web))
+    html = body(mail, "html")
+    assert f'href="https://invites.example.com/a&amp;b&#39;c/v1/rsvp/{person.rsvp_token}' in html
+    assert "a&b'c" not in html
+    assert links_in_html(mail) == links_in_text(mail) == expected_links(person, web)
+
+
+def test_links_leave_the_calendar_unchanged() -> None:
+    person = addressee()
+    (linked,) = render(invite(), with_link(person), renderer=LINKED)
+    (plain,) = render(invite(), person)
+    assert calendar_part(linked.data) == calendar_part(plain.data)
+    assert b"/v1/rsvp/" not in calendar_part(linked.data)
+
+
+def test_each_recipient_gets_their_own_links_and_a_tokenless_one_none() -> None:
+    people = [with_link(addressee()), addressee("carol@example.com", "Carol")]
+    people.append(with_link(addressee("dan@example.com", "Dan")))
+    first, tokenless, last = render(invite(), *people, renderer=LINKED)
+    assert links_in_text(first) == expected_links(people[0])
+    assert links_in_text(last) == expected_links(people[2])
+    assert people[0].rsvp_token != people[2].rsvp_token
+    assert links_in_text(tokenless) == links_in_html(tokenless) == {}
+    assert body(tokenless, "plain") == body(render(invite(), people[1])[0], "plain")
+
+
+def test_a_cancellation_carries_no_links() -> None:
+    (mail,) = render(invite(method=Method.CANCEL), with_link(addressee()), renderer=LINKED)
+    assert links_in_text(mail) == links_in_html(mail) == {}
+    assert b"/v1/rsvp/" not in mail.data
+
+
+def test_without_a_web_base_url_the_bodies_read_as_before_links_came() -> None:
+    (mail,) = render(invite(), with_link(addressee()))
+    assert body(mail, "plain") == TODAY_TEXT
+    assert body(mail, "html") == TODAY_HTML
+
+
+def test_the_same_version_and_time_render_the_same_bytes_with_links() -> None:
+    people = [with_link(addressee()), with_link(addressee("carol@example.com", "Carol"))]
+    first = [m.data for m in render(invite(), *people, renderer=LINKED)]
+    assert first == [m.data for m in render(invite(), *people, renderer=LINKED)]
+
+
+def test_matches_a_naive_build_with_links_for_each_recipient() -> None:
+    version = invite(sequence=2, instances=(MOVED, DROPPED))
+    people = [with_link(addressee(), 2), addressee("x@example.com", None)]
+    people.append(with_link(addressee("zoe@example.com", "Zoë 😀"), 2))
+    for mail, person in zip(render(version, *people, renderer=LINKED), people, strict=True):
+        reference = reference_mail(version, person, sender=SENDER, now=NOW, web_base_url=WEB)
+        assert semantics(mail.data) == semantics(reference)
+
+
+def test_an_operators_template_places_the_links(tmp_path: Path) -> None:
+    (tmp_path / "invite.txt.j2").write_text(
+        "{{ title }}\n{% if links %}Yes: {{ links.accepted }}\n{% endif %}"
+    )
+    person = with_link(addressee())
+    renderer = IcalendarInviteRenderer(templates=tmp_path, web_base_url=WEB)
+    (mail,) = render(invite(), person, renderer=renderer)
+    assert body(mail, "plain") == f"Weekly sync\r\nYes: {expected_links(person)['Accept']}\r\n"
+
+
+@pytest.mark.parametrize("web", ["ftp://invites.example.com", "https://x.example/?a=1", "/v1"])
+def test_a_renderer_refuses_a_base_url_it_cannot_link_to(web: str) -> None:
+    with pytest.raises(ValueError, match="cannot be the base of web links"):
+        IcalendarInviteRenderer(web_base_url=web)

@@ -7,7 +7,11 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import pytest
@@ -15,13 +19,23 @@ from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
+from pydantic import ValidationError
 
 from adapters.mail.outbox import OutboxFolderMailer
 from application.report import ReportRow, client_family
-from application.rsvp_links import WEB_PRODID, InvalidLinkError, RsvpLinks, WebAnswer
+from application.rsvp_links import (
+    WEB_PRODID,
+    InvalidLinkError,
+    LinkQuestion,
+    RsvpLinks,
+    WebAnswer,
+)
 from application.send_types import OutboundSettings, Recipient
 from application.service import InviteService
+from domain.outbound import OutboundInstance, OutboundInvite, event_end
 from domain.reply_tokens import reply_token
+from domain.values import EventDetails, Method
+from domain.web_links import LINK_TTL, checked_base_url, link_expiry, read_link
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
@@ -306,3 +320,129 @@ def _emailed(world: World, address: str, partstat: str, stamp: datetime) -> tupl
         del event["DTSTAMP"]
         event.add("DTSTAMP", stamp)
     return reply.to_ical(), reply_to
+
+
+# -- links in the mail: when they expire, where they point, what a GET may do ----------------
+
+
+def test_a_mailed_link_lives_its_ttl_or_until_the_day_after_the_event() -> None:
+    assert link_expiry(NOW, None) == NOW + LINK_TTL
+    assert link_expiry(NOW, NOW - timedelta(days=400)) == NOW + LINK_TTL
+    assert link_expiry(NOW, NOW + timedelta(days=200)) == NOW + timedelta(days=201)
+    assert link_expiry(NOW, NOW + timedelta(days=2000)) == NOW + timedelta(days=730)
+    assert link_expiry(NOW, datetime.max.replace(tzinfo=UTC)) == NOW + timedelta(days=730)
+    assert link_expiry(NOW + timedelta(microseconds=5), None) == NOW + LINK_TTL
+
+
+def test_the_event_end_is_the_latest_moment_a_version_names() -> None:
+    series = EventDetails(start="2026-12-01T10:00:00+01:00", end="2026-12-01T11:00:00+01:00")
+    moved = OutboundInstance("2027-01-05T09:00:00+00:00", EventDetails(start="2027-01-05T15:00"))
+    version = OutboundInvite(uuid4(), "x@y", Method.REQUEST, 0, None, series, (moved,))
+    day = OutboundInvite(uuid4(), "x@y", Method.REQUEST, 0, None, EventDetails(start="2027-02-03"))
+    nothing = OutboundInvite(uuid4(), "x@y", Method.REQUEST, 0, None, EventDetails())
+
+    assert event_end(version) == datetime(2027, 1, 5, 15, 0, tzinfo=UTC)
+    assert event_end(replace(version, instances=())) == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    assert event_end(day) == datetime(2027, 2, 3, tzinfo=UTC)
+    assert event_end(nothing) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("https://invites.example.com", "https://invites.example.com"),
+        ("HTTPS://invites.example.com/", "https://invites.example.com"),
+        ("http://127.0.0.1:8025", "http://127.0.0.1:8025"),
+        (
+            "https://abc.execute-api.eu-west-1.amazonaws.com/prod/",
+            "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+        ),
+        ("http://[::1]:8025/a%20b", "http://[::1]:8025/a%20b"),
+    ],
+)
+def test_a_base_url_is_kept_without_its_trailing_slash(given: str, kept: str) -> None:
+    assert checked_base_url(given) == kept
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("invites.example.com", "must start with https://"),
+        ("ftp://invites.example.com", "must start with https://"),
+        ("https://invites.example.com/?x=1", "must not have a query"),
+        ("https://invites.example.com/?", "must not have a query"),
+        ("https://invites.example.com/#top", "must not have a fragment"),
+        ("https://user:pw@invites.example.com", "user name or password"),
+        ("https:///path", "names no host"),
+        ("https://invites.example.com:99999", "port is not valid"),
+        ("https://invites.example.com/a b", "characters a URL cannot"),
+        ('https://invites.example.com/"><script>', "characters a URL cannot"),
+        ("https://invites.example.com/%zz", "two hexadecimal digits"),
+        ("https://invités.example.com", "characters a URL cannot"),
+    ],
+)
+def test_a_base_url_links_cannot_use_is_refused_saying_why(given: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        checked_base_url(given)
+
+
+def test_the_setting_comes_from_cis_web_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIS_WEB_BASE_URL", "https://invites.example.com/")
+    assert Settings().web_base_url == "https://invites.example.com"
+    monkeypatch.setenv("CIS_WEB_BASE_URL", "")
+    assert Settings().web_base_url is None
+    monkeypatch.setenv("CIS_WEB_BASE_URL", "https://invites.example.com/?utm=1")
+    with pytest.raises(ValidationError, match="must not have a query"):
+        Settings()
+
+
+def test_asking_what_a_link_would_answer_records_nothing(world: World) -> None:
+    token = world.links.token(world.invite, ANN, 0, NOW)
+
+    question = world.links.question(token, "Tentative", later(1))
+
+    assert question == LinkQuestion(world.invite, ANN, "TENTATIVE", "the Strokes", current=True)
+    assert world.row(ANN).status == "no answer"
+    with pytest.raises(InvalidLinkError, match="not issued to a recipient"):
+        world.links.question(world.links.token(world.invite, STRANGER, 0, NOW), "accepted", NOW)
+
+
+def test_a_question_says_when_a_significant_change_replaced_the_links_version(
+    world: World,
+) -> None:
+    old = world.links.token(world.invite, ANN, 0, NOW)
+    world.service.ingest((CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=later(1))
+
+    assert not world.links.question(old, "accepted", later(2)).current
+    new = world.links.token(world.invite, ANN, 1, later(1))
+    assert world.links.question(new, "accepted", later(2)).current
+
+
+def test_each_version_mailed_carries_a_link_to_that_version(tmp_path: Path) -> None:
+    config = Settings(
+        backend="memory", data_dir=tmp_path, mail_domain=DOMAIN, web_base_url="https://w.example"
+    )
+    service = bootstrap(config).service()
+    created = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    assert created.invite is not None
+    service.send(str(created.invite), [Recipient(ANN)], now=NOW)
+    service.ingest((CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=later(1))
+    assert service.outbound is not None
+
+    claims = []
+    for entry in OutboxFolderMailer(config.outbox_path).entries():
+        if entry.method == "REQUEST" and ANN in entry.to:
+            message = message_from_bytes(entry.path.read_bytes(), policy=default_policy)
+            assert isinstance(message, EmailMessage)
+            body = message.get_body(("plain",))
+            assert body is not None
+            (line,) = [x for x in body.get_content().splitlines() if x.startswith("Accept: ")]
+            token = urlsplit(line.removeprefix("Accept: ")).path.rsplit("/", 1)[1]
+            claims.append(read_link(service.outbound.secret, token, later(2)))
+
+    recipient = reply_token(service.outbound.secret, created.invite, ANN)
+    assert [(c.invite, c.recipient, c.sequence) for c in claims] == [
+        (created.invite, recipient, 0),
+        (created.invite, recipient, 1),
+    ]
+    service.close()

@@ -6,70 +6,157 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from application.send_types import Recipient, SendOutcome
+from domain import web_links
 from domain.addresses import address_problem
 from domain.identity import normalize_address
 from domain.invite import Invite
 from domain.organizer import origin_of
 from entrypoints.api.auth import State
 from entrypoints.api.links import rsvp_links, signature_valid
-from entrypoints.api.pages import html_page
+from entrypoints.api.pages import PostForm, html_page
 from entrypoints.api.problems import not_found, problem_responses
 from entrypoints.api.state import ApiState
 
 router = APIRouter(tags=["public"])
 
-ANSWERS = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE"}
+# The answers as the links in invitations spell them (domain.web_links.rsvp_urls).
+ANSWERS = {answer: answer.upper() for answer in web_links.ANSWERS}
 _SAID = {"ACCEPTED": "you accept", "DECLINED": "you decline", "TENTATIVE": "you might attend"}
+_ASKED = {"ACCEPTED": "Accept?", "DECLINED": "Decline?", "TENTATIVE": "Maybe?"}
+_BUTTON = {"ACCEPTED": "Yes, accept", "DECLINED": "Yes, decline", "TENTATIVE": "Yes, maybe"}
+_CHANGED = (
+    "The invitation changed since this link was sent: an answer through it is kept but does "
+    "not count. Answer from the newest invitation."
+)
 _ON_ITS_WAY = {SendOutcome.SENT, SendOutcome.QUEUED, SendOutcome.DUPLICATE}
 HTML: dict[str, Any] = {"content": {"text/html": {}}}
 
 
+_TOKEN = Path(description="The signed token of the recipient's RSVP link")
+_RSVP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {**HTML, "description": "An invalid or expired link, or an unknown answer"},
+    404: {**HTML, "description": "Answers by link are not set up on this server"},
+    **problem_responses(422),
+}
+
+
 @router.get(
     "/rsvp/{token}",
+    summary="Ask to confirm the answer of an RSVP link",
     response_class=Response,
     responses={
-        200: {**HTML, "description": "What was recorded"},
-        400: {**HTML, "description": "An invalid or expired link"},
+        200: {**HTML, "description": "The answer to confirm, with a button that posts it"},
+        **_RSVP_RESPONSES,
     },
 )
-def rsvp(
-    token: str,
+def rsvp_question(
+    token: Annotated[str, _TOKEN],
     state: State,
     answer: Annotated[
         str, Query(max_length=20, description="accepted, declined or tentative")
     ] = "",
 ) -> Response:
-    """Record the answer an RSVP link in an invitation carries, and say what was recorded."""
+    """Ask to confirm the answer an RSVP link in an invitation carries; records nothing.
+
+    Mail scanners and link previewers follow links: only the POST of the page's form records.
+    """
     partstat = ANSWERS.get(answer.strip().lower())
     if partstat is None:
-        return html_page(
-            "That link is incomplete",
-            "Choose accept, decline or maybe in the invitation.",
-            status=400,
-        )
+        return _no_answer()
+    links = _links(state)
+    if links is None:
+        return _not_set_up()
+    from application.rsvp_links import InvalidLinkError
+
     try:
-        links = rsvp_links(state.service)
-        from application.rsvp_links import InvalidLinkError  # with the links, when first used
-    except ImportError:
-        return html_page("Not available", "Answers by link are not set up here.", status=404)
+        question = links.question(token, partstat, datetime.now(UTC))
+    except (InvalidLinkError, ValueError) as error:
+        return _refused(error)
+    title = question.title or "the event"
+    paragraphs = [f"Do you want to answer that {_SAID[partstat]}: {title}?"]
+    if not question.current:
+        paragraphs.append(_CHANGED)
+    paragraphs.append(f"Answering for {question.address}.")
+    return html_page(
+        _ASKED[partstat],
+        *paragraphs,
+        # "./token" stays under /v1/rsvp/ whatever prefix a proxy adds in front of it.
+        form=PostForm(
+            action=f"./{token}", button=_BUTTON[partstat], fields={"answer": partstat.lower()}
+        ),
+    )
+
+
+@router.post(
+    "/rsvp/{token}",
+    summary="Record the answer of an RSVP link",
+    response_class=Response,
+    responses={200: {**HTML, "description": "What was recorded"}, **_RSVP_RESPONSES},
+)
+def rsvp(
+    token: Annotated[str, _TOKEN],
+    state: State,
+    answer: Annotated[str, Form(max_length=20, description="accepted, declined or tentative")] = "",
+) -> Response:
+    """Record the answer confirmed on an RSVP link's page, and say what became of it."""
+    partstat = ANSWERS.get(answer.strip().lower())
+    if partstat is None:
+        return _no_answer()
+    links = _links(state)
+    if links is None:
+        return _not_set_up()
+    from application.rsvp_links import InvalidLinkError
+
     try:
         recorded = links.answer(token, partstat, datetime.now(UTC))
-    except (InvalidLinkError, ValueError):
-        return html_page(
-            "That link does not work",
-            "It may have expired, or the invitation changed. Answer from the newest invitation.",
-            status=400,
-        )
+    except (InvalidLinkError, ValueError) as error:
+        return _refused(error)
     title = recorded.title or "the event"
-    said = _SAID.get(str(recorded.partstat).upper(), str(recorded.partstat).lower())
+    said = _SAID[partstat]
+    if recorded.outcome == "stale":
+        return html_page(
+            "Not counted",
+            f"Your answer to {title} was kept, but it does not count: "
+            "a newer answer is recorded, or the invitation changed since this link "
+            "was sent. Answer from the newest invitation.",
+        )
+    if recorded.outcome == "duplicate":
+        return html_page("Already recorded", f"We already recorded that {said}: {title}.")
     return html_page(
         "Thank you",
         f"We recorded that {said}: {title}.",
         f"Answer recorded for {recorded.address}.",
+    )
+
+
+def _links(state: ApiState) -> Any:
+    try:
+        return rsvp_links(state.service)
+    except ImportError:
+        return None
+
+
+def _no_answer() -> Response:
+    return html_page(
+        "That link is incomplete", "Choose accept, decline or maybe in the invitation.", status=400
+    )
+
+
+def _not_set_up() -> Response:
+    return html_page("Not available", "Answers by link are not set up here.", status=404)
+
+
+def _refused(error: ValueError) -> Response:
+    reason = str(error)
+    return html_page(
+        "That link does not work",
+        reason[:1].upper() + reason[1:] + ".",
+        "Answer from the newest invitation, or with your calendar's buttons.",
+        status=400,
     )
 
 

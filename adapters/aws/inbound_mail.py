@@ -1,0 +1,204 @@
+"""Raw mail that SES received, read from the mail bucket and handed to ingest.
+
+The same path serves the inbound Lambda (one SQS record body at a time) and ``cis aws
+redrive`` (objects listed under ``inbound/<mailbox>/``, or bodies left in a dead-letter
+queue). boto3 clients are made on first use, once per reader.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from adapters.aws.mail_events import (
+    INBOUND,
+    Arrival,
+    Place,
+    arrival_at,
+    arrivals_in,
+    envelope_sender,
+    header_recipients,
+    is_setup_object,
+)
+from application.results import IngestResult
+
+if TYPE_CHECKING:
+    from application.service import InviteService
+
+_MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+# SQS's own limits: ten messages per receive, twenty seconds of long polling.
+_BATCH = 10
+_LONGEST_WAIT = 20
+
+
+class MissingMailError(LookupError):
+    """A notification named an object the mail bucket does not hold."""
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """One arrival's outcome: which object, which mailbox, for whom, and what it became."""
+
+    key: str
+    mailbox: str
+    envelope_to: str
+    result: IngestResult
+
+
+class _Client:
+    """A lazily made boto3 client of one service (a session of its own: thread-safe)."""
+
+    def __init__(self, service: str, region: str | None, factory: Callable[[], Any] | None) -> None:
+        self._service, self._region = service, region
+        self._factory = factory or self._default
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def _default(self) -> Any:
+        import boto3  # only when first used: importing this module stays cheap
+
+        return boto3.session.Session().client(self._service, region_name=self._region)
+
+    def __call__(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory()
+            return self._client
+
+
+class S3Mail:
+    """Reads and lists the raw mail SES stored under ``inbound/`` in the mail bucket."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        region: str | None = None,
+        client_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self._s3 = _Client("s3", region, client_factory)
+
+    def read(self, key: str) -> bytes:
+        """Return the object's bytes; raise MissingMailError if there is no such object."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._s3().get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code", "")) in _MISSING:
+                msg = f"s3://{self.bucket}/{key} does not exist (deleted since it arrived?)"
+                raise MissingMailError(msg) from None
+            raise
+        data: bytes = response["Body"].read()
+        return data
+
+    def keys(self, mailboxes: Iterable[str], *, since: datetime | None = None) -> list[str]:
+        """Return the keys under each ``inbound/<mailbox>/``, oldest first, from ``since`` on."""
+        pages = self._s3().get_paginator("list_objects_v2")
+        found: list[tuple[datetime, str]] = []
+        for mailbox in mailboxes:
+            for page in pages.paginate(Bucket=self.bucket, Prefix=f"{INBOUND}{mailbox}/"):
+                for item in page.get("Contents", []):
+                    modified: datetime = item["LastModified"]
+                    if (since is None or modified >= since) and not is_setup_object(item["Key"]):
+                        found.append((modified, item["Key"]))
+        # Arrival order matters: an update ingested before its invite would be refused.
+        return [key for _, key in sorted(found)]
+
+
+class InboundMail:
+    """Turns arrivals into ingest calls, one per envelope recipient, as the drop box does."""
+
+    def __init__(self, service: InviteService, mail: S3Mail, place: Place) -> None:
+        self.service = service
+        self.mail = mail
+        self.place = place
+
+    def receive(self, body: str, *, now: datetime) -> list[Ingested]:
+        """Ingest everything one inbound-queue record body announces."""
+        return [
+            done
+            for arrival in arrivals_in(body, self.place)
+            for done in self.ingest(arrival, now=now)
+        ]
+
+    def ingest_key(self, key: str, *, now: datetime) -> list[Ingested]:
+        """Ingest the object at ``key`` as a bare S3 notification of it would."""
+        return self.ingest(arrival_at(key, self.place, bucket=self.mail.bucket), now=now)
+
+    def ingest(self, arrival: Arrival, *, now: datetime) -> list[Ingested]:
+        """Read the arrival's raw mail and ingest it for each of its recipients.
+
+        Without recipients from SES the message's own headers say which address of the
+        mailbox it was for (``rsvp+TOKEN@``); failing that, the mailbox's plain address.
+        A second recipient of the same message ends as a duplicate, as in the drop box.
+        """
+        raw = self.mail.read(arrival.key)
+        recipients = arrival.recipients or tuple(
+            header_recipients(raw, arrival.mailbox, self.place.domain)[:1]
+        )
+        recipients = recipients or (f"{arrival.mailbox}@{self.place.domain}",)
+        sender = arrival.sender or envelope_sender(raw)
+        return [
+            Ingested(
+                arrival.key,
+                arrival.mailbox,
+                to,
+                self.service.ingest(raw, now=now, envelope_to=to, envelope_from=sender),
+            )
+            for to in recipients
+        ]
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A message received from a dead-letter queue: its id, receipt handle and body."""
+
+    message_id: str
+    handle: str
+    body: str
+
+
+class DeadLetters:
+    """Receives, deletes and releases the messages of one SQS (dead-letter) queue."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        region: str | None = None,
+        wait: int = 2,
+        visibility: int = 300,
+        client_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.url = url
+        self.wait = max(0, min(wait, _LONGEST_WAIT))
+        self.visibility = visibility
+        self._sqs = _Client("sqs", region, client_factory)
+
+    def receive(self) -> list[Letter]:
+        """Return up to ten messages, hidden from other readers for ``visibility`` seconds."""
+        response = self._sqs().receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=_BATCH,
+            WaitTimeSeconds=self.wait,
+            VisibilityTimeout=self.visibility,
+        )
+        return [
+            Letter(m["MessageId"], m["ReceiptHandle"], m.get("Body", ""))
+            for m in response.get("Messages", [])
+        ]
+
+    def delete(self, letter: Letter) -> None:
+        """Remove a message that was processed."""
+        self._sqs().delete_message(QueueUrl=self.url, ReceiptHandle=letter.handle)
+
+    def release(self, letter: Letter) -> None:
+        """Make a message that failed visible on the queue again at once."""
+        self._sqs().change_message_visibility(
+            QueueUrl=self.url, ReceiptHandle=letter.handle, VisibilityTimeout=0
+        )

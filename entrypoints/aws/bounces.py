@@ -1,0 +1,71 @@
+"""Lambda: SES bounce and complaint notifications (SNS → SQS) → the recipient's delivery.
+
+A Permanent bounce or a complaint marks the delivery its VERP return path names as bounced,
+so later versions skip that recipient; a transient bounce and a Delivery notification change
+nothing. A record that cannot be read is reported in ``batchItemFailures``, alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from entrypoints.aws import runtime
+from entrypoints.aws.runtime import logger
+
+if TYPE_CHECKING:
+    from application.ses_bounces import NoticeResult
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Record each SES notification's bounce or complaint; return the records that failed."""
+    return dict(process_partial_response(event, _record, processor, context))
+
+
+def _record(record: SQSRecord) -> None:
+    logger.set_correlation_id(record.message_id)
+    try:
+        results = record_notification(record.body)
+    except Exception:
+        logger.exception("ses notification failed", extra={"sqs_message": record.message_id})
+        raise
+    if results is None:
+        logger.info("ses notification needs nothing (not a bounce or complaint)")
+    for result in results or ():
+        # Neither the address nor the return path: the latter is a reply token's twin.
+        logger.info(
+            "ses notice",
+            extra={
+                "outcome": result.outcome.value,
+                "invite": str(result.invite) if result.invite else None,
+            },
+        )
+
+
+def record_notification(body: str, *, now: datetime | None = None) -> list[NoticeResult] | None:
+    """Record what one bounce-queue record body reports; None when it reports nothing to do."""
+    from adapters.aws.mail_events import notice_in
+    from application.ses_bounces import record_delivery_notice
+
+    notice = notice_in(body)
+    if notice is None:
+        return None
+    service = runtime.container().service()
+    return record_delivery_notice(
+        notice,
+        load=service.load,
+        save=service.save,
+        outbound=service.outbound,
+        now=now or datetime.now(UTC),
+    )

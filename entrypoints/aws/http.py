@@ -1,0 +1,45 @@
+"""The HTTP API behind API Gateway (HTTP API, payload 2.0): the FastAPI app through Mangum.
+
+The app is made on the first request, once per process (and again only if tests swap the
+container). Its views are not refreshed per read: the projections function keeps them up
+to date from the event table's stream.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from entrypoints.aws import runtime
+from entrypoints.aws.runtime import logger
+
+if TYPE_CHECKING:
+    from mangum import Mangum
+
+    from entrypoints.container import Container
+
+_lock = threading.Lock()
+_adapter: tuple[Container, Mangum] | None = None
+
+
+def adapter() -> Mangum:
+    """Return this process's Mangum adapter over the API, made on first use."""
+    global _adapter
+    container = runtime.container()
+    with _lock:
+        if _adapter is None or _adapter[0] is not container:
+            from mangum import Mangum
+
+            from entrypoints.api.app import create_app
+
+            app = create_app(container, refresh_views=False)
+            _adapter = (container, Mangum(app, lifespan="off"))
+        return _adapter[1]
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one API Gateway request."""
+    return adapter()(event, context)

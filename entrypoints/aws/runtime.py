@@ -1,0 +1,39 @@
+"""What every handler shares: one logger and one composition root per Lambda process.
+
+The container (and with it eventsourcing, icalendar, boto3…) is built on the first
+invocation, not at import: a handler module stays cheap to import, and a process that is
+never invoked never pays for the whole application.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+
+logger = Logger(service="calendar-invite-server")
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def container() -> Container:
+    """Return this process's container, built from the environment on first use."""
+    global _container
+    with _lock:
+        if _container is None:
+            from entrypoints.container import bootstrap
+
+            _container = bootstrap()
+        return _container
+
+
+def reset(replacement: Container | None = None) -> None:
+    """Drop (or replace) the process's container: tests wire their own through this."""
+    global _container
+    with _lock:
+        _container = replacement
