@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import boto3
+
+from entrypoints.settings import Settings
 
 REGION = "us-east-1"
 
@@ -152,3 +156,21 @@ def http_event(
         "body": base64.b64encode(body).decode(),
         "isBase64Encoded": True,
     }
+
+
+def deployment_settings(tmp_path: Path, run: str, **overrides: Any) -> Settings:
+    """Settings of a fresh deployment on moto: its own tables and bucket (named after ``run``),
+    SES sending, and a reply-token secret made for this run."""
+    chosen: dict[str, Any] = {
+        "data_dir": tmp_path,
+        "backend": "aws",
+        "create_tables": True,
+        "mailer": "ses",
+        "secret": base64.b64encode(os.urandom(32)).decode(),
+        "mail_domain": "invites.example.com",
+        "dynamodb_table": f"events-{run}",
+        "views_table": f"views-{run}",
+        "mail_bucket": f"mail-{run}",
+        "region": REGION,
+    }
+    return Settings(**(chosen | overrides))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,8 +20,7 @@ from application.keys import Scope
 from application.send_types import Recipient
 from entrypoints.aws import http, runtime
 from entrypoints.container import Container, bootstrap
-from entrypoints.settings import Settings
-from tests.aws.lambda_events import REGION, LambdaContext, http_event
+from tests.aws.lambda_events import REGION, LambdaContext, deployment_settings, http_event
 from tests.conftest import CORPUS
 from tests.replies import answer, invitation_calendar
 
@@ -47,20 +45,7 @@ def world(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=f"mail-{run}")
     ses = boto3.client("ses", region_name=REGION)
     ses.verify_domain_identity(Domain=DOMAIN)
-    container = bootstrap(
-        Settings(
-            data_dir=tmp_path,
-            backend="aws",
-            create_tables=True,
-            mailer="ses",
-            secret=base64.b64encode(os.urandom(32)).decode(),
-            mail_domain=DOMAIN,
-            dynamodb_table=f"events-{run}",
-            views_table=f"views-{run}",
-            mail_bucket=f"mail-{run}",
-            region=REGION,
-        )
-    )
+    container = bootstrap(deployment_settings(tmp_path, run, mail_domain=DOMAIN))
     service = container.service()
     created = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
     assert created.invite is not None

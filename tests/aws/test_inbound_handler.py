@@ -6,16 +6,14 @@ notifications) or SNS (SES receipt notifications) filled, so the shapes are moto
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
 import json
 import logging
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -36,7 +34,8 @@ from domain.indexes import InboundMessage
 from domain.outcomes import Outcome
 from entrypoints.aws import inbound, runtime
 from entrypoints.container import Container, bootstrap
-from entrypoints.settings import Settings
+from tests.aws.lambda_events import LambdaContext as TestContext
+from tests.aws.lambda_events import deployment_settings
 from tests.conftest import CORPUS
 from tests.replies import invitation_calendar
 
@@ -47,16 +46,6 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 REQUEST = CORPUS / "request/nc-google-request.eml"
 REPLY = CORPUS / "reply/google-accepted.eml"
 REQUEST_UID = "69d4c40b4a274636bf23517938df9673@example.org"
-
-
-@dataclass(frozen=True)
-class FakeContext:
-    """The attributes of a Lambda context that powertools' logger reads."""
-
-    function_name: str = "cis-inbound"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:cis-inbound"
-    aws_request_id: str = field(default_factory=lambda: str(uuid4()))
 
 
 @dataclass
@@ -78,18 +67,7 @@ def build_stack(tmp_path: Path) -> Stack:
     bucket = f"mail-{run}"
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
     boto3.client("ses", region_name=REGION).verify_domain_identity(Domain=DOMAIN)
-    settings = Settings(
-        data_dir=tmp_path,
-        backend="aws",
-        create_tables=True,
-        mailer="ses",
-        secret=base64.b64encode(os.urandom(32)).decode(),
-        mail_domain=DOMAIN,
-        dynamodb_table=f"events-{run}",
-        views_table=f"views-{run}",
-        mail_bucket=bucket,
-        region=REGION,
-    )
+    settings = deployment_settings(tmp_path, run, mail_domain=DOMAIN)
     container = bootstrap(settings)
     runtime.reset(container)
     return Stack(container, bucket, run)
@@ -164,7 +142,7 @@ def received(url: str, arn: str) -> list[dict[str, Any]]:
 
 def handle(records: list[dict[str, Any]]) -> list[str]:
     """Run the inbound handler on one batch; return the ids of the records it failed."""
-    context = cast(LambdaContext, FakeContext())
+    context = cast(LambdaContext, TestContext(function_name="cis-inbound"))
     response = inbound.handler({"Records": records}, context)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 

@@ -3,9 +3,7 @@ delivered out of order, repeated or with gaps, end as the embedded runner's view
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,8 +23,13 @@ from application.send_types import Recipient
 from domain.outcomes import Outcome
 from entrypoints.aws import projections, runtime
 from entrypoints.container import Container, bootstrap
-from entrypoints.settings import Settings
-from tests.aws.lambda_events import REGION, LambdaContext, failed, stream_records
+from tests.aws.lambda_events import (
+    REGION,
+    LambdaContext,
+    deployment_settings,
+    failed,
+    stream_records,
+)
 from tests.conftest import CORPUS
 from tests.replies import answer, invitation_calendar
 
@@ -73,18 +76,7 @@ def world(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=f"mail-{run}")
     boto3.client("ses", region_name=REGION).verify_domain_identity(Domain=DOMAIN)
     container = bootstrap(
-        Settings(
-            data_dir=tmp_path,
-            backend="aws",
-            create_tables=True,
-            mailer="ses",
-            secret=base64.b64encode(os.urandom(32)).decode(),
-            mail_domain=DOMAIN,
-            dynamodb_table=table,
-            views_table=f"views-{run}",
-            mail_bucket=f"mail-{run}",
-            region=REGION,
-        )
+        deployment_settings(tmp_path, run, mail_domain=DOMAIN, dynamodb_table=table)
     )
     live(container)
     runtime.reset(container)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,8 +26,14 @@ from domain.outbound import message_id
 from domain.outcomes import Outcome
 from entrypoints.aws import runtime, work
 from entrypoints.container import Container, bootstrap
-from entrypoints.settings import Settings
-from tests.aws.lambda_events import REGION, LambdaContext, drain, failed, sqs_record
+from tests.aws.lambda_events import (
+    REGION,
+    LambdaContext,
+    deployment_settings,
+    drain,
+    failed,
+    sqs_record,
+)
 from tests.conftest import CORPUS
 from tests.replies import invitation_calendar
 
@@ -76,19 +80,7 @@ def world(aws: None, tmp_path: Path) -> Iterator[World]:
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.create_queue(QueueName=f"work-{run}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    settings = Settings(
-        data_dir=tmp_path,
-        backend="aws",
-        create_tables=True,
-        mailer="ses",
-        secret=base64.b64encode(os.urandom(32)).decode(),
-        sqs_url=url,
-        mail_domain=DOMAIN,
-        dynamodb_table=f"events-{run}",
-        views_table=f"views-{run}",
-        mail_bucket=f"mail-{run}",
-        region=REGION,
-    )
+    settings = deployment_settings(tmp_path, run, sqs_url=url, mail_domain=DOMAIN)
     container = bootstrap(settings)
     runtime.reset(container)
     try:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from application.rsvp_links import InvalidLinkError, RsvpLinks
 from application.send_types import Recipient, SendOutcome
 from domain import web_links
 from domain.addresses import address_problem
@@ -25,6 +27,7 @@ router = APIRouter(tags=["public"])
 
 # The answers as the links in invitations spell them (domain.web_links.rsvp_urls).
 ANSWERS = {answer: answer.upper() for answer in web_links.ANSWERS}
+_T = TypeVar("_T")
 _SAID = {"ACCEPTED": "you accept", "DECLINED": "you decline", "TENTATIVE": "you might attend"}
 _ASKED = {"ACCEPTED": "Accept?", "DECLINED": "Decline?", "TENTATIVE": "Maybe?"}
 _BUTTON = {"ACCEPTED": "Yes, accept", "DECLINED": "Yes, decline", "TENTATIVE": "Yes, maybe"}
@@ -67,15 +70,9 @@ def rsvp_question(
     partstat = ANSWERS.get(answer.strip().lower())
     if partstat is None:
         return _no_answer()
-    links = _links(state)
-    if links is None:
-        return _not_set_up()
-    from application.rsvp_links import InvalidLinkError
-
-    try:
-        question = links.question(token, partstat, datetime.now(UTC))
-    except (InvalidLinkError, ValueError) as error:
-        return _refused(error)
+    question = _through_link(state, lambda links: links.question(token, partstat, _now()))
+    if isinstance(question, Response):
+        return question
     title = question.title or "the event"
     paragraphs = [f"Do you want to answer that {_SAID[partstat]}: {title}?"]
     if not question.current:
@@ -106,15 +103,9 @@ def rsvp(
     partstat = ANSWERS.get(answer.strip().lower())
     if partstat is None:
         return _no_answer()
-    links = _links(state)
-    if links is None:
-        return _not_set_up()
-    from application.rsvp_links import InvalidLinkError
-
-    try:
-        recorded = links.answer(token, partstat, datetime.now(UTC))
-    except (InvalidLinkError, ValueError) as error:
-        return _refused(error)
+    recorded = _through_link(state, lambda links: links.answer(token, partstat, _now()))
+    if isinstance(recorded, Response):
+        return recorded
     title = recorded.title or "the event"
     said = _SAID[partstat]
     if recorded.outcome == "stale":
@@ -133,11 +124,19 @@ def rsvp(
     )
 
 
-def _links(state: ApiState) -> Any:
+def _through_link(state: ApiState, use: Callable[[RsvpLinks], _T]) -> _T | Response:
+    """Return what ``use`` makes of the links, or the page saying why it could not."""
+    links = rsvp_links(state.service)
+    if links is None:
+        return _not_set_up()
     try:
-        return rsvp_links(state.service)
-    except ImportError:
-        return None
+        return use(links)
+    except (InvalidLinkError, ValueError) as error:
+        return _refused(error)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _no_answer() -> Response:
