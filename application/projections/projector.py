@@ -20,6 +20,9 @@ from application.projections.invites import NO_START, Summary, evolve_summary
 from application.projections.session import Views
 
 DEFAULT_SHARDS = 8
+# Aggregates whose events feed views (event kinds start with these); the rest are skipped
+# without decoding.
+PROJECTED = ("Invite.", "Distribution.", "Delivery.", "Attendance.")
 # Events of projected streams that change no view: they only move the stream's position.
 IGNORED = frozenset(
     {

@@ -13,13 +13,11 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from application.projections.projector import IGNORED, Projector
+from application.projections.projector import IGNORED, PROJECTED, Projector
 from application.projections.session import Session, Views
 from application.projections.staging import Staging
 from application.projections.store import ReadModel, ViewConflictError
 
-# Aggregates whose events feed views; the rest of the log is skipped without decoding.
-_PROJECTED = ("Invite.", "Distribution.", "Delivery.", "Attendance.")
 _ATTEMPTS = 5
 _REBUILD_PAGE = 1000
 
@@ -112,6 +110,6 @@ class ProjectionRunner:
             if kind in IGNORED:
                 stream, version = str(notification.originator_id), notification.originator_version
                 projector.skip(views, stream, version)
-            elif kind.startswith(_PROJECTED):
+            elif kind.startswith(PROJECTED):
                 event = self.app.mapper.to_domain_event(notification)
                 projector.project(views, event)  # type: ignore[arg-type]

@@ -18,12 +18,10 @@ from typing import Any, Generic, TypeVar
 from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 
-from application.projections.projector import IGNORED, Projector
+from application.projections.projector import IGNORED, PROJECTED, Projector
 from application.projections.session import Session
 from application.projections.store import ReadModel, ViewConflictError
 
-# Aggregates whose events feed views (as in runner.py); the others are never decoded.
-PROJECTED = ("Invite.", "Distribution.", "Delivery.", "Attendance.")
 _ATTEMPTS = 5
 
 Record = TypeVar("Record")
