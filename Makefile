@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
 	$(BIN)/python -m bench.snapshots
 	$(BIN)/python -m bench.render
+	$(BIN)/python -m bench.render --links
 	$(BIN)/python -m bench.projections
 	$(BIN)/python -m bench.handlers
 

@@ -6,21 +6,27 @@ alike: the renderer over every recipient (each message consumed), and the naive 
 subset, scaled per message (tests/render_reference.py: icalendar + email package, one whole
 build per recipient, templates included). Before timing, a sample of the renderer's emails is
 checked to say what the naive build says. No files are written.
-Usage: python -m bench.render [--recipients N] [--naive N] [--rounds N]
+With --links, every recipient's mail carries signed web RSVP links (CIS_WEB_BASE_URL set),
+in both the renderer and the naive build.
+Usage: python -m bench.render [--recipients N] [--naive N] [--rounds N] [--links]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
 from adapters.outbound import IcalendarInviteRenderer
 from domain.outbound import Addressee, OutboundInstance, OutboundInvite, message_id, server_uid
+from domain.reply_tokens import reply_token
 from domain.values import EventDetails, Method
+from domain.web_links import LinkClaim, link_expiry, sign_link
 from tests.render_reference import reference_mail, semantics
 
 DOMAIN = "cis.example"
@@ -88,6 +94,21 @@ def audience(size: int) -> list[Addressee]:
     return people
 
 
+WEB = "https://invites.example.com"
+
+
+def with_links(people: list[Addressee]) -> list[Addressee]:
+    """Return the recipients each with a signed RSVP-link token, as the sender makes them."""
+    secret = os.urandom(32)
+    expires = link_expiry(NOW, None)
+
+    def token(person: Addressee) -> str:
+        reply = reply_token(secret, INVITE, person.address)
+        return sign_link(secret, LinkClaim(INVITE, reply, 3, expires))
+
+    return [replace(person, rsvp_token=token(person)) for person in people]
+
+
 def timed(work: Callable[[], None]) -> float:
     """Return the wall-clock seconds ``work`` took."""
     start = time.perf_counter()
@@ -101,10 +122,14 @@ def main() -> None:
     options.add_argument("--recipients", type=int, default=10_000)
     options.add_argument("--naive", type=int, default=500)
     options.add_argument("--rounds", type=int, default=5)
+    options.add_argument("--links", action="store_true", help="put web RSVP links in the mail")
     args = options.parse_args()
+    web = WEB if args.links else None
     invite, people = realistic_invite(), audience(args.recipients)
+    if args.links:
+        people = with_links(people)
     subset = people[: args.naive]
-    renderer = IcalendarInviteRenderer()
+    renderer = IcalendarInviteRenderer(web_base_url=web)
 
     def fast() -> None:
         for _ in renderer.render(invite, people, sender=SENDER, now=NOW):
@@ -112,11 +137,11 @@ def main() -> None:
 
     def naive() -> None:
         for person in subset:
-            reference_mail(invite, person, sender=SENDER, now=NOW)
+            reference_mail(invite, person, sender=SENDER, now=NOW, web_base_url=web)
 
     sample = list(renderer.render(invite, people[:20], sender=SENDER, now=NOW))
     for mail, person in zip(sample, people, strict=False):
-        reference = reference_mail(invite, person, sender=SENDER, now=NOW)
+        reference = reference_mail(invite, person, sender=SENDER, now=NOW, web_base_url=web)
         assert semantics(mail.data) == semantics(reference), person
     size = len(sample[0].data)
     fast_rates, naive_rates = [], []
@@ -125,7 +150,8 @@ def main() -> None:
         naive_rates.append(len(subset) / timed(naive))
     fast_rate, naive_rate = statistics.median(fast_rates), statistics.median(naive_rates)
     print(
-        f"render: {len(people)} recipients (naive: {len(subset)}), {size} bytes each;"
+        f"render: {len(people)} recipients (naive: {len(subset)}), {size} bytes each"
+        f"{', web RSVP links' if args.links else ''};"
         f" {args.rounds} rounds, medians"
     )
     print(f"  renderer (once per version)  {fast_rate:9.0f} invites/s  {1e6 / fast_rate:7.1f} us")
