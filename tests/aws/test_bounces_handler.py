@@ -19,7 +19,7 @@ from domain.delivery import Delivery, delivery_id
 from domain.outcomes import Outcome
 from domain.reply_tokens import token_of
 from entrypoints.aws import bounces, runtime
-from tests.aws.lambda_events import LambdaContext as TestContext
+from tests.aws.lambda_events import LambdaContext as FakeLambdaContext
 from tests.aws.test_inbound_handler import (
     DOMAIN,
     NOW,
@@ -124,7 +124,7 @@ def notified(*notifications: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def handle(records: list[dict[str, Any]]) -> list[str]:
-    context = cast(LambdaContext, TestContext(function_name="cis-bounces"))
+    context = cast(LambdaContext, FakeLambdaContext(function_name="cis-bounces"))
     response = bounces.handler({"Records": records}, context)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 

@@ -34,7 +34,7 @@ from domain.indexes import InboundMessage
 from domain.outcomes import Outcome
 from entrypoints.aws import inbound, runtime
 from entrypoints.container import Container, bootstrap
-from tests.aws.lambda_events import LambdaContext as TestContext
+from tests.aws.lambda_events import LambdaContext as FakeLambdaContext
 from tests.aws.lambda_events import deployment_settings
 from tests.conftest import CORPUS
 from tests.replies import invitation_calendar
@@ -142,7 +142,7 @@ def received(url: str, arn: str) -> list[dict[str, Any]]:
 
 def handle(records: list[dict[str, Any]]) -> list[str]:
     """Run the inbound handler on one batch; return the ids of the records it failed."""
-    context = cast(LambdaContext, TestContext(function_name="cis-inbound"))
+    context = cast(LambdaContext, FakeLambdaContext(function_name="cis-inbound"))
     response = inbound.handler({"Records": records}, context)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
