@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from domain.authentication import SenderAuthentication
 from domain.messages import ListRequest, ParsedMessage, Unusable
 from domain.outbound import Addressee, OutboundInvite
 
@@ -30,6 +31,28 @@ class BlobStore(ABC):
     @abstractmethod
     def arrivals(self) -> list[str]:
         """Return every stored key, oldest arrival first (for re-ingesting everything)."""
+
+
+class SenderVerifier(ABC):
+    """Decides who a raw message is from, as mail systems do: DKIM, SPF and DMARC alignment."""
+
+    @abstractmethod
+    def verify(
+        self,
+        raw: bytes,
+        *,
+        envelope_from: str | None,
+        client_ip: str | None = None,
+        helo: str | None = None,
+    ) -> SenderAuthentication:
+        """Return what verification says of ``raw``'s sender.
+
+        Verifies its DKIM signatures, SPF for ``envelope_from`` when the connecting
+        ``client_ip`` is known, and whether a passing domain is aligned with the From domain;
+        or, behind a trusted mail server, reads the topmost ``Authentication-Results`` header
+        of a configured authserv-id instead. Never raises for bad input or DNS failures (they
+        become ``temperror``/``permerror`` results), and stays within a time budget.
+        """
 
 
 class MessageParser(ABC):

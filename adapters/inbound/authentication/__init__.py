@@ -1,0 +1,1 @@
+"""Sender authentication: DKIM, SPF and DMARC alignment, verified here or read from a trusted MTA."""
