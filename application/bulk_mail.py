@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from application.errors import AmbiguousInviteError, InviteNotFoundError
+from uuid import UUID
+
 from application.ports import RecipientListReader, RecipientRow
-from application.queries import find_invite
 from application.send_types import Recipient
 from application.stores import Loader
+from domain.identity import invite_id, normalize_address
 from domain.invite import Invite
 from domain.messages import ListRequest
 from domain.outcomes import Outcome
@@ -16,15 +17,27 @@ _PUNCTUATION = "[](){}<>\"',;:"
 
 def invite_named_in(load: Loader, subject: str | None, organizer: str | None) -> Invite | None:
     """Return the one invite of ``organizer`` whose id or UID appears in ``subject``."""
+    if not organizer:
+        return None
     found: dict[str, Invite] = {}
     for word in (subject or "").split():
-        try:
-            invite = find_invite(load, word.strip(_PUNCTUATION))
-        except (InviteNotFoundError, AmbiguousInviteError):
-            continue
-        if invite.organizer == organizer:
+        invite = _own_invite(load, word.strip(_PUNCTUATION), normalize_address(organizer))
+        if invite is not None:
             found[str(invite.id)] = invite
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _own_invite(load: Loader, word: str, organizer: str) -> Invite | None:
+    """Return ``organizer``'s invite with the id or UID ``word``, or None."""
+    try:
+        by_id = load(Invite, UUID(word))
+    except ValueError:
+        by_id = None
+    if by_id is not None:
+        return by_id if normalize_address(by_id.organizer) == organizer else None
+    # A UID names an invite only among the organizer's own (the invite id is derived from
+    # both): another organizer's invite under the same UID neither hides nor replaces it.
+    return load(Invite, invite_id(organizer, word)) if word else None
 
 
 def recipients_of(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from eventsourcing.persistence import RecordConflictError
 
 from application.stores import Loader
 from domain.api_keys import (
@@ -39,6 +42,10 @@ _KEY_ID_CHARACTERS = frozenset(string.ascii_lowercase + "234567")
 _SECRET_BYTES = 32
 _SECRET_LENGTH = 43  # 32 bytes in unpadded base64url, as secrets.token_urlsafe writes them
 _SECRET_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
+# Ids no token can name (a key id is eight base32 characters): a stored key never issued to
+# anyone, which an unknown id's secret is checked against, and an id nothing is stored under.
+_DECOY_ID = "decoy"
+_ABSENT_ID = "absent"
 
 
 class UnknownApiKeyError(LookupError):
@@ -93,6 +100,18 @@ def _new_key_id() -> str:
     return base64.b32encode(secrets.token_bytes(5)).decode("ascii").lower()
 
 
+def _new_decoy(now: datetime) -> ApiKey:
+    # Its secret is thrown away at once: nothing can ever match its hash.
+    return ApiKey(
+        key_id=_DECOY_ID,
+        kind=Scope.ORGANIZER.value,
+        subject="nobody@decoy.invalid",
+        label="decoy: never issued, never listed",
+        secret_hash=hash_secret(secrets.token_urlsafe(_SECRET_BYTES)),
+        timestamp=now,
+    )
+
+
 def _is_key_id(text: str) -> bool:
     return len(text) == _KEY_ID_LENGTH and set(text) <= _KEY_ID_CHARACTERS
 
@@ -136,8 +155,9 @@ class ApiKeys:
         )
         ring = self.load(KeyRing, key_ring_id()) or KeyRing(timestamp=now)
         ring.add(key_id=key_id, timestamp=now)
+        decoy = [] if self.load(ApiKey, api_key_id(_DECOY_ID)) else [_new_decoy(now)]
         # One save, one transaction: a key is never stored without its place in the ring.
-        self.save(key, ring)
+        self.save(key, ring, *decoy)
         return key, f"{PREFIX}{key_id}_{secret}"
 
     def list(self) -> list[KeyView]:
@@ -164,9 +184,20 @@ class ApiKeys:
         # ``now`` is the request's instant, for the expiry rule the HTTP API brings; revocation
         # does not depend on it (see ApiKey.accepts).
         key = self.load(ApiKey, api_key_id(key_id))
-        if key is None or not key.accepts(secret):
-            return None
-        return key.principal()
+        # The same work whether the id exists or not, so timing does not tell: one stored key
+        # loaded (the decoy when the id is unknown), one lookup that finds nothing, one hash
+        # compared in constant time, along one code path.
+        spare = self.load(ApiKey, api_key_id(_DECOY_ID if key is None else _ABSENT_ID))
+        candidate = key or spare or self._store_decoy(now)
+        accepted = candidate.accepts(secret)
+        return key.principal() if key is not None and accepted else None
+
+    def _store_decoy(self, now: datetime) -> ApiKey:
+        """Store the decoy key in a store from before decoys; return it."""
+        decoy = _new_decoy(now)
+        with contextlib.suppress(RecordConflictError):  # another process stored one first
+            self.save(decoy)
+        return decoy
 
     def _find(self, reference: str) -> ApiKey:
         key_id = reference.strip().lower().removeprefix(PREFIX).partition("_")[0]

@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from application.ports import DeliveryError, Notice, NoticeSender, RecipientRow
+from application.rate_limit import RateLimit
 from application.results import IngestResult
 from application.send_types import SendResult
 from domain.addresses import address_problem
 from domain.invite import Invite
-from domain.messages import ItipMessage, ParsedMessage, Unusable
+from domain.messages import ItipMessage, ListRequest, ParsedMessage, Unusable
 from domain.outcomes import Outcome
 from domain.values import Method
 
@@ -30,6 +31,7 @@ class Notifier:
     """Builds and sends organizer notices through the NoticeSender port (if one is wired)."""
 
     sender: NoticeSender | None
+    rejections: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(hours=1)))
 
     def tell(self, notice: Notice, now: datetime) -> None:
         """Send ``notice``; a delivery failure is logged, not raised."""
@@ -45,18 +47,27 @@ class Notifier:
             log.warning("notice %s to %s not delivered: %s", notice.kind, notice.to, error.reason)
 
     def after_ingest(
-        self, parsed: ParsedMessage, result: IngestResult, invite: Invite | None, now: datetime
+        self,
+        parsed: ParsedMessage | ListRequest,
+        result: IngestResult,
+        invite: Invite | None,
+        now: datetime,
+        verified: str | None = None,
     ) -> None:
-        """Tell the organizer (or the sender) what became of a message, where it helps."""
+        """Tell the organizer (or the sender) what became of a message, where it helps.
+
+        A rejection is told only to ``verified``, the sender something other than its own
+        word vouched for, at most a few times an hour, and never quotes the message: a
+        forged From must not make this server mail whoever the forger named.
+        """
         if not isinstance(parsed, ItipMessage | Unusable) or parsed.automatic:
             return
         if result.outcome is Outcome.CREATED and invite is not None:
             self.tell(Notice("created", invite.organizer, invite.id, _title(invite)), now)
         elif result.outcome is Outcome.REJECTED and not _quarantined(result):
-            to = parsed.sender or (parsed.organizer if isinstance(parsed, ItipMessage) else None)
-            if to is not None:
-                facts = {"reason": result.reason or "", "subject": getattr(parsed, "subject", "")}
-                self.tell(Notice("rejected", to, None, None, _filled(facts)), now)
+            if verified is not None and self.rejections.allows(verified, now):
+                facts = {"reason": result.reason or ""}
+                self.tell(Notice("rejected", verified, None, None, _filled(facts)), now)
         elif (
             isinstance(parsed, ItipMessage)
             and parsed.method is Method.COUNTER

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from application.organizer_rule import authorize, claimed_organizer
 from application.results import Decision
-from application.routing import organizer_of_record
+from application.senders import Policies, SenderCheck
 from application.stores import Loader
 from domain.identity import invite_id, organizer_id, uid_index_id
 from domain.indexes import UidIndex
@@ -24,16 +25,24 @@ def handle_organizer_message(
     message: ItipMessage,
     load: Loader,
     *,
+    check: SenderCheck,
+    policies: Policies,
     open_registry: bool,
     relays: frozenset[str],
     now: datetime,
 ) -> Decision:
-    """Apply a REQUEST or CANCEL from the organizer of record."""
-    organizer, refusal = organizer_of_record(message, relays)
+    """Apply a REQUEST or CANCEL from the organizer of record, if it is really theirs."""
+    organizer, refusal = claimed_organizer(
+        message.organizer, message.sent_by, message.from_addresses, message.sender, relays
+    )
     if organizer is None:
         return Decision(Verdict(Outcome.REJECTED, refusal))
     registered = load(Organizer, organizer_id(organizer))
-    refusal = _registry_refusal(registered, organizer, open_registry=open_registry)
+    check.note_private(organizer, registered)
+    refusal = authorize(
+        organizer, message.sender, message.from_addresses, registered, check, policies, relays
+    )
+    refusal = refusal or _registry_refusal(registered, organizer, open_registry=open_registry)
     if refusal is not None:
         return Decision(Verdict(Outcome.REJECTED, refusal))
     the_id = invite_id(organizer, message.uid)

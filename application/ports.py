@@ -32,6 +32,17 @@ class BlobStore(ABC):
     def arrivals(self) -> list[str]:
         """Return every stored key, oldest arrival first (for re-ingesting everything)."""
 
+    # Uploads (recipient lists sent to the HTTP API) are kept apart from received mail: an
+    # upload is never listed by arrivals() nor read by get(), so recovery never ingests one.
+
+    @abstractmethod
+    def put_upload(self, data: bytes) -> str:
+        """Store an uploaded file (idempotently), apart from mail; return its SHA-256 hex key."""
+
+    @abstractmethod
+    def get_upload(self, key: str) -> bytes:
+        """Return the upload stored under ``key``; raise KeyError if there is none."""
+
 
 class SenderVerifier(ABC):
     """Decides who a raw message is from, as mail systems do: DKIM, SPF and DMARC alignment."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from application.stores import Loader
+from domain.authentication import SenderPolicy
 from domain.blocks import RecipientBlock, block_id
 from domain.identity import normalize_address, organizer_id
-from domain.organizer import Organizer, landing_origin
+from domain.organizer import Organizer, landing_origin, secret_digest
+from domain.sender_domains import SenderDomain, sender_domain_id
 
 
 def find_organizer(load: Loader, address: str) -> Organizer | None:
@@ -95,6 +99,40 @@ class OrganizerRegistry:
             now,
             lambda record: record.set_landing_origins(origins=normalized, timestamp=now),
         )
+
+    def issue_private_address(self, address: str, *, now: datetime) -> str:
+        """Give the organizer a new private drop-box secret and return it (shown once).
+
+        Any earlier private address stops working. The secret is 128 random bits in
+        lower-case base32, so it survives mail systems that fold the local part's case.
+        """
+        secret = base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
+        digest = secret_digest(secret)
+        self._change(
+            address, now, lambda record: record.issue_private_address(digest=digest, timestamp=now)
+        )
+        return secret
+
+    def revoke_private_address(self, address: str, *, now: datetime) -> Organizer:
+        """Stop the organizer's private drop-box address from working."""
+        return self._change(
+            address, now, lambda record: record.revoke_private_address(timestamp=now)
+        )
+
+    def domain_policy(self, domain: str) -> SenderPolicy | None:
+        """Return the sender policy set for an organizer domain, or None (the default)."""
+        record = self.load(SenderDomain, sender_domain_id(domain))
+        return record.policy if record is not None else None
+
+    def set_domain_policy(
+        self, domain: str, policy: SenderPolicy | None, *, now: datetime
+    ) -> SenderDomain:
+        """Hold an organizer domain's mail to ``policy`` (None: the server's default)."""
+        record = self.load(SenderDomain, sender_domain_id(domain))
+        record = record or SenderDomain(domain=domain, timestamp=now)
+        record.set_policy(policy_name=policy.value if policy else None, timestamp=now)
+        self.save(record)
+        return record
 
     def block(
         self, organizer: str, recipient: str, blocked: bool, *, now: datetime

@@ -47,6 +47,7 @@ class ReportRow:
     replied_at: datetime | None
     client: str | None
     forwarded_by: str | None
+    verified_by: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the report's column names and values, JSON-friendly, in column order."""
@@ -59,6 +60,7 @@ class ReportRow:
             "replied_at": self.replied_at.isoformat() if self.replied_at else None,
             "client": self.client,
             "forwarded_by": self.forwarded_by,
+            "verified_by": self.verified_by,
         }
 
 
@@ -111,6 +113,7 @@ def _row(load: Loader, invite: Invite, server_sequence: int, delivery: Delivery)
         replied_at=reply.dtstamp if reply else None,
         client=client_family(reply.prodid) if reply else None,
         forwarded_by=reply.forwarded_by if reply else None,
+        verified_by=reply.verified_by if reply else None,
     )
 
 

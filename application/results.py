@@ -73,8 +73,14 @@ def result_of(message: ItipMessage, decision: Decision, digest: str) -> IngestRe
     )
 
 
-def receipt_of(result: IngestResult, envelope_to: str | None, now: datetime) -> InboundMessage:
-    """Return the receipt that records a message's outcome beside the changes it caused."""
+def receipt_of(
+    result: IngestResult,
+    envelope_to: str | None,
+    now: datetime,
+    sender: dict[str, Any] | None = None,
+) -> InboundMessage:
+    """Return the receipt that records a message's outcome beside the changes it caused,
+    with what was verified of its sender."""
     return InboundMessage(
         digest=result.message,
         outcome=result.outcome.value,
@@ -85,4 +91,5 @@ def receipt_of(result: IngestResult, envelope_to: str | None, now: datetime) -> 
         reason=result.reason,
         envelope_to=envelope_to,
         timestamp=now,
+        sender=sender,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.identity import normalize_address
-from domain.messages import ItipMessage
 from domain.values import ATTENDEE_METHODS, ORGANIZER_METHODS, Method
 
 
@@ -20,6 +19,14 @@ class Mailboxes:
     def is_bulk(self, envelope_to: str | None) -> bool:
         """Return whether the message was sent to the bulk (recipient list) mailbox."""
         return envelope_to is not None and self.mailbox_of(envelope_to) == self.bulk
+
+    def private_tag(self, envelope_to: str | None) -> str | None:
+        """Return the +tag of a ``create+TAG@`` or ``bulk+TAG@`` recipient (a private
+        drop-box address's secret, or a person's own tag), or None."""
+        if envelope_to is None or self.mailbox_of(envelope_to) not in (self.create, self.bulk):
+            return None
+        local = normalize_address(envelope_to).split("@", 1)[0]
+        return local.partition("+")[2] or None
 
     def mailbox_of(self, envelope_to: str) -> str:
         """Return the local part of an envelope recipient, without any ``+tag``."""
@@ -65,36 +72,3 @@ def unsupported_method(method: Method) -> str | None:
             "proposal, addressed to that attendee; there is nothing for this server to record"
         )
     return None
-
-
-def organizer_of_record(
-    message: ItipMessage, relays: frozenset[str] = frozenset()
-) -> tuple[str | None, str | None]:
-    """Return (organizer, refusal): who organizes the event, or why the sender may not act.
-
-    The organizer of an email is its sender (DESIGN.md): a REQUEST or CANCEL from anyone but
-    the ORGANIZER or its SENT-BY is refused. Without ORGANIZER the sender organizes. Mail
-    from a trusted calendar relay (``relays``: domains such as iCloud's, which send every
-    invitation from their own no-reply address) speaks for the ORGANIZER it names.
-    """
-    organizer, sender = message.organizer, message.sender
-    if organizer is not None and sender is not None and _domain(sender) in relays:
-        return organizer, None
-    if organizer is None:
-        if sender is None:
-            return None, (
-                "the event has no ORGANIZER and the message has no sender, so nobody can be "
-                "its organizer of record; send it from the organizer's mailbox (for a bare "
-                ".ics file, give the envelope sender)"
-            )
-        return sender, None
-    if sender is not None and sender not in {organizer, message.sent_by}:
-        return None, (
-            f"sent by {sender}, but the event's ORGANIZER is {organizer}: only the organizer "
-            f"can create, change or cancel it; send it from {organizer}'s calendar"
-        )
-    return organizer, None
-
-
-def _domain(address: str) -> str:
-    return address.rpartition("@")[2]

@@ -22,17 +22,10 @@ from domain.delivery import Delivery, delivery_id
 from domain.distribution import Distribution, distribution_id
 from domain.identity import attendance_id
 from domain.invite import Invite
+from domain.invite_signatures import Capability, invite_signature, invite_signature_matches
 from domain.outcomes import Outcome
 from domain.reply_tokens import reply_token
-from domain.web_links import (
-    LINK_TTL,
-    InvalidLinkError,
-    LinkClaim,
-    calendar_signature,
-    calendar_signature_matches,
-    read_link,
-    sign_link,
-)
+from domain.web_links import LINK_TTL, InvalidLinkError, LinkClaim, read_link, sign_link
 
 __all__ = ["WEB_PRODID", "InvalidLinkError", "LinkQuestion", "RsvpLinks", "WebAnswer"]
 
@@ -130,11 +123,11 @@ class RsvpLinks:
 
     def calendar_signature(self, invite: UUID) -> str:
         """Return the signature of public download links for ``invite``'s calendar file."""
-        return calendar_signature(self._secret, invite)
+        return invite_signature(self._secret, Capability.DOWNLOAD, invite)
 
     def verify_calendar_signature(self, invite: UUID, signature: str) -> bool:
         """Return whether ``signature`` signs ``invite``'s download link (constant-time)."""
-        return calendar_signature_matches(self._secret, invite, signature)
+        return invite_signature_matches(self._secret, Capability.DOWNLOAD, invite, signature)
 
     def _recipient(self, claim: LinkClaim) -> tuple[Invite, Delivery]:
         invite = self._load(Invite, claim.invite)
@@ -155,6 +148,7 @@ class RsvpLinks:
             sequence=claim.sequence,
             prodid=WEB_PRODID,
             channel="server",
+            verified_by="the recipient's signed web RSVP link",
         )
         outcome = stream.record_reply(reply, now)
         if outcome is Outcome.RSVP:

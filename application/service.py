@@ -21,6 +21,7 @@ from application.errors import InviteNotFoundError
 from application.history import HistoryEntry
 from application.notices import Notifier
 from application.organizer_messages import handle_organizer_message, organizer_cancel
+from application.organizer_rule import authorize, claimed_organizer
 from application.outbox import OutboxEntry, outbox
 from application.ports import (
     Announcement,
@@ -33,6 +34,7 @@ from application.ports import (
     NoticeSender,
     RecipientListReader,
     RecipientRow,
+    SenderVerifier,
     WorkQueue,
 )
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
@@ -41,14 +43,16 @@ from application.report import ReportRow, rsvp_report
 from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
 from application.routing import Mailboxes, unsupported_method
 from application.send_types import OutboundSettings, Progress, Recipient, SendResult
+from application.senders import Arrival, Policies, SenderCheck
 from application.sending import Sender
 from application.stores import loader
 from application.token_replies import handle_token_reply
 from application.transcodings import register_domain_transcodings
 from application.views import InviteView
 from domain.attendance import Attendance
+from domain.authentication import SenderAuthentication, SenderPolicy
 from domain.delivery import Delivery, delivery_id
-from domain.identity import received_message_id
+from domain.identity import invite_id, received_message_id
 from domain.indexes import InboundMessage, UidIndex
 from domain.invite import Invite
 from domain.messages import Bounce, ItipMessage, ParsedMessage, Unusable
@@ -103,6 +107,8 @@ class InviteService(Application[UUID]):
         announcer: Announcer | None = None,
         queue: WorkQueue | None = None,
         bulk_part: int = _BULK_PART,
+        verifier: SenderVerifier | None = None,
+        sender_policy: SenderPolicy = SenderPolicy.DMARC,
     ) -> None:
         super().__init__(env)
         self.parser = parser
@@ -119,6 +125,8 @@ class InviteService(Application[UUID]):
         self.queue = queue
         self.bulk_part = max(1, bulk_part)
         self.registry = OrganizerRegistry(self.load, self.save)
+        self.verifier = verifier
+        self.policies = Policies(sender_policy, self.registry.domain_policy)
         self.sender = (
             Sender(self.load, self.save, renderer, mailer, outbound)
             if renderer is not None and mailer is not None and outbound is not None
@@ -137,12 +145,21 @@ class InviteService(Application[UUID]):
         now: datetime,
         envelope_to: str | None = None,
         envelope_from: str | None = None,
+        client_ip: str | None = None,
+        helo: str | None = None,
+        authentication: SenderAuthentication | None = None,
     ) -> IngestResult:
-        """Keep the raw message, then turn it into exactly one outcome."""
+        """Keep the raw message, then turn it into exactly one outcome.
+
+        ``client_ip`` and ``helo`` are the SMTP client's (for SPF) when it came over SMTP
+        here; ``authentication`` is a verdict the receiving side made already (SES's).
+        """
         digest = self.blobs.put(raw)
+        arrival = Arrival(envelope_to, envelope_from, client_ip, helo, authentication)
+        check = self._sender_check(raw, arrival)
         for attempt in range(_ATTEMPTS):
             try:
-                return self._process(raw, digest, now, envelope_to, envelope_from)
+                return self._process(raw, digest, now, arrival, check)
             except RecordConflictError:
                 # The receipt is saved with every outcome, so a conflict on it means this exact
                 # message was processed before; checking only here keeps the common path lean.
@@ -154,17 +171,31 @@ class InviteService(Application[UUID]):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _sender_check(self, raw: bytes, arrival: Arrival) -> SenderCheck:
+        verifier = self.verifier
+        verify = (
+            None
+            if verifier is None
+            else lambda: verifier.verify(
+                raw,
+                envelope_from=arrival.sender,
+                client_ip=arrival.client_ip,
+                helo=arrival.helo,
+            )
+        )
+        return SenderCheck(
+            verify,
+            given=arrival.authentication,
+            private_tag=self.mailboxes.private_tag(arrival.to),
+        )
+
     def _process(
-        self,
-        raw: bytes,
-        digest: str,
-        now: datetime,
-        envelope_to: str | None,
-        envelope_from: str | None,
+        self, raw: bytes, digest: str, now: datetime, arrival: Arrival, check: SenderCheck
     ) -> IngestResult:
+        envelope_to = arrival.to
         if self.mailboxes.is_bulk(envelope_to):
-            return self._bulk(raw, digest, now, envelope_to)
-        parsed = self.parser.parse(raw, sender=envelope_from)
+            return self._bulk(raw, digest, now, envelope_to, check)
+        parsed = self.parser.parse(raw, sender=arrival.sender)
         if isinstance(parsed, Bounce):
             decision = handle_bounce(parsed, envelope_to, self.load, self.outbound, now)
             result = IngestResult(
@@ -183,9 +214,9 @@ class InviteService(Application[UUID]):
             result = IngestResult(Outcome.REJECTED, digest, reason=reason)
             changed = []
         else:
-            decision = self._decide(parsed, envelope_to, now)
+            decision = self._decide(parsed, envelope_to, now, check)
             result, changed = result_of(parsed, decision, digest), decision.changed
-        return self._conclude(parsed, result, changed, envelope_to, now)
+        return self._conclude(parsed, result, changed, envelope_to, now, check)
 
     def _conclude(
         self,
@@ -194,16 +225,61 @@ class InviteService(Application[UUID]):
         changed: list[Aggregate],
         envelope_to: str | None,
         now: datetime,
+        check: SenderCheck,
     ) -> IngestResult:
+        changed = [*changed, *self._noted(parsed, result, changed, check, now)]
         # One save: the receipt and every change it caused commit together or not at all.
-        self.save(*changed, receipt_of(result, envelope_to, now))
+        self.save(*changed, receipt_of(result, envelope_to, now, check.record()))
         invite = self._invite_after(result, changed)
         if result.outcome in _CHANGES_EVENT and invite is not None:
             self._propagate(invite, now)
         if invite is not None and result.outcome in _ANNOUNCED:
             self._announce(_ANNOUNCED[result.outcome], invite, now)
-        self.notifier.after_ingest(parsed, result, invite, now)
+        self.notifier.after_ingest(parsed, result, invite, now, self._verified(parsed, check))
         return result
+
+    def _noted(
+        self,
+        parsed: ParsedMessage,
+        result: IngestResult,
+        changed: list[Aggregate],
+        check: SenderCheck,
+        now: datetime,
+    ) -> list[Invite]:
+        """Note on the invite's own stream who vouched for an organizer's message about it,
+        or why it was refused, so its history shows both (``cis history``)."""
+        if not isinstance(parsed, ItipMessage) or parsed.method in ATTENDEE_METHODS:
+            return []
+        invite = next((a for a in changed if isinstance(a, Invite)), None)
+        if invite is None and result.outcome is Outcome.REJECTED and parsed.organizer:
+            invite = self.load(Invite, invite_id(parsed.organizer, parsed.uid))
+        if invite is None or result.outcome in (Outcome.DUPLICATE, Outcome.STALE):
+            return []
+        record = check.record() or {}
+        invite.note_sender(
+            message=result.message,
+            outcome=result.outcome.value,
+            vouched_by=check.vouched,
+            authentication=record.get("authentication"),
+            reason=result.reason,
+            now=now,
+        )
+        return [] if invite in changed or not invite.pending_events else [invite]
+
+    def _verified(self, parsed: ParsedMessage, check: SenderCheck) -> str | None:
+        """Return the sender's address if something other than its word vouches for it.
+
+        Rejection notices go only there: a forged From must never turn the server into a
+        mailer of backscatter to whoever the forger named.
+        """
+        if not isinstance(parsed, ItipMessage | Unusable) or parsed.sender is None:
+            return None
+        sender = parsed.sender
+        if check.private_for is not None:
+            return check.private_for
+        if self.policies.for_address(sender) is SenderPolicy.OFF:
+            return sender if len(parsed.from_addresses) <= 1 else None
+        return sender if check.vouches_for(sender, parsed.from_addresses) else None
 
     def _announce(self, kind: str, invite: Invite, now: datetime) -> None:
         if self.announcer is None:
@@ -219,20 +295,38 @@ class InviteService(Application[UUID]):
             log.exception("announcement %s of invite %s not published", kind, invite.id)
 
     def _bulk(
-        self, raw: bytes, digest: str, now: datetime, envelope_to: str | None
+        self, raw: bytes, digest: str, now: datetime, envelope_to: str | None, check: SenderCheck
     ) -> IngestResult:
         request = self.parser.parse_list(raw)
         if isinstance(request, Unusable):
             result = IngestResult(Outcome.REJECTED, digest, reason=request.reason)
-            self.save(receipt_of(result, envelope_to, now))
-            self.notifier.after_ingest(request, result, None, now)
+            self.save(receipt_of(result, envelope_to, now, check.record()))
+            self.notifier.after_ingest(request, result, None, now, self._verified(request, check))
             return result
-        invite = invite_named_in(self.load, request.subject, request.sender)
-        refusal = refusal_of(request, invite)
+        # A list makes the server mail an invite to strangers: the same rule as a REQUEST.
+        organizer, refusal_text = claimed_organizer(
+            None, None, request.from_addresses, request.sender, frozenset()
+        )
+        if organizer is not None:
+            registered = self.registry.find(organizer)
+            check.note_private(organizer, registered)
+            refusal_text = authorize(
+                organizer,
+                request.sender,
+                request.from_addresses,
+                registered,
+                check,
+                self.policies,
+                frozenset(),
+            )
+        invite = (
+            invite_named_in(self.load, request.subject, organizer) if refusal_text is None else None
+        )
+        refusal = (Outcome.REJECTED, refusal_text) if refusal_text else refusal_of(request, invite)
         if refusal is not None or invite is None or self.lists is None:
             outcome, reason = refusal or (Outcome.REJECTED, "recipient lists are not set up")
             result = IngestResult(outcome, digest, reason=reason)
-            self.save(receipt_of(result, envelope_to, now))
+            self.save(receipt_of(result, envelope_to, now, check.record()))
             return result
         recipients, invalid = recipients_of(self.lists, request)
         if self.queue is None:
@@ -254,7 +348,7 @@ class InviteService(Application[UUID]):
             ]
             self.queue.put(jobs)
         result = IngestResult(Outcome.BULK, digest, invite=invite.id, uid=invite.uid)
-        self.save(receipt_of(result, envelope_to, now))
+        self.save(receipt_of(result, envelope_to, now, check.record()))
         return result
 
     def _invite_after(self, result: IngestResult, changed: list[Aggregate]) -> Invite | None:
@@ -349,9 +443,11 @@ class InviteService(Application[UUID]):
         message = organizer_cancel(invite, now)
         request = {"cancel": str(invite.id), "by": by, "at": now.isoformat()}
         digest = self.blobs.put(json.dumps(request, sort_keys=True).encode())
-        decision = self._decide(message, None, now)
+        # The API key that asked is what vouches here, not mail authentication.
+        check = SenderCheck(None, vouched=f"API request by {by or 'an authorized key'}")
+        decision = self._decide(message, None, now, check, trusted=True)
         result = result_of(message, decision, digest)
-        return self._conclude(message, result, decision.changed, None, now)
+        return self._conclude(message, result, decision.changed, None, now, check)
 
     def approve(self, ref: str, *, now: datetime) -> list[SendResult]:
         """Release an update held for review and send it to everyone who received the invite.
@@ -397,7 +493,15 @@ class InviteService(Application[UUID]):
             raise RuntimeError(msg)
         return self.sender
 
-    def _decide(self, message: ItipMessage, envelope_to: str | None, now: datetime) -> Decision:
+    def _decide(
+        self,
+        message: ItipMessage,
+        envelope_to: str | None,
+        now: datetime,
+        check: SenderCheck,
+        *,
+        trusted: bool = False,
+    ) -> Decision:
         refusal = (
             unsupported_method(message.method)
             or self.mailboxes.misrouted(envelope_to, message.method)
@@ -408,12 +512,27 @@ class InviteService(Application[UUID]):
         token = token_of(envelope_to) if envelope_to else None
         if message.method in ATTENDEE_METHODS and token is not None and self.outbound:
             return handle_token_reply(
-                message, token, self.load, secret=self.outbound.secret, now=now
+                message,
+                token,
+                self.load,
+                secret=self.outbound.secret,
+                check=check,
+                policy=self.policies.default,
+                now=now,
             )
         if message.method in ATTENDEE_METHODS:
-            return handle_attendee_message(message, self.load, now=now)
+            return handle_attendee_message(
+                message, self.load, check=check, policy=self.policies.default, now=now
+            )
+        policies = Policies(SenderPolicy.OFF, lambda _: None) if trusted else self.policies
         return handle_organizer_message(
-            message, self.load, open_registry=self.open_registry, relays=self.relays, now=now
+            message,
+            self.load,
+            check=check,
+            policies=policies,
+            open_registry=self.open_registry,
+            relays=self.relays,
+            now=now,
         )
 
     def reingest(self, *, now: datetime) -> Iterator[tuple[str, IngestResult]]:

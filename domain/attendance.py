@@ -8,8 +8,8 @@ never grows with its audience.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +19,10 @@ from domain.identity import attendance_id
 from domain.outcomes import Outcome
 from domain.revision import NO_DTSTAMP
 from domain.values import MASTER
+
+# Clocks disagree by a little; a DTSTAMP further ahead of its arrival than this is no clock
+# error but a claim to outrank every later answer, and is ordered as its arrival instead.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,9 @@ class Reply:
     channel: str = "organizer"
     # The recipient whose copy was forwarded to this attendee, for replies from forwards.
     forwarded_by: str | None = None
+    # What vouched that the attendee sent it: their reply address, DMARC alignment, a web
+    # link; None in replies recorded before senders were verified.
+    verified_by: str | None = None
 
     @property
     def key(self) -> str:
@@ -98,7 +105,13 @@ class Attendance(Aggregate):
         self.replies: dict[str, Reply] = {}
 
     def record_reply(self, reply: Reply, now: datetime) -> Outcome:
-        """Record a reply unless a newer one (by its own DTSTAMP) is already recorded."""
+        """Record a reply unless a newer one (by its own DTSTAMP) is already recorded.
+
+        A DTSTAMP later than ``now`` (the arrival) plus :data:`CLOCK_SKEW` is taken as
+        ``now``: a future DTSTAMP cannot lock an answer against the attendee's own later one.
+        """
+        if reply.dtstamp is not None and reply.dtstamp > now + CLOCK_SKEW:
+            reply = replace(reply, dtstamp=now)
         current = self.replies.get(reply.key)
         if current is not None and current.order() == reply.order():
             return Outcome.DUPLICATE

@@ -54,10 +54,21 @@ class Delivery(Aggregate):
     same Message-ID, and never a lost or doubled message.
     """
 
+    # How many people answered a forwarded copy of this recipient's invitation (a class
+    # default, so records older than the count read 0).
+    forwardees: int = 0
+    # At most this many: one reply address must not mint an audience of invented attendees.
+    MAX_FORWARDEES = 5
+
     @staticmethod
     def create_id(token: str, **_: Any) -> UUID:
         """Return the id derived from the reply token."""
         return delivery_id(token)
+
+    @event("ForwardeeEnrolled")
+    def enrol_forwardee(self, address: str, timestamp: datetime) -> None:
+        """Count one more person who answered this recipient's forwarded copy."""
+        self.forwardees += 1
 
     @event("Invited")
     def __init__(

@@ -31,8 +31,11 @@ class InboundMessage(Aggregate):
         reason: str | None,
         envelope_to: str | None,
         timestamp: datetime,
+        sender: dict[str, Any] | None = None,
     ) -> None:
         self.digest = digest
+        # Who vouched for the sender and what verification said (None in older receipts).
+        self.sender = sender
         self.outcome = outcome
         self.invite = invite
         self.uid = uid

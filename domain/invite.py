@@ -26,6 +26,13 @@ class Invite(Aggregate):
     overrides merge instead of replacing the event, and any delivery order converges.
     """
 
+    # Refusals kept on the stream per day: anyone who knows the UID can send a forgery, and
+    # the organizer's history must show attempts without growing without bound. Class
+    # defaults, so records and snapshots older than them read as none.
+    MAX_REFUSALS_PER_DAY = 20
+    refusals_day: str = ""
+    refusals_today: int = 0
+
     @staticmethod
     def create_id(organizer: str, uid: str, **_: Any) -> UUID:
         """Return the id derived from the natural key (DESIGN.md, Identity)."""
@@ -271,6 +278,47 @@ class Invite(Aggregate):
         self.counter_count += 1
         key = proposal_key("COUNTER", attendee, recurrence_id, dtstamp, proposal.digest(), comment)
         self.proposals.append(key)
+
+    def note_sender(
+        self,
+        message: str,
+        outcome: str,
+        vouched_by: str | None,
+        authentication: dict[str, Any] | None,
+        reason: str | None,
+        now: datetime,
+    ) -> None:
+        """Record who vouched for an organizer message about this invite, or why it was
+        refused (at most :attr:`MAX_REFUSALS_PER_DAY` refusals a day)."""
+        refused = outcome == Outcome.REJECTED.value
+        today = now.date().isoformat()
+        full = today == self.refusals_day and self.refusals_today >= self.MAX_REFUSALS_PER_DAY
+        if refused and full:
+            return
+        self._sender_noted(
+            message=message,
+            outcome=outcome,
+            vouched_by=vouched_by,
+            authentication=authentication,
+            reason=reason if refused else None,
+            timestamp=now,
+        )
+
+    @event("SenderNoted")
+    def _sender_noted(
+        self,
+        message: str,
+        outcome: str,
+        vouched_by: str | None,
+        authentication: dict[str, Any] | None,
+        reason: str | None,
+        timestamp: datetime,
+    ) -> None:
+        if outcome != Outcome.REJECTED.value:
+            return
+        today = timestamp.date().isoformat()
+        self.refusals_today = self.refusals_today + 1 if today == self.refusals_day else 1
+        self.refusals_day = today
 
     @event("RefreshRequested")
     def _refresh(self, attendee: str, dtstamp: datetime | None, timestamp: datetime) -> None:

@@ -26,6 +26,8 @@ class ItipMessage:
     comment: str | None = None
     # Sent by a machine (Auto-Submitted, Precedence: bulk, a mailer daemon): never answer it.
     automatic: bool = False
+    # Every address of every From header (normalized): one, or the sender is undetermined.
+    from_addresses: tuple[str, ...] = ()
 
     @property
     def master(self) -> Component | None:
@@ -48,6 +50,7 @@ class Unusable:
     subject: str | None = None
     # The plain text of a message without calendar data (bounded), to forward to a person.
     text: str | None = None
+    from_addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class ListRequest:
     subject: str | None
     attachment: bytes
     automatic: bool = False
+    from_addresses: tuple[str, ...] = ()
 
 
 ParsedMessage = ItipMessage | Unusable | Bounce

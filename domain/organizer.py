@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -61,6 +63,9 @@ class Organizer(Aggregate):
     # Web origins (scheme://host[:port]) a landing page may send people back to after they
     # asked for the invite. A class default, so records and snapshots older than it read ().
     landing_origins: tuple[str, ...] = ()
+    # SHA-256 of the secret of the organizer's private drop-box address (create+SECRET@):
+    # only the digest is kept, so the stored records never hold a usable address.
+    private_address_digest: str | None = None
 
     @staticmethod
     def create_id(address: str, **_: Any) -> UUID:
@@ -132,7 +137,29 @@ class Organizer(Aggregate):
         """Replace the web origins landing pages may redirect to (none: never redirect)."""
         self.landing_origins = tuple(origins)
 
+    def opens(self, secret: str) -> bool:
+        """Return whether ``secret`` is this organizer's private drop-box secret."""
+        digest = self.private_address_digest
+        given = secret_digest(secret)
+        # Compared in constant time: the secret is a credential.
+        return hmac.compare_digest(digest or "", given) and digest is not None
+
+    @event("PrivateAddressIssued")
+    def issue_private_address(self, digest: str, timestamp: datetime) -> None:
+        """Make ``digest`` the private drop-box secret's; any earlier address stops working."""
+        self.private_address_digest = digest
+
+    @event("PrivateAddressRevoked")
+    def revoke_private_address(self, timestamp: datetime) -> None:
+        """Stop the private drop-box address from working."""
+        self.private_address_digest = None
+
     @event("InviteCounted")
     def count_invite(self, invite: UUID, timestamp: datetime) -> None:
         """Count one more invite created by this organizer (counted while a limit is set)."""
         self.invite_count += 1
+
+
+def secret_digest(secret: str) -> str:
+    """Return the digest a private drop-box secret is kept as."""
+    return hashlib.sha256(secret.strip().lower().encode("utf-8")).hexdigest()

@@ -1,4 +1,4 @@
-"""Signed web links: an expiring RSVP link per recipient, a download signature per invite.
+"""Signed web links: an expiring RSVP link per recipient (per-invite ones: invite_signatures).
 
 Each kind of link is signed under its own key, derived from the server secret with a label,
 so a link never equals a reply-address token and a link of one kind never passes for another.
@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 _RSVP_LABEL = b"calendar-invite-server web rsvp link v1"
-_CALENDAR_LABEL = b"calendar-invite-server calendar download v1"
 # Truncated HMAC-SHA256: 128 bits, out of reach of guessing at any request rate.
 _MAC_BYTES = 16
 # invite, the recipient's reply token (13 bytes), sequence, expiry in Unix seconds.
@@ -151,19 +150,6 @@ def _base_url_problem(url: str) -> str | None:
     if "#" in url:
         return "it must not have a fragment (#…)"
     return None
-
-
-def calendar_signature(secret: bytes, invite: UUID) -> str:
-    """Return the signature that makes a public download link for ``invite``'s calendar file."""
-    return _encode(_mac(_key(secret, _CALENDAR_LABEL), invite.bytes))
-
-
-def calendar_signature_matches(secret: bytes, invite: UUID, signature: str) -> bool:
-    """Return whether ``signature`` is ``invite``'s download signature (constant-time)."""
-    if not signature.isascii():
-        return False
-    expected = calendar_signature(secret, invite).encode("ascii")
-    return hmac.compare_digest(signature.encode("ascii"), expected)
 
 
 def _key(secret: bytes, label: bytes) -> bytes:

@@ -69,7 +69,11 @@ def ingest(
     ] = None,
     sender: Annotated[
         str | None,
-        typer.Option("--from", help="Envelope sender, used when a message has no From."),
+        typer.Option(
+            "--from",
+            help="Envelope sender: the sender of a message without From (a bare .ics); a "
+            "message with neither is rejected.",
+        ),
     ] = None,
     summary: Annotated[
         bool, typer.Option("--summary", help="Print a table of outcomes to stderr at the end.")
@@ -77,7 +81,10 @@ def ingest(
 ) -> None:
     """Ingest messages; print one JSON object per line and message with its outcome.
 
-    Exit status is 0 whatever the outcomes; 2 if a file could not be read.
+    The sender policy (CIS_SENDER_POLICY, cis organizers policy) applies as on the drop box:
+    under dmarc an organizer's message counts only with a DKIM signature aligned with its
+    From (a file has no connecting address for SPF). Exit status is 0 whatever the outcomes;
+    2 if a file could not be read.
     """
     service = session.service()
     outcomes: Counter[str] = Counter()

@@ -7,6 +7,8 @@ import secrets
 from dependency_injector import containers, providers
 
 from adapters.aws.sns import SnsAnnouncer
+from adapters.inbound.authentication.dns import SystemResolver, ZoneResolver
+from adapters.inbound.authentication.verifier import MailAuthenticator
 from adapters.inbound.parser import EmailCalendarParser
 from adapters.lists.csv_recipients import CsvRecipientReader
 from adapters.mail.outbox import OutboxFolderMailer
@@ -29,6 +31,7 @@ from application.projections.store import ReadModel
 from application.routing import Mailboxes
 from application.send_types import OutboundSettings
 from application.service import InviteService
+from domain.authentication import SenderPolicy
 from entrypoints.settings import Settings
 
 
@@ -90,6 +93,13 @@ def read_model(settings: Settings) -> ReadModel:
     return SqliteReadModel(settings.views_path)
 
 
+def resolver(settings: Settings) -> SystemResolver | ZoneResolver:
+    """Return the DNS that sender verification asks: a zone file when one is set."""
+    if settings.dns_zone_file is not None:
+        return ZoneResolver.from_file(settings.dns_zone_file)
+    return SystemResolver(timeout=settings.dns_timeout)
+
+
 def work_queue(settings: Settings) -> WorkQueue | None:
     """Return the queue sending work goes to, or None to do it at once."""
     return SqsWorkQueue(settings.sqs_url, region=settings.region) if settings.sqs_url else None
@@ -100,6 +110,12 @@ class Container(containers.DeclarativeContainer):
 
     settings = providers.Dependency(instance_of=Settings)
     parser = providers.Singleton(EmailCalendarParser)
+    resolver = providers.Singleton(resolver, settings)
+    verifier = providers.Singleton(
+        MailAuthenticator,
+        resolver,
+        trusted_authserv_ids=providers.Callable(lambda s: s.authserv_ids, settings),
+    )
     blobs = providers.Selector(
         providers.Callable(lambda s: s.backend, settings),
         embedded=providers.Singleton(
@@ -178,6 +194,8 @@ class Container(containers.DeclarativeContainer):
         lists=recipient_lists,
         announcer=announcer,
         queue=queue,
+        verifier=verifier,
+        sender_policy=providers.Callable(lambda s: SenderPolicy(s.sender_policy), settings),
     )
 
     views = providers.Singleton(read_model, settings)
@@ -189,3 +207,13 @@ class Container(containers.DeclarativeContainer):
 def bootstrap(settings: Settings | None = None) -> Container:
     """Return a container for ``settings`` (from the environment when None)."""
     return Container(settings=settings or Settings())
+
+
+def sender_policy_warning(settings: Settings) -> str | None:
+    """Return the warning a server prints at start-up when nobody's mail is verified."""
+    if settings.sender_policy != "off":
+        return None
+    return (
+        "WARNING: CIS_SENDER_POLICY=off: the From header of every message is believed, so "
+        "anyone can act as any organizer; use it only for tests and closed networks"
+    )

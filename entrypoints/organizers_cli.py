@@ -9,10 +9,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from domain.authentication import SenderPolicy
 from domain.organizer import InvalidOriginError
 from entrypoints import session
 
-organizers = typer.Typer(help="The organizer registry: allow, suspend or limit organizers.")
+organizers = typer.Typer(
+    help="The organizer registry: allow, suspend or limit organizers; private drop-box "
+    "addresses and per-domain sender policies."
+)
 err = Console(stderr=True)
 
 
@@ -27,6 +31,7 @@ def _print_organizer(record: object) -> None:
     )
     shown = {f: getattr(record, f) for f in fields}
     shown["landing_origins"] = list(getattr(record, "landing_origins", ()))
+    shown["private_address"] = getattr(record, "private_address_digest", None) is not None
     print(json.dumps(shown, ensure_ascii=False))
 
 
@@ -130,3 +135,56 @@ def show_organizer(address: str) -> None:
         err.print(f"{address} is not registered (the registry's default applies)", markup=False)
         raise typer.Exit(1)
     _print_organizer(record)
+
+
+@organizers.command("address")
+def private_address(
+    address: str,
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Stop the private address from working.")
+    ] = False,
+) -> None:
+    """Issue an organizer's private drop-box address, shown once (an earlier one stops
+    working); mail to it counts as the organizer's under the dmarc-or-private and
+    private-only sender policies, for domains that do not sign their mail."""
+    service = session.service()
+    now = datetime.now(UTC)
+    if revoke:
+        service.registry.revoke_private_address(address, now=now)
+        print(json.dumps({"organizer": address, "revoked": True}))
+        return
+    secret = service.registry.issue_private_address(address, now=now)
+    settings = session.container().settings()
+    print(
+        json.dumps(
+            {
+                "organizer": address,
+                "create": f"{settings.create_mailbox}+{secret}@{settings.mail_domain}",
+                "bulk": f"{settings.bulk_mailbox}+{secret}@{settings.mail_domain}",
+            }
+        )
+    )
+
+
+@organizers.command("policy")
+def policy(
+    domain: str,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="dmarc, dmarc-or-private, private-only, off, or default (the server's "
+            "CIS_SENDER_POLICY); omit to show the domain's policy."
+        ),
+    ] = None,
+) -> None:
+    """Show or set the sender policy of one organizer domain (overrides CIS_SENDER_POLICY)."""
+    service = session.service()
+    if name is not None:
+        choices = {p.value: p for p in SenderPolicy} | {"default": None}
+        if name not in choices:
+            err.print(f"the policy is one of: {', '.join(choices)}", markup=False)
+            raise typer.Exit(2)
+        service.registry.set_domain_policy(domain, choices[name], now=datetime.now(UTC))
+    own = service.registry.domain_policy(domain)
+    effective = service.policies.for_address(f"postmaster@{domain}")
+    print(json.dumps({"domain": domain.lower(), "policy": own, "effective": effective.value}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,6 +13,7 @@ import typer
 
 from domain.web_links import checked_base_url
 from entrypoints import session
+from entrypoints.container import sender_policy_warning
 
 
 def serve(
@@ -50,6 +52,9 @@ def serve(
         facts["invites"] = load_demo(container.service(), settings.create_address, now)
         _, token = container.api_keys().create(Scope.ADMIN, None, "demo", now)
         facts["api_key"] = token
+    warning = sender_policy_warning(settings)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     server = LocalServer(container, host=host, http_port=http_port, smtp_port=smtp_port)
     where = server.start()
     done = threading.Event()

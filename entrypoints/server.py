@@ -14,6 +14,26 @@ from entrypoints.container import Container
 log = logging.getLogger(__name__)
 
 
+def dropbox_for(container: Container, *, host: str = "127.0.0.1", port: int = 0) -> DropBox:
+    """Return the SMTP drop box of ``container``: each copy it takes is ingested with the
+    SMTP client's address and HELO name, so the sender can be verified (SPF)."""
+    service = container.service()
+    return DropBox(
+        lambda raw, to, sender, client: service.ingest(
+            raw,
+            now=datetime.now(UTC),
+            envelope_to=to,
+            envelope_from=sender,
+            client_ip=client.address,
+            helo=client.helo,
+        ),
+        domain=container.settings().mail_domain,
+        mailboxes=container.mailboxes(),
+        host=host,
+        port=port,
+    )
+
+
 @dataclass
 class Addresses:
     """Where the running server listens."""
@@ -52,17 +72,7 @@ class LocalServer:
 
         from entrypoints.api import create_app
 
-        service = self.container.service()
-        settings = self.container.settings()
-        self._dropbox = DropBox(
-            lambda raw, to, sender: service.ingest(
-                raw, now=datetime.now(UTC), envelope_to=to, envelope_from=sender
-            ),
-            domain=settings.mail_domain,
-            mailboxes=self.container.mailboxes(),
-            host=self.host,
-            port=self.smtp_port,
-        )
+        self._dropbox = dropbox_for(self.container, host=self.host, port=self.smtp_port)
         self._dropbox.start()
         config = uvicorn.Config(
             create_app(self.container),

@@ -76,6 +76,28 @@ class Settings(BaseSettings):
         description="Comma-separated domains of calendar services that send invitations for "
         "their users from their own address (iCloud); their mail speaks for its ORGANIZER.",
     )
+    sender_policy: Literal["dmarc", "dmarc-or-private", "private-only", "off"] = Field(
+        default="dmarc",
+        description="What makes an organizer's message count (per organizer domain: cis "
+        "organizers policy). dmarc: From is the organizer and the mail is DMARC-aligned "
+        "(DKIM or SPF) for its domain; dmarc-or-private: that, or it came to the organizer's "
+        "private drop-box address; private-only: only that address; off: the From header is "
+        "believed (tests and closed networks only).",
+    )
+    trusted_authserv_ids: str | None = Field(
+        default=None,
+        description="Comma-separated authserv-ids of mail servers in front of this one whose "
+        "topmost Authentication-Results header is trusted instead of verifying here "
+        "(RFC 8601); default: none, or amazonses.com on the aws backend.",
+    )
+    dns_zone_file: Path | None = Field(
+        default=None,
+        description="A JSON file of DNS records (DKIM keys, SPF, DMARC) answering every "
+        "lookup of sender verification instead of DNS (closed networks, tests).",
+    )
+    dns_timeout: float = Field(
+        default=2.0, description="Seconds one DNS lookup of sender verification may take."
+    )
     create_mailbox: str = Field(default="create", description="Local part of the drop box.")
     rsvp_mailbox: str = Field(default="rsvp", description="Local part of the replies mailbox.")
     bulk_mailbox: str = Field(
@@ -188,6 +210,15 @@ class Settings(BaseSettings):
     def messages_path(self) -> Path:
         """Return the folder of raw messages."""
         return self.data_dir / "messages"
+
+    @property
+    def authserv_ids(self) -> frozenset[str]:
+        """Return the trusted authserv-ids (SES's own on the aws backend by default)."""
+        if self.trusted_authserv_ids is None:
+            return frozenset({"amazonses.com"}) if self.backend == "aws" else frozenset()
+        return frozenset(
+            part.strip().lower() for part in self.trusted_authserv_ids.split(",") if part.strip()
+        )
 
     @property
     def relay_domains(self) -> frozenset[str]:

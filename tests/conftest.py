@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+# Corpus mail carries no DKIM signatures: every test, and every server a test starts in a
+# subprocess, runs under the sender policy for tests (off) unless it sets its own, and
+# sender verification never asks the network's DNS: an empty zone answers unless a test
+# wires records of its own (tests/mail_auth.py).
+_EMPTY_ZONE = Path(tempfile.mkdtemp(prefix="cis-test-dns-")) / "zone.json"
+_EMPTY_ZONE.write_text("{}\n")
+os.environ.setdefault("CIS_SENDER_POLICY", "off")
+os.environ.setdefault("CIS_DNS_ZONE_FILE", str(_EMPTY_ZONE))
 
 
 def corpus_files() -> list[Path]:

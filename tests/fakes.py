@@ -10,6 +10,7 @@ from adapters.storage.blobs import MemoryBlobStore
 from application.ports import MessageParser
 from application.results import IngestResult
 from application.service import InviteService
+from domain.authentication import SenderPolicy
 from domain.identity import normalize_address
 from domain.messages import ItipMessage, ListRequest, ParsedMessage, Unusable
 from domain.values import Attendee, Component, EventDetails, Method
@@ -48,11 +49,19 @@ class FakeParser(MessageParser):
         return Unusable("no-list", f"the fake parser reads no lists ({len(raw)} bytes)")
 
     def parse(self, raw: bytes, *, sender: str | None = None) -> ParsedMessage:
-        """Return the registered message; the envelope sender stands in for a missing From."""
+        """Return the registered message; the envelope sender stands in for a missing From.
+
+        A message built with a ``sender`` is an email whose one From header is that sender,
+        unless it names its ``from_addresses`` itself.
+        """
         message = self.messages.get(bytes(raw))
         if message is None:
             return Unusable("malformed", "these bytes were never handed out by the fake parser")
-        if isinstance(message, ItipMessage) and message.sender is None and sender is not None:
+        if not isinstance(message, ItipMessage):
+            return message
+        if message.sender is not None and not message.from_addresses:
+            return replace(message, from_addresses=(message.sender,))
+        if message.sender is None and sender is not None:
             return replace(message, sender=normalize_address(sender))
         return message
 
@@ -62,13 +71,19 @@ def new_service(
     *,
     open_registry: bool = True,
     parser: FakeParser | None = None,
+    sender_policy: SenderPolicy = SenderPolicy.OFF,
 ) -> InviteService:
-    """Return an InviteService on POPO (or ``env``) with a FakeParser and in-memory blobs."""
+    """Return an InviteService on POPO (or ``env``) with a FakeParser and in-memory blobs.
+
+    Fake messages carry no mail authentication, so the sender policy is ``off`` unless a
+    test says otherwise (with a verifier of its own).
+    """
     return InviteService(
         env or {"PERSISTENCE_MODULE": "eventsourcing.popo"},
         parser=parser or FakeParser(),
         blobs=MemoryBlobStore(),
         open_registry=open_registry,
+        sender_policy=sender_policy,
     )
 
 
@@ -76,13 +91,20 @@ def deliver(
     service: InviteService,
     message: ParsedMessage,
     *,
-    now: datetime = T0,
+    now: datetime | None = None,
     envelope_to: str | None = None,
     envelope_from: str | None = None,
 ) -> IngestResult:
-    """Hand ``message`` to the service as a freshly received email."""
+    """Hand ``message`` to the service as a freshly received email.
+
+    Unless ``now`` says otherwise it arrives when it was stamped (its latest DTSTAMP, or
+    :data:`T0`), as mail does: a DTSTAMP from the future is ordered as its arrival.
+    """
     parser = service.parser
     assert isinstance(parser, FakeParser), "deliver() needs a service built with a FakeParser"
+    if now is None:
+        stamps = [c.dtstamp for c in getattr(message, "components", ()) if c.dtstamp]
+        now = max([T0, *stamps])
     return service.ingest(
         parser.register(message), now=now, envelope_to=envelope_to, envelope_from=envelope_from
     )

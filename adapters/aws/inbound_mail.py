@@ -136,6 +136,7 @@ class InboundMail:
         Without recipients from SES the message's own headers say which address of the
         mailbox it was for (``rsvp+TOKEN@``); failing that, the mailbox's plain address.
         A second recipient of the same message ends as a duplicate, as in the drop box.
+        SES's verdict on the sender goes along when its notification carried one.
         """
         raw = self.mail.read(arrival.key)
         recipients = arrival.recipients or tuple(
@@ -148,7 +149,13 @@ class InboundMail:
                 arrival.key,
                 arrival.mailbox,
                 to,
-                self.service.ingest(raw, now=now, envelope_to=to, envelope_from=sender),
+                self.service.ingest(
+                    raw,
+                    now=now,
+                    envelope_to=to,
+                    envelope_from=sender,
+                    authentication=arrival.authentication,
+                ),
             )
             for to in recipients
         ]

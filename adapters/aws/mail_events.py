@@ -18,7 +18,9 @@ from email.utils import getaddresses
 from typing import Any
 from urllib.parse import unquote_plus
 
+from adapters.aws.ses_verdicts import authentication_of
 from application.ses_bounces import DeliveryNotice, NoticeKind, NoticeRecipient
+from domain.authentication import SenderAuthentication
 
 INBOUND = "inbound/"
 # SES writes this object under an S3 action's prefix when the rule is saved: not mail.
@@ -37,7 +39,8 @@ class Arrival:
 
     ``recipients`` are the envelope recipients SES reported (empty for a bare S3
     notification: they are then read from the message's headers); ``sender`` is the
-    envelope sender when known.
+    envelope sender when known; ``authentication`` is SES's verdict on the sender (None for a
+    bare S3 notification: the service then verifies the stored mail itself).
     """
 
     bucket: str
@@ -45,6 +48,7 @@ class Arrival:
     mailbox: str
     recipients: tuple[str, ...] = ()
     sender: str | None = None
+    authentication: SenderAuthentication | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,7 @@ def _ses_arrival(data: Mapping[str, Any], place: Place) -> Arrival:
         arrival.mailbox,
         tuple(dict.fromkeys(ours)),
         source if "@" in source else None,
+        authentication_of(data),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 
-from adapters.inbound.mime import is_automatic, read_sender, read_subject
+from adapters.inbound.mime import is_automatic, read_from_addresses, read_sender, read_subject
 from domain.messages import ListRequest, Unusable
 
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
@@ -31,6 +31,7 @@ def read_list_request(raw: bytes) -> ListRequest | Unusable:
             subject=read_subject(message),
             attachment=data,
             automatic=is_automatic(message),
+            from_addresses=read_from_addresses(message),
         )
     return Unusable(
         "no-list",
@@ -38,4 +39,5 @@ def read_list_request(raw: bytes) -> ListRequest | Unusable:
         "email column (and optionally name) and put the invite's id or UID in the subject",
         sender=read_sender(message),
         automatic=is_automatic(message),
+        from_addresses=read_from_addresses(message),
     )

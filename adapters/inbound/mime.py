@@ -8,7 +8,7 @@ import email.policy
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import collapse_rfc2231_value, parseaddr
+from email.utils import collapse_rfc2231_value, getaddresses, parseaddr
 
 from domain.identity import normalize_address
 
@@ -38,6 +38,7 @@ class Envelope:
     automatic: bool = False
     subject: str | None = None
     text: str | None = None
+    from_addresses: tuple[str, ...] = ()
 
 
 def is_tnef(raw: bytes) -> bool:
@@ -62,6 +63,15 @@ def _param(part: Message, name: str) -> str | None:
 def read_sender(message: Message) -> str | None:
     """Return the normalized From address, or None if there is no usable one."""
     return _sender(message)
+
+
+def read_from_addresses(message: Message) -> tuple[str, ...]:
+    """Return every address of every From header, normalized, in order (RFC 5322 allows a
+    list, and forgers add a second header): more than one means no single sender."""
+    headers = [str(h) for h in message.get_all("From") or []]
+    found = [normalize_address(spec) for _, spec in getaddresses(headers) if "@" in spec]
+    # An unparseable From still counts as one: its author is unknown, not absent.
+    return tuple(found) or tuple("" for _ in headers[:1])
 
 
 def read_subject(message: Message) -> str | None:
@@ -130,6 +140,7 @@ def read_email(raw: bytes) -> Envelope:
         automatic=is_automatic(message),
         subject=_header_text(message.get("Subject")),
         text=None if found else _plain_text(message),
+        from_addresses=read_from_addresses(message),
     )
 
 

@@ -58,10 +58,12 @@ class EmailCalendarParser(MessageParser):
                 automatic=envelope.automatic,
                 subject=envelope.subject,
                 text=envelope.text,
+                from_addresses=envelope.from_addresses,
             )
         parsed = _first_usable(envelope.parts, sender)
         if isinstance(parsed, Unusable):
             parsed = replace(parsed, sender=sender)
+        parsed = replace(parsed, from_addresses=envelope.from_addresses)
         return replace(parsed, automatic=True) if envelope.automatic else parsed
 
 

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, cast
 
@@ -17,7 +18,16 @@ from application.routing import Mailboxes
 
 log = logging.getLogger(__name__)
 
-Accept = Callable[[bytes, str, str | None], object]
+
+@dataclass(frozen=True)
+class SmtpClient:
+    """Who delivered the message: the connecting address and its HELO/EHLO name (for SPF)."""
+
+    address: str | None = None
+    helo: str | None = None
+
+
+Accept = Callable[[bytes, str, str | None, SmtpClient], object]
 
 # A token is what the server puts after "+" (lower-case base32); a little more is allowed so a
 # person's own tag (create+team-a@) still arrives. Quotes, spaces and a second "+" never match.
@@ -138,9 +148,14 @@ class _Handler:
         raw = cast(bytes, envelope.original_content)
         sender = envelope.mail_from
         envelope_from = None if not sender or sender == NULL_SENDER else sender
+        peer = session.peer
+        client = SmtpClient(
+            str(peer[0]) if isinstance(peer, tuple) and peer else None,
+            session.host_name or None,
+        )
         for recipient in envelope.rcpt_tos:
             try:
-                await self.run(_call(self.accept, raw, recipient, envelope_from))
+                await self.run(_call(self.accept, raw, recipient, envelope_from, client))
             except Exception:
                 # 4xx keeps the message with the sender, who tries again later: nothing is lost.
                 # The recipients already done arrive again then; ingest knows them by content.
@@ -154,8 +169,10 @@ class _Handler:
         return "250 OK"
 
 
-def _call(accept: Accept, raw: bytes, to: str, sender: str | None) -> Callable[[], object]:
-    return lambda: accept(raw, to, sender)
+def _call(
+    accept: Accept, raw: bytes, to: str, sender: str | None, client: SmtpClient
+) -> Callable[[], object]:
+    return lambda: accept(raw, to, sender, client)
 
 
 class _Controller(Controller):

@@ -1,4 +1,8 @@
-"""Raw-message blob stores: a local folder (the embedded default) and memory (tests)."""
+"""Raw-message blob stores: a local folder (the embedded default) and memory (tests).
+
+Each also keeps uploads (recipient lists sent to the HTTP API) apart from mail, where
+arrivals() never looks: an upload must never be ingested as a received message.
+"""
 
 from __future__ import annotations
 
@@ -19,19 +23,27 @@ def content_key(data: bytes) -> str:
 
 
 class FolderBlobStore(BlobStore):
-    """Keeps each raw message as a file named by its hash, fanned out by the first two digits."""
+    """Keeps each raw message as a file named by its hash, fanned out by the first two digits.
 
-    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+    Uploads go to ``uploads`` (by default the ``uploads`` folder beside ``root``: with the
+    data folder's ``messages/``, ``<data>/uploads/``), laid out the same way.
+    """
+
+    def __init__(self, root: Path, *, fsync: bool = True, uploads: Path | None = None) -> None:
         self.root = root
+        self.uploads = uploads if uploads is not None else root.parent / "uploads"
         self.fsync = fsync
         self._folders: set[str] = set()
         self._log: int | None = None
         self._lock = threading.Lock()
 
-    def _path(self, key: str) -> Path:
+    def _path(self, key: str, upload: bool = False) -> Path:
         if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
             msg = f"not a SHA-256 key: {key!r}"
             raise KeyError(msg)
+        # Another suffix as well as another folder: arrivals() lists only ``??/*.eml``.
+        if upload:
+            return self.uploads / key[:2] / f"{key}.upload"
         return self.root / key[:2] / f"{key}.eml"
 
     def put(self, data: bytes) -> str:
@@ -42,16 +54,34 @@ class FolderBlobStore(BlobStore):
         survives a power loss (with ``fsync=False``, only a process crash).
         """
         key = content_key(data)
-        path = str(self._path(key))
+        if self._write(self._path(key), data):
+            self._note_arrival(key)
+        return key
+
+    def put_upload(self, data: bytes) -> str:
+        """Store an upload durably under ``uploads``, unless it is there; never an arrival."""
+        key = content_key(data)
+        self._write(self._path(key, upload=True), data)
+        return key
+
+    def get_upload(self, key: str) -> bytes:
+        """Return the stored upload; raise KeyError when the key is unknown."""
+        try:
+            return self._path(key, upload=True).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def _write(self, target: Path, data: bytes) -> bool:
+        """Write ``data`` to ``target`` atomically; return False if it was already there."""
+        path = str(target)
         if os.path.exists(path):
-            return key
+            return False
         folder = os.path.dirname(path)
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
         write_atomically(path, data, fsync=self.fsync)
-        self._note_arrival(key)
-        return key
+        return True
 
     def _note_arrival(self, key: str) -> None:
         with self._lock:
@@ -100,10 +130,21 @@ class FolderBlobStore(BlobStore):
 
 
 class MemoryBlobStore(BlobStore):
-    """Keeps raw messages in a dict: for tests and throwaway runs."""
+    """Keeps raw messages in a dict, and uploads in another: for tests and throwaway runs."""
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
+        self.uploads: dict[str, bytes] = {}
+
+    def put_upload(self, data: bytes) -> str:
+        """Store an upload and return its key."""
+        key = content_key(data)
+        self.uploads.setdefault(key, data)
+        return key
+
+    def get_upload(self, key: str) -> bytes:
+        """Return the stored upload; raise KeyError when the key is unknown."""
+        return self.uploads[key]
 
     def put(self, data: bytes) -> str:
         """Store ``data`` and return its key."""

@@ -20,18 +20,21 @@ ATTEMPTS = 3
 
 
 class S3BlobStore(BlobStore):
-    """Keeps each message at ``<prefix><key[:2]>/<key>.eml``; the client is made on first use."""
+    """Keeps each message at ``<prefix><key[:2]>/<key>.eml`` and each upload at
+    ``<uploads_prefix><key[:2]>/<key>.upload``; the client is made on first use."""
 
     def __init__(
         self,
         bucket: str,
         *,
         prefix: str = "messages/",
+        uploads_prefix: str = "uploads/",
         region: str | None = None,
         client_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix
+        self.uploads_prefix = uploads_prefix
         self.region = region
         self._client_factory = client_factory or self._default_client
         self._client: Any = None
@@ -45,17 +48,43 @@ class S3BlobStore(BlobStore):
             raise KeyError(msg)
         return f"{self.prefix}{key[:2]}/{key}.eml"
 
+    def upload_key(self, key: str) -> str:
+        """Return the S3 object key of an upload; raise KeyError if ``key`` is not a SHA-256."""
+        if not KEY.fullmatch(key):
+            msg = f"not a SHA-256 key: {key!r}"
+            raise KeyError(msg)
+        # Another suffix as well as another prefix: arrivals() takes only ``.eml`` objects.
+        return f"{self.uploads_prefix}{key[:2]}/{key}.upload"
+
     def put(self, data: bytes) -> str:
         """Store ``data`` unless it is already there; return its key."""
+        key = content_key(data)
+        self._put(self.object_key(key), data, key, "message/rfc822")
+        return key
+
+    def put_upload(self, data: bytes) -> str:
+        """Store an upload under ``uploads_prefix`` unless it is already there; return its key."""
+        key = content_key(data)
+        self._put(self.upload_key(key), data, key, "application/octet-stream")
+        return key
+
+    def get(self, key: str) -> bytes:
+        """Return the stored bytes; raise KeyError when the key is unknown."""
+        return self._get(self.object_key(key), key)
+
+    def get_upload(self, key: str) -> bytes:
+        """Return the stored upload; raise KeyError when the key is unknown."""
+        return self._get(self.upload_key(key), key)
+
+    def _put(self, object_key: str, data: bytes, key: str, content_type: str) -> None:
         from botocore.exceptions import ClientError
 
-        key = content_key(data)
         client = self._get_client()
         request: dict[str, Any] = {
             "Bucket": self.bucket,
-            "Key": self.object_key(key),
+            "Key": object_key,
             "Body": data,
-            "ContentType": "message/rfc822",
+            "ContentType": content_type,
             "ServerSideEncryption": "AES256",
             # ``arrived`` breaks ties in arrivals(): LastModified only counts whole seconds.
             "Metadata": {"sha256": key, "arrived": str(time.time_ns())},
@@ -63,28 +92,26 @@ class S3BlobStore(BlobStore):
         if not self._conditional:
             # No conditional writes in this botocore: a race between two writers only
             # rewrites identical bytes, so HEAD-then-PUT is safe, just not atomic.
-            if key not in self:
+            if not self._exists(object_key):
                 client.put_object(**request)
-            return key
+            return
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 client.put_object(IfNoneMatch="*", **request)
             except ClientError as error:
                 code = error_code(error)
                 if code == "PreconditionFailed":
-                    return key  # Already stored: the same bytes, by construction.
+                    return  # Already stored: the same bytes, by construction.
                 if code != CONFLICT or attempt == ATTEMPTS:
                     raise
             else:
-                return key
-        return key
+                return
 
-    def get(self, key: str) -> bytes:
-        """Return the stored bytes; raise KeyError when the key is unknown."""
+    def _get(self, object_key: str, key: str) -> bytes:
         from botocore.exceptions import ClientError
 
         try:
-            response = self._get_client().get_object(Bucket=self.bucket, Key=self.object_key(key))
+            response = self._get_client().get_object(Bucket=self.bucket, Key=object_key)
         except ClientError as error:
             # Only "not there" becomes KeyError: a 403 (no s3:ListBucket) must stay loud.
             if error_code(error) in MISSING:
@@ -93,18 +120,21 @@ class S3BlobStore(BlobStore):
         body: bytes = response["Body"].read()
         return body
 
-    def __contains__(self, key: object) -> bool:
+    def _exists(self, object_key: str) -> bool:
         from botocore.exceptions import ClientError
 
-        if not isinstance(key, str) or not KEY.fullmatch(key):
-            return False
         try:
-            self._get_client().head_object(Bucket=self.bucket, Key=self.object_key(key))
+            self._get_client().head_object(Bucket=self.bucket, Key=object_key)
         except ClientError as error:
             if error_code(error) in MISSING:
                 return False
             raise
         return True
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str) or not KEY.fullmatch(key):
+            return False
+        return self._exists(self.object_key(key))
 
     def arrivals(self) -> list[str]:
         """Return every stored key, oldest first, by LastModified then the writer's clock.

@@ -72,6 +72,7 @@ def _reply(reply: Reply) -> dict[str, Any]:
         "name": reply.name,
         "client": client_family(reply.prodid),
         "forwarded_by": reply.forwarded_by,
+        "verified_by": reply.verified_by,
     }
 
 

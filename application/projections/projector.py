@@ -27,6 +27,8 @@ PROJECTED = ("Invite.", "Distribution.", "Delivery.", "Attendance.")
 IGNORED = frozenset(
     {
         "Invite.RefreshRequested",
+        "Invite.SenderNoted",
+        "Delivery.ForwardeeEnrolled",
         "Delivery.SendIntended",
         "Distribution.UpdateHeld",
         "Distribution.UpdateApproved",

@@ -202,6 +202,7 @@ def _attendee(row: Mapping[str, Any], status: str) -> dict[str, Any]:
         "replied_at": reply.get("at"),
         "client": reply.get("client"),
         "forwarded_by": reply.get("forwarded_by"),
+        "verified_by": reply.get("verified_by"),
         "history": list(row["history"]),
     }
 

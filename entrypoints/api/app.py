@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from entrypoints.api.problems import install_problem_handlers
 from entrypoints.api.ratelimit import RateLimiter
-from entrypoints.api.routes import invites, listings, public, sending
+from entrypoints.api.routes import invites, landing, listings, organizers, public, sending
 from entrypoints.api.state import ApiState
 from entrypoints.container import Container
 
@@ -43,7 +43,7 @@ def create_app(
     )
     install_problem_handlers(app)
     v1 = APIRouter(prefix=PREFIX)
-    for routes in (invites, listings, sending, public):
+    for routes in (invites, listings, sending, organizers, public, landing):
         v1.include_router(routes.router)
     app.include_router(v1)
     return app

@@ -37,9 +37,18 @@ class InviteSummary(BaseModel):
 
 
 class InviteDetail(InviteSummary):
-    """One invite, with the signed link to its calendar file (null until links are set up)."""
+    """One invite, with its signed links (null until links are set up)."""
 
-    calendar_url: str | None = None
+    calendar_url: str | None = Field(
+        default=None, description="Downloads the invite's calendar file, and nothing else."
+    )
+    landing_url: str | None = Field(
+        default=None,
+        description=(
+            "What a landing page sends the invite with: add &address=…[&name=…][&redirect=…]. "
+            "Only for the invite's organizer and admin keys; null for others."
+        ),
+    )
 
 
 class InviteStatistics(BaseModel):
@@ -87,6 +96,9 @@ class Attendee(BaseModel):
     replied_at: str | None = None
     client: str | None = None
     forwarded_by: str | None = None
+    # What vouched that the answer is the attendee's: their reply address, DMARC alignment
+    # of their mail, or their signed web RSVP link.
+    verified_by: str | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
 
 
@@ -185,3 +197,11 @@ def results_body(results: list[dict[str, Any]]) -> dict[str, Any]:
     for result in results:
         counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
     return {"counts": counts, "results": results}
+
+
+class PrivateAddress(BaseModel):
+    """An organizer's private drop-box addresses, shown once (only a digest is kept)."""
+
+    organizer: str
+    create: str = Field(description="Send invites, updates and cancellations here.")
+    bulk: str = Field(description="Send recipient lists (CSV) here.")

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 
 from fastapi.responses import HTMLResponse
 
+# The OpenAPI description of a response that is one of these pages.
+HTML: dict[str, Any] = {"content": {"text/html": {}}}
 _HEADERS = {
     # No script, no remote anything, forms post only back here, never framed; and the page's
     # URL (which holds a token) is never sent on.

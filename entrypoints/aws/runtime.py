@@ -26,9 +26,12 @@ def container() -> Container:
     global _container
     with _lock:
         if _container is None:
-            from entrypoints.container import bootstrap
+            from entrypoints.container import bootstrap, sender_policy_warning
 
             _container = bootstrap()
+            warning = sender_policy_warning(_container.settings())
+            if warning is not None:
+                logger.warning(warning)
         return _container
 
 

@@ -16,6 +16,7 @@ from entrypoints.api import create_app
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 
 ORGANIZER = "inboxapptest@gmail.com"  # the organizer of the corpus invite
 OTHER = "rival@example.com"
@@ -35,8 +36,8 @@ def invite_ics(uid: str, organizer: str, start: str, title: str = "Meeting") -> 
 
 
 def ingest(container: Container, raw: bytes, now: datetime | None = None) -> UUID:
-    """Ingest one invite; return its id."""
-    result = container.service().ingest(raw, now=now or datetime.now(UTC))
+    """Ingest one invite (a bare .ics, mailed from its ORGANIZER's address); return its id."""
+    result = from_organizer(container.service(), raw, now=now or datetime.now(UTC))
     assert result.invite is not None, result
     return result.invite
 

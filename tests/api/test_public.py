@@ -7,6 +7,7 @@ from uuid import UUID
 
 import pytest
 
+from entrypoints.api.links import landing_signature as landing_signature_of
 from tests.api.conftest import ORGANIZER, World, assert_problem
 
 rsvp_links = pytest.importorskip("application.rsvp_links")
@@ -14,10 +15,17 @@ pytest.importorskip("application.downloads")
 
 
 def signature(world: World, invite: UUID) -> str:
-    """Return the invite's calendar (and landing) signature."""
+    """Return the invite's calendar (download) signature."""
     service = world.container.service()
     links = rsvp_links.RsvpLinks(service.load, service.save, service.outbound)
     return str(links.calendar_signature(invite))
+
+
+def landing_signature(world: World, invite: UUID) -> str:
+    """Return the invite's landing signature, as its organizer's keys are given it."""
+    signature = landing_signature_of(world.container.service(), invite)
+    assert signature is not None
+    return signature
 
 
 def rsvp_token(world: World, address: str) -> str:
@@ -120,7 +128,7 @@ def test_another_invites_signature_does_not_open_this_one(world: World) -> None:
 
 
 def landing(world: World, redirect: str | None, address: str = "visitor@example.org") -> object:
-    params = {"sig": signature(world, world.invite), "address": address, "name": "Vi"}
+    params = {"sig": landing_signature(world, world.invite), "address": address, "name": "Vi"}
     if redirect is not None:
         params["redirect"] = redirect
     return world.client.get(f"/v1/landing/{world.invite}", params=params, follow_redirects=False)

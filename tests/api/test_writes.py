@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.api.conftest import ORGANIZER, SEQ1, World, assert_problem
+from tests.corpus_mail import from_organizer
 
 CSV = (
     b"email,name\n"
@@ -123,7 +124,7 @@ def test_approve_releases_an_update_held_for_review(world: World) -> None:
         headers=world.auth(world.organizer),
         json={"address": "ann@example.org"},
     )
-    assert service.ingest(SEQ1.read_bytes(), now=now).outcome.value == "updated"
+    assert from_organizer(service, SEQ1.read_bytes(), now=now).outcome.value == "updated"
     response = world.client.post(
         f"/v1/invites/{world.invite}/approve", headers=world.auth(world.organizer)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -114,6 +115,92 @@ def _typed(value: dict[str, Any]) -> dict[str, Any]:
     if kind == "L":
         return {"L": [_typed(item) for item in data]}
     return value
+
+
+def ses_receipt_notification(
+    bucket: str,
+    key: str,
+    recipients: Sequence[str],
+    source: str = "bob@example.org",
+    *,
+    from_: Sequence[str] = (),
+    headers: Sequence[tuple[str, str]] = (),
+    spf: str | None = "PASS",
+    dkim: str | None = "PASS",
+    dmarc: str | None = "PASS",
+    dmarc_policy: str | None = None,
+) -> dict[str, Any]:
+    """An SES receipt notification for mail an S3 action kept (AWS's documented shape).
+
+    ``headers`` go between SES's trace headers and the message's From/To/Subject, top down
+    (SES's own Authentication-Results first, when a test wants one); each ``from_`` entry is
+    a From header and is listed in commonHeaders. A verdict of None leaves it out.
+    """
+    verdicts = {"spfVerdict": spf, "dkimVerdict": dkim, "dmarcVerdict": dmarc}
+    listed = [
+        ("Return-Path", f"<{source}>"),
+        ("Received", f"from mx.sender.example by inbound-smtp.{REGION}.amazonaws.com"),
+        *headers,
+        *(("From", address) for address in from_),
+        ("To", ", ".join(recipients)),
+        ("Subject", "Invitation"),
+    ]
+    return {
+        "notificationType": "Received",
+        "mail": {
+            "timestamp": "2026-11-21T09:00:00.000Z",
+            "source": source,
+            "messageId": key.rpartition("/")[2],
+            "destination": list(recipients),
+            "headersTruncated": False,
+            "headers": [{"name": name, "value": value} for name, value in listed],
+            "commonHeaders": {
+                "returnPath": source,
+                **({"from": list(from_)} if from_ else {}),
+                "to": list(recipients),
+                "subject": "Invitation",
+            },
+        },
+        "receipt": {
+            "timestamp": "2026-11-21T09:00:00.000Z",
+            "processingTimeMillis": 420,
+            "recipients": list(recipients),
+            "spamVerdict": {"status": "PASS"},
+            "virusVerdict": {"status": "PASS"},
+            **{name: {"status": status} for name, status in verdicts.items() if status},
+            **({"dmarcPolicy": dmarc_policy} if dmarc_policy else {}),
+            "action": {
+                "type": "S3",
+                "topicArn": f"arn:aws:sns:{REGION}:123456789012:inbound",
+                "bucketName": bucket,
+                "objectKeyPrefix": key.rpartition("/")[0] + "/",
+                "objectKey": key,
+            },
+        },
+    }
+
+
+def ses_authentication_results(
+    source: str,
+    from_domain: str,
+    dkim: Sequence[tuple[str, str]] = (),
+    *,
+    spf: str = "pass",
+    dmarc: str = "pass",
+) -> tuple[str, str]:
+    """The ``Authentication-Results`` header SES puts on top of received mail.
+
+    ``dkim`` is (result, signing domain) per signature, named by ``header.i=@domain`` as SES
+    names them; the SPF clause carries SES's comment, semicolons and all.
+    """
+    domain = source.rpartition("@")[2]
+    clauses = [
+        f"spf={spf} (spfCheck: domain of {domain} designates 192.0.2.25 as permitted sender;"
+        f" checked) client-ip=192.0.2.25; envelope-from={source}; helo=mx.{domain}",
+        *(f"dkim={result} header.i=@{signer}" for result, signer in dkim),
+        f"dmarc={dmarc} header.from={from_domain}",
+    ]
+    return ("Authentication-Results", "amazonses.com; " + "; ".join(clauses) + ";")
 
 
 def http_event(

@@ -22,6 +22,7 @@ from entrypoints.aws import http, runtime
 from entrypoints.container import Container, bootstrap
 from tests.aws.lambda_events import REGION, LambdaContext, deployment_settings, http_event
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 from tests.replies import answer, invitation_calendar
 
 DOMAIN = "invites.example.org"
@@ -47,7 +48,9 @@ def world(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     ses.verify_domain_identity(Domain=DOMAIN)
     container = bootstrap(deployment_settings(tmp_path, run, mail_domain=DOMAIN))
     service = container.service()
-    created = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    created = from_organizer(
+        service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+    )
     assert created.invite is not None
     [first, _] = service.send(str(created.invite), [Recipient(g) for g in GUESTS], now=NOW)
     assert first.outcome.value == "sent"

@@ -35,7 +35,7 @@ from domain.outcomes import Outcome
 from entrypoints.aws import inbound, runtime
 from entrypoints.container import Container, bootstrap
 from tests.aws.lambda_events import LambdaContext as FakeLambdaContext
-from tests.aws.lambda_events import deployment_settings
+from tests.aws.lambda_events import deployment_settings, ses_receipt_notification
 from tests.conftest import CORPUS
 from tests.replies import invitation_calendar
 
@@ -152,39 +152,6 @@ def store(stack: Stack, key: str, raw: bytes) -> None:
     boto3.client("s3", region_name=REGION).put_object(Bucket=stack.bucket, Key=key, Body=raw)
 
 
-def ses_receipt(stack: Stack, key: str, recipients: list[str], source: str) -> dict[str, Any]:
-    """An SES receipt notification for mail kept by an S3 action (AWS's documented shape)."""
-    return {
-        "notificationType": "Received",
-        "mail": {
-            "timestamp": "2026-11-21T09:00:00.000Z",
-            "source": source,
-            "messageId": key.rpartition("/")[2],
-            "destination": recipients,
-            "headersTruncated": False,
-            "headers": [],
-            "commonHeaders": {"returnPath": source, "to": recipients},
-        },
-        "receipt": {
-            "timestamp": "2026-11-21T09:00:00.000Z",
-            "processingTimeMillis": 420,
-            "recipients": recipients,
-            "spamVerdict": {"status": "PASS"},
-            "virusVerdict": {"status": "PASS"},
-            "spfVerdict": {"status": "PASS"},
-            "dkimVerdict": {"status": "PASS"},
-            "dmarcVerdict": {"status": "PASS"},
-            "action": {
-                "type": "S3",
-                "topicArn": "arn:aws:sns:us-east-1:123456789012:inbound",
-                "bucketName": stack.bucket,
-                "objectKeyPrefix": key.rpartition("/")[0] + "/",
-                "objectKey": key,
-            },
-        },
-    }
-
-
 def sent_invitation(recipient: str) -> EmailMessage:
     """The invitation SES accepted for ``recipient``, parsed."""
     for message in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages:
@@ -295,7 +262,9 @@ def test_a_reply_to_a_token_address_is_recorded_from_an_ses_receipt_notification
     key = f"inbound/rsvp/{uuid4().hex}"
     store(stack, key, readdressed_reply(calendar, "bob@example.org", "ACCEPTED"))
     topic, url, arn = topic_to_queue("rsvp")
-    notification = ses_receipt(stack, key, [reply_to, "someone@elsewhere.example"], "bob@x.org")
+    notification = ses_receipt_notification(
+        stack.bucket, key, [reply_to, "someone@elsewhere.example"], "bob@x.org"
+    )
     boto3.client("sns", region_name=REGION).publish(
         TopicArn=topic, Message=json.dumps(notification)
     )

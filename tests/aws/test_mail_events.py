@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from adapters.aws.mail_events import (
     notice_in,
 )
 from application.ses_bounces import NoticeKind, NoticeRecipient
+from tests.aws.lambda_events import ses_authentication_results, ses_receipt_notification
 
 DOMAIN = "invites.example"
 PLACE = Place("mail-bucket", DOMAIN, frozenset({"create", "rsvp", "bulk", "bounces"}))
@@ -40,15 +42,9 @@ def in_sns(message: str | dict[str, Any]) -> str:
     return json.dumps({"Type": "Notification", "MessageId": "m-1", "Message": text})
 
 
-def receipt(key: str, recipients: list[str], source: str = "bob@example.org") -> dict[str, Any]:
-    return {
-        "notificationType": "Received",
-        "mail": {"source": source, "destination": recipients},
-        "receipt": {
-            "recipients": recipients,
-            "action": {"type": "S3", "bucketName": "mail-bucket", "objectKey": key},
-        },
-    }
+def receipt(key: str, recipients: list[str], source: str = "bob@example.org", **given: Any) -> str:
+    """An SES receipt notification in SNS's envelope, its verdicts and headers as ``given``."""
+    return in_sns(ses_receipt_notification("mail-bucket", key, recipients, source, **given))
 
 
 def test_an_s3_notification_names_the_object_and_its_mailbox() -> None:
@@ -77,8 +73,8 @@ def test_test_events_removals_and_ses_setup_objects_announce_nothing() -> None:
 
 def test_an_ses_receipt_gives_our_recipients_of_that_mailbox_and_the_sender() -> None:
     recipients = ["RSVP+abc234@Invites.Example", "create@invites.example", "ann@other.example"]
-    [arrival] = arrivals_in(in_sns(receipt("inbound/rsvp/m1", recipients)), PLACE)
-    assert arrival == Arrival(
+    [arrival] = arrivals_in(receipt("inbound/rsvp/m1", recipients), PLACE)
+    assert replace(arrival, authentication=None) == Arrival(
         "mail-bucket",
         "inbound/rsvp/m1",
         "rsvp",
@@ -87,8 +83,32 @@ def test_an_ses_receipt_gives_our_recipients_of_that_mailbox_and_the_sender() ->
     )
 
 
+def test_an_ses_receipt_carries_ses_verdict_on_the_sender() -> None:
+    source = "bounce-1@esp.example.net"
+    header = ses_authentication_results(source, "example.org", [("pass", "example.org")])
+    body = receipt(
+        "inbound/rsvp/m3",
+        ["rsvp+abc234@invites.example"],
+        source,
+        from_=["Bob <bob@example.org>"],
+        headers=[header],
+        dmarc="GRAY",
+    )
+    [arrival] = arrivals_in(body, PLACE)
+    found = arrival.authentication
+    assert found is not None
+    assert (found.checked_by, found.from_domain) == ("SES receipt", "example.org")
+    assert (found.aligned, found.aligned_by) == (True, "dkim example.org")
+    assert (found.spf, found.spf_domain, found.dmarc) == ("pass", "esp.example.net", "none")
+
+
+def test_a_bare_s3_notification_leaves_the_verdict_to_the_service() -> None:
+    [arrival] = arrivals_in(s3_event("inbound/rsvp/m4"), PLACE)
+    assert arrival.authentication is None
+
+
 def test_an_ses_receipt_from_the_null_sender_has_no_sender() -> None:
-    [arrival] = arrivals_in(in_sns(receipt("inbound/create/m2", [], source="<>")), PLACE)
+    [arrival] = arrivals_in(receipt("inbound/create/m2", [], source="<>"), PLACE)
     assert (arrival.recipients, arrival.sender) == ((), None)
 
 
@@ -109,7 +129,12 @@ def test_an_ses_receipt_from_the_null_sender_has_no_sender() -> None:
             "no 's3' object",
         ),
         (
-            in_sns({**receipt("inbound/rsvp/m", []), "receipt": {"action": {"type": "SNS"}}}),
+            in_sns(
+                {
+                    **ses_receipt_notification("mail-bucket", "inbound/rsvp/m", []),
+                    "receipt": {"action": {"type": "SNS"}},
+                }
+            ),
             "only S3 actions keep mail",
         ),
     ],

@@ -31,6 +31,7 @@ from tests.aws.lambda_events import (
     stream_records,
 )
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 from tests.replies import answer, invitation_calendar
 
 DOMAIN = "invites.example.org"
@@ -89,13 +90,15 @@ def world(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def live(container: Container) -> None:
     """Create, send, answer, update, answer again, and snapshot the invite."""
     service = container.service()
-    invite = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    invite = from_organizer(
+        service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+    )
     assert invite.invite is not None
     service.send(str(invite.invite), [Recipient(g) for g in GUESTS], now=NOW)
     reply(container, GUESTS[0], "ACCEPTED", NOW)
     reply(container, GUESTS[1], "DECLINED", NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    assert service.ingest(update, now=NOW + timedelta(hours=1)).outcome is Outcome.UPDATED
+    assert from_organizer(service, update, now=NOW + timedelta(hours=1)).outcome is Outcome.UPDATED
     reply(container, GUESTS[2], "TENTATIVE", NOW + timedelta(hours=2))
     service.take_snapshot(invite.invite)
 

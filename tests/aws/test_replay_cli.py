@@ -30,6 +30,7 @@ from entrypoints.cli import app
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 from tests.replies import answer, invitation_calendar
 
 REGION = "us-east-1"
@@ -72,12 +73,12 @@ def deployment(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> De
     outbox = tmp_path / "outbox"
 
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
-    invite = service.ingest(request, now=START).invite
+    invite = from_organizer(service, request, now=START).invite
     assert invite is not None
     service.send(str(invite), [Recipient(g, origin="bulk") for g in GUESTS], now=START)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
     later = START + timedelta(hours=1)
-    assert service.ingest(update, now=later).outcome is Outcome.UPDATED
+    assert from_organizer(service, update, now=later).outcome is Outcome.UPDATED
     # The update reached every guest (SEQUENCE 1); two of them answer it.
     sent = {e.to: e.path for e in OutboxFolderMailer(outbox).entries() if e.sequence == 1}
     for guest, partstat, fixture in (
@@ -89,7 +90,7 @@ def deployment(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> De
         data, address = answer(calendar, guest, partstat, fixture)
         assert service.ingest(data, now=later, envelope_to=address).outcome is Outcome.RSVP
     other = (CORPUS / "cancel/google-cancel-orig-request.ics").read_bytes()
-    assert service.ingest(other, now=later).outcome is Outcome.CREATED
+    assert from_organizer(service, other, now=later).outcome is Outcome.CREATED
     service.take_snapshot(invite)
     return Deployment(service, invite, "events", "views")
 

@@ -97,3 +97,44 @@ def test_folder_store_lists_a_message_its_log_lost(tmp_path: Path) -> None:
     second = store.put(b"second")
     (tmp_path / "m" / "arrivals.log").write_text(first + "\n")
     assert store.arrivals() == [first, second]
+
+
+def test_an_upload_is_kept_and_read_back_by_its_sha256(store: BlobStore) -> None:
+    data = b"email,name\r\nann@example.org,Ann\r\n"
+    key = store.put_upload(data)
+    assert key == hashlib.sha256(data).hexdigest()
+    assert store.put_upload(data) == key
+    assert store.get_upload(key) == data
+
+
+def test_an_upload_is_never_listed_or_read_as_received_mail(store: BlobStore) -> None:
+    mail = store.put(b"a message that arrived")
+    upload = store.put_upload(b"BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n")
+    assert store.arrivals() == [mail]
+    assert upload not in store
+    with pytest.raises(KeyError):
+        store.get(upload)
+    with pytest.raises(KeyError):
+        store.get_upload(mail)
+
+
+def test_the_same_bytes_as_mail_and_as_an_upload_are_kept_apart(store: BlobStore) -> None:
+    data = b"the same bytes"
+    assert store.put_upload(data) == store.put(data)
+    assert store.get(store.put(data)) == store.get_upload(store.put_upload(data)) == data
+    assert store.arrivals() == [hashlib.sha256(data).hexdigest()]
+
+
+def test_an_unknown_upload_is_a_key_error(store: BlobStore) -> None:
+    with pytest.raises(KeyError):
+        store.get_upload(hashlib.sha256(b"never uploaded").hexdigest())
+    with pytest.raises(KeyError):
+        store.get_upload("../" * 5 + "etc/passwd")
+
+
+def test_folder_store_keeps_uploads_beside_the_messages_folder(tmp_path: Path) -> None:
+    store = FolderBlobStore(tmp_path / "messages")
+    key = store.put_upload(b"kept apart")
+    assert (tmp_path / "uploads" / key[:2] / f"{key}.upload").read_bytes() == b"kept apart"
+    assert not list((tmp_path / "messages").rglob("*"))
+    assert FolderBlobStore(tmp_path / "messages").get_upload(key) == b"kept apart"

@@ -18,6 +18,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import as_sent, from_organizer
 
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 SEQUENCE_FILES = [
@@ -49,7 +50,7 @@ def replayed(service: InviteService, aggregate_id: UUID) -> Aggregate:
 
 def test_ingest_then_read_back(service: InviteService) -> None:
     outcomes = [
-        service.ingest((CORPUS / name).read_bytes(), now=NOW).outcome for name in SEQUENCE_FILES
+        as_sent(service, (CORPUS / name).read_bytes(), now=NOW).outcome for name in SEQUENCE_FILES
     ]
     assert outcomes == [
         Outcome.CREATED,
@@ -60,14 +61,15 @@ def test_ingest_then_read_back(service: InviteService) -> None:
         Outcome.RSVP,
     ]
     assert service.show("02e79b96").status == "cancelled"
-    assert [e.timestamp for e in service.history("02e79b96")] == [NOW] * 4
+    # Created, Scheduled, Updated, Cancelled, and a SenderNoted for each of the three messages.
+    assert [e.timestamp for e in service.history("02e79b96")] == [NOW] * 7
 
 
 def test_loading_from_a_snapshot_equals_replaying_every_event(service: InviteService) -> None:
     template = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     for sequence in range(120):
         raw = template.replace(b"SEQUENCE:0", f"SEQUENCE:{sequence}".encode())
-        assert service.ingest(raw, now=NOW).outcome in {Outcome.CREATED, Outcome.UPDATED}
+        assert from_organizer(service, raw, now=NOW).outcome in {Outcome.CREATED, Outcome.UPDATED}
     invite = service.show("burgos@google.com")
     assert (invite.sequence, invite.update_count) == (119, 119)
     assert service.snapshots is not None
@@ -91,7 +93,7 @@ def test_concurrent_deliveries_of_one_invite_converge(tmp_path: Path) -> None:
         worker = bootstrap(settings).service()
         try:
             for raw in batch:
-                worker.ingest(raw, now=NOW)
+                from_organizer(worker, raw, now=NOW)
         except BaseException as exc:  # collected: a thread's exception would vanish
             errors.append(exc)
 

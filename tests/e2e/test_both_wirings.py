@@ -25,6 +25,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 from tests.replies import answer, invitation_calendar
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -125,12 +126,12 @@ def test_the_same_scenario_ends_the_same_on_both_wirings(
 ) -> None:
     service, sent, drain = wiring
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
-    created = service.ingest(request, now=START)
+    created = from_organizer(service, request, now=START)
     assert created.outcome is Outcome.CREATED
     invite = str(created.invite)
     results = service.send(invite, [Recipient(g, origin="bulk") for g in GUESTS], now=START)
     assert {r.outcome.value for r in results} == {"sent"}
-    assert service.ingest(request, now=START).outcome is Outcome.DUPLICATE
+    assert from_organizer(service, request, now=START).outcome is Outcome.DUPLICATE
 
     first = {to: calendar for to, _, _, calendar in invitations(sent)}
     for guest, partstat in ((GUESTS[0], "ACCEPTED"), (GUESTS[1], "DECLINED")):
@@ -142,12 +143,16 @@ def test_the_same_scenario_ends_the_same_on_both_wirings(
     assert answered == {GUESTS[0]: "accepted", GUESTS[1]: "declined", GUESTS[2]: "no answer"}
 
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    assert service.ingest(update, now=START + timedelta(hours=1)).outcome is Outcome.UPDATED
+    assert (
+        from_organizer(service, update, now=START + timedelta(hours=1)).outcome is Outcome.UPDATED
+    )
     drain()
     cancel = update.replace(b"METHOD:REQUEST", b"METHOD:CANCEL").replace(
         b"SEQUENCE:1", b"SEQUENCE:2"
     )
-    assert service.ingest(cancel, now=START + timedelta(hours=2)).outcome is Outcome.CANCELLED
+    assert (
+        from_organizer(service, cancel, now=START + timedelta(hours=2)).outcome is Outcome.CANCELLED
+    )
     drain()
 
     versions = sorted((to, method, seq) for to, method, seq, _ in invitations(sent))

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import CORPUS
+from tests.corpus_mail import organizer_of
 
 
 def cis(data_dir: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -62,13 +63,24 @@ def test_ingest_reads_one_message_from_stdin(tmp_path: Path) -> None:
     assert direct["outcome"] == "duplicate"
 
 
+def test_a_bare_ics_counts_only_with_the_envelope_sender_given_by_from(tmp_path: Path) -> None:
+    request = CORPUS / "request/gcal-request.ics"
+    anonymous = lines(cis(tmp_path / "a", "ingest", str(request)))[0]
+    assert anonymous["outcome"] == "rejected"
+    assert "no From header and no envelope sender" in str(anonymous["reason"])
+    organizer = organizer_of(request.read_bytes())
+    sent = lines(cis(tmp_path / "b", "ingest", "--from", organizer, str(request)))[0]
+    assert sent["outcome"] == "created"
+    shown = json.loads(cis(tmp_path / "b", "show", str(sent["invite"]), "--json").stdout)
+    assert shown["organizer"] == organizer
+
+
 def test_show_and_history_read_back_state_and_events(tmp_path: Path) -> None:
-    cis(
-        tmp_path,
-        "ingest",
-        str(CORPUS / "update/gcal-selfsent-seq0.ics"),
-        str(CORPUS / "update/gcal-selfsent-seq1.ics"),
+    seq0, seq1 = CORPUS / "update/gcal-selfsent-seq0.ics", CORPUS / "update/gcal-selfsent-seq1.ics"
+    ingested = cis(
+        tmp_path, "ingest", "--from", organizer_of(seq0.read_bytes()), str(seq0), str(seq1)
     )
+    assert [r["outcome"] for r in lines(ingested)] == ["created", "updated"]
     shown = cis(tmp_path, "show", "burgos@google.com", "--json")
     assert shown.returncode == 0, shown.stderr
     state = json.loads(shown.stdout)
@@ -95,16 +107,25 @@ def test_show_and_history_read_back_state_and_events(tmp_path: Path) -> None:
     assert state["status"] == "confirmed"
     assert all({"address", "name", "partstat"} <= set(a) for a in state["attendees"])
     history = json.loads(cis(tmp_path, "history", state["invite"], "--json").stdout)
-    assert [e["version"] for e in history] == [1, 2, 3]
-    assert [e["type"] for e in history] == ["Created", "Scheduled", "Updated"]
+    assert [e["version"] for e in history] == [1, 2, 3, 4, 5]
+    # Each organizer message also notes who vouched for its sender.
+    assert [e["type"] for e in history] == [
+        "Created",
+        "Scheduled",
+        "SenderNoted",
+        "Updated",
+        "SenderNoted",
+    ]
     assert all({"version", "type", "timestamp", "data"} <= set(e) for e in history)
 
 
 def test_tables_for_people(tmp_path: Path) -> None:
-    cis(tmp_path, "ingest", str(CORPUS / "request/gcal-request.ics"))
+    request = CORPUS / "request/gcal-request.ics"
+    organizer = organizer_of(request.read_bytes())
+    cis(tmp_path, "ingest", "--from", organizer, str(request))
     listed = cis(tmp_path, "list")
     assert listed.returncode == 0, listed.stderr
-    uid = lines(cis(tmp_path, "ingest", str(CORPUS / "request/gcal-request.ics")))[0]["uid"]
+    uid = lines(cis(tmp_path, "ingest", "--from", organizer, str(request)))[0]["uid"]
     table = cis(tmp_path, "show", str(uid))
     assert table.returncode == 0, table.stderr
     assert "sequence" in table.stdout

@@ -15,6 +15,7 @@ import boto3
 
 from adapters.mail.outbox import OutboxFolderMailer
 from tests.conftest import CORPUS
+from tests.corpus_mail import organizer_of
 
 
 def cis(
@@ -40,14 +41,15 @@ def test_an_update_ingested_by_one_process_is_sent_by_the_worker(
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint)
     queue = sqs.create_queue(QueueName=f"work-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     first = str(CORPUS / "update/gcal-selfsent-seq0.ics")
-    created = cis(tmp_path, endpoint, queue, "ingest", first)
+    organizer = organizer_of(Path(first).read_bytes())  # a bare .ics: sent from its organizer
+    created = cis(tmp_path, endpoint, queue, "ingest", "--from", organizer, first)
     invite = json.loads(created.stdout)["invite"]
     guests = tmp_path / "guests.csv"
     guests.write_text("email\nann@example.org\nben@example.org\n")
     sent = cis(tmp_path, endpoint, queue, "send", invite, "--csv", str(guests), "--yes")
     assert sent.returncode == 0, sent.stderr
     second = str(CORPUS / "update/gcal-selfsent-seq1.ics")
-    update = cis(tmp_path, endpoint, queue, "ingest", second)
+    update = cis(tmp_path, endpoint, queue, "ingest", "--from", organizer, second)
     assert json.loads(update.stdout)["outcome"] == "updated"
     sqs.send_message(QueueUrl=queue, MessageBody="{not a job")
 

@@ -8,10 +8,18 @@ from pathlib import Path
 from icalendar import Calendar
 
 from tests.conftest import CORPUS
+from tests.corpus_mail import organizer_of
 from tests.e2e.test_cli import cis, lines
 from tests.replies import answer, invitation_calendar
 
 DOMAIN = "invites.example"
+
+
+def organizers_file(tmp_path: Path, name: str) -> list[dict[str, object]]:
+    """Ingest one of the corpus organizer's bare .ics files, mailed from the organizer."""
+    path = CORPUS / name
+    sender = organizer_of(path.read_bytes())
+    return lines(cis(tmp_path, "--data-dir", str(tmp_path), "ingest", "--from", sender, str(path)))
 
 
 def sent_mail(tmp_path: Path) -> list[dict[str, object]]:
@@ -31,9 +39,7 @@ def reply_from_fixture(invitation: Calendar, attendee: str, partstat: str) -> by
 
 def test_send_reply_by_token_and_refuse_a_forgery(tmp_path: Path) -> None:
     env_args = ("--data-dir", str(tmp_path))
-    created = lines(
-        cis(tmp_path, *env_args, "ingest", str(CORPUS / "update/gcal-selfsent-seq0.ics"))
-    )
+    created = organizers_file(tmp_path, "update/gcal-selfsent-seq0.ics")
     invite = str(created[0]["invite"])
     for address in ("bob@example.org", "carol@example.org"):
         sent = lines(cis(tmp_path, *env_args, "send", invite, "--to", address, "--json"))
@@ -69,9 +75,7 @@ def test_send_reply_by_token_and_refuse_a_forgery(tmp_path: Path) -> None:
 
 def test_an_accepted_update_goes_to_everyone_with_a_higher_sequence(tmp_path: Path) -> None:
     env_args = ("--data-dir", str(tmp_path))
-    created = lines(
-        cis(tmp_path, *env_args, "ingest", str(CORPUS / "update/gcal-selfsent-seq0.ics"))
-    )
+    created = organizers_file(tmp_path, "update/gcal-selfsent-seq0.ics")
     invite = str(created[0]["invite"])
     recipients = tmp_path / "list.csv"
     recipients.write_text(
@@ -83,9 +87,7 @@ def test_an_accepted_update_goes_to_everyone_with_a_higher_sequence(tmp_path: Pa
         cis(tmp_path, *env_args, "send", invite, "--csv", str(recipients), "--yes", "--json")
     )
     assert sorted(str(r["outcome"]) for r in bulk) == ["invalid", "sent", "sent"]
-    updated = lines(
-        cis(tmp_path, *env_args, "ingest", str(CORPUS / "update/gcal-selfsent-seq1.ics"))
-    )
+    updated = organizers_file(tmp_path, "update/gcal-selfsent-seq1.ics")
     assert updated[0]["outcome"] == "updated"
     outbox = sent_mail(tmp_path)
     by_version = sorted((str(m["to"]), int(str(m["sequence"]))) for m in outbox)
@@ -105,9 +107,7 @@ def test_an_accepted_update_goes_to_everyone_with_a_higher_sequence(tmp_path: Pa
 
 def test_report_shows_answers_including_a_forwarded_copy(tmp_path: Path) -> None:
     env_args = ("--data-dir", str(tmp_path))
-    created = lines(
-        cis(tmp_path, *env_args, "ingest", str(CORPUS / "update/gcal-selfsent-seq0.ics"))
-    )
+    created = organizers_file(tmp_path, "update/gcal-selfsent-seq0.ics")
     invite = str(created[0]["invite"])
     for address in ("bob@example.org", "carol@example.org"):
         cis(tmp_path, *env_args, "send", invite, "--to", address, "--origin", "vip")
@@ -118,11 +118,12 @@ def test_report_shows_answers_including_a_forwarded_copy(tmp_path: Path) -> None
     answer.write_bytes(reply_from_fixture(invitation, "bob@example.org", "DECLINED"))
     forwarded = tmp_path / "forwarded.ics"
     forwarded.write_bytes(reply_from_fixture(invitation, "dave@example.net", "ACCEPTED"))
-    for file in (answer, forwarded):
-        assert (
-            lines(cis(tmp_path, *env_args, "ingest", "--to", bobs_address, str(file)))[0]["outcome"]
-            == "rsvp"
+    # Each answer is mailed by whoever gives it; Dave's must come from Dave to count.
+    for file, sender in ((answer, "bob@example.org"), (forwarded, "dave@example.net")):
+        ingested = cis(
+            tmp_path, *env_args, "ingest", "--to", bobs_address, "--from", sender, str(file)
         )
+        assert lines(ingested)[0]["outcome"] == "rsvp"
     rows = {
         str(r["address"]): r for r in lines(cis(tmp_path, *env_args, "report", invite, "--json"))
     }

@@ -14,6 +14,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 from tests.replies import answer, invitation_calendar
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -39,7 +40,7 @@ def test_invite_list_replies_update_and_cancel(tmp_path: Path) -> None:
     service = bootstrap(Settings(data_dir=tmp_path)).service()
     outbox = tmp_path / "outbox"
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
-    invite = str(service.ingest(request, now=START).invite)
+    invite = str(from_organizer(service, request, now=START).invite)
     rows = [Recipient(g, origin="bulk") for g in GUESTS]
     assert {r.outcome.value for r in service.send(invite, rows, now=START)} == {"sent"}
 
@@ -58,11 +59,15 @@ def test_invite_list_replies_update_and_cancel(tmp_path: Path) -> None:
     assert statuses == {GUESTS[0]: "accepted", GUESTS[1]: "declined", GUESTS[2]: "no answer"}
 
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    assert service.ingest(update, now=START + timedelta(hours=1)).outcome is Outcome.UPDATED
+    assert (
+        from_organizer(service, update, now=START + timedelta(hours=1)).outcome is Outcome.UPDATED
+    )
     cancel = update.replace(b"METHOD:REQUEST", b"METHOD:CANCEL").replace(
         b"SEQUENCE:1", b"SEQUENCE:2"
     )
-    assert service.ingest(cancel, now=START + timedelta(hours=2)).outcome is Outcome.CANCELLED
+    assert (
+        from_organizer(service, cancel, now=START + timedelta(hours=2)).outcome is Outcome.CANCELLED
+    )
 
     every = invitations(outbox)
     assert Counter((to, method, seq) for to, method, seq, _ in every) == {
@@ -74,7 +79,7 @@ def test_invite_list_replies_update_and_cancel(tmp_path: Path) -> None:
 def test_a_reply_without_calendar_data_reaches_the_organizer(tmp_path: Path) -> None:
     service = bootstrap(Settings(data_dir=tmp_path)).service()
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
-    invite = str(service.ingest(request, now=START).invite)
+    invite = str(from_organizer(service, request, now=START).invite)
     service.send(invite, [Recipient(GUESTS[0])], now=START)
     sent = invitations(tmp_path / "outbox")[0][3]
     _, address = answer_sent(sent, GUESTS[0], "ACCEPTED", "reply/google-reply-accepted.ics")

@@ -17,6 +17,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 
 NOW = datetime(2026, 11, 21, 19, 0, tzinfo=UTC)
 REQUEST = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
@@ -27,7 +28,7 @@ CANCEL = UPDATE.replace(b"METHOD:REQUEST", b"METHOD:CANCEL").replace(b"SEQUENCE:
 def test_the_embedded_default_writes_announcements_to_the_data_folder(tmp_path: Path) -> None:
     service = bootstrap(Settings(data_dir=tmp_path)).service()
     for raw in (REQUEST, UPDATE, CANCEL, CANCEL):
-        service.ingest(raw, now=NOW)
+        from_organizer(service, raw, now=NOW)
     lines = [
         json.loads(line) for line in (tmp_path / "announcements.jsonl").read_text().splitlines()
     ]
@@ -75,7 +76,7 @@ def test_sns_topics_carry_each_kind_to_their_subscribers(tmp_path: Path, aws: No
     )
     service = bootstrap(settings).service()
     for raw in (REQUEST, UPDATE, CANCEL):
-        service.ingest(raw, now=NOW)
+        from_organizer(service, raw, now=NOW)
     for kind, (_, url) in queues.items():
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
         bodies = [json.loads(m["Body"]) for m in messages]
@@ -94,7 +95,7 @@ def test_a_failed_announcement_is_logged_and_the_change_stays(
     container.announcer.override(providers.Object(BrokenAnnouncer()))
     service = container.service()
     with caplog.at_level(logging.ERROR):
-        result = service.ingest(REQUEST, now=NOW)
+        result = from_organizer(service, REQUEST, now=NOW)
     assert result.outcome is Outcome.CREATED
     assert service.show("burgos@google.com").summary == "the Strokes"
     assert "not published" in caplog.text

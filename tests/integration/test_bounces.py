@@ -17,6 +17,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 
 NOW = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)
 
@@ -47,7 +48,9 @@ def bounce_address(outbox: Path, recipient: str) -> str:
 
 def test_a_bounce_marks_the_recipient_and_updates_skip_them(tmp_path: Path) -> None:
     service = bootstrap(Settings(data_dir=tmp_path)).service()
-    invite = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    invite = from_organizer(
+        service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+    )
     ref = str(invite.invite)
     service.send(ref, [Recipient("bob@example.org"), Recipient("carol@example.org")], now=NOW)
     verp = bounce_address(tmp_path / "outbox", "bob@example.org")
@@ -61,7 +64,7 @@ def test_a_bounce_marks_the_recipient_and_updates_skip_them(tmp_path: Path) -> N
     assert report == {"bob@example.org": "bounced", "carol@example.org": "no answer"}
 
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    assert service.ingest(update, now=NOW).outcome is Outcome.UPDATED
+    assert from_organizer(service, update, now=NOW).outcome is Outcome.UPDATED
     outbox = OutboxFolderMailer(tmp_path / "outbox").entries()
     versions = sorted((e.to, e.sequence) for e in outbox if e.method)
     assert versions == [("bob@example.org", 0), ("carol@example.org", 0), ("carol@example.org", 1)]
@@ -69,7 +72,9 @@ def test_a_bounce_marks_the_recipient_and_updates_skip_them(tmp_path: Path) -> N
 
 def test_a_delay_notice_changes_nothing(tmp_path: Path) -> None:
     service = bootstrap(Settings(data_dir=tmp_path)).service()
-    invite = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    invite = from_organizer(
+        service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+    )
     service.send(str(invite.invite), [Recipient("bob@example.org")], now=NOW)
     verp = bounce_address(tmp_path / "outbox", "bob@example.org")
     delayed = service.ingest(dsn("bob@example.org", "delayed", "4.4.1"), now=NOW, envelope_to=verp)

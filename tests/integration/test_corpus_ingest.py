@@ -13,6 +13,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import as_sent, organizer_of
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -22,15 +23,16 @@ def service(tmp_path: Path) -> InviteService:
     return bootstrap(Settings(data_dir=tmp_path / "data")).service()
 
 
-def ingest(service: InviteService, name: str, **envelope: str) -> IngestResult:
-    return service.ingest((CORPUS / name).read_bytes(), now=NOW, **envelope)
+def ingest(service: InviteService, name: str, *, envelope_to: str | None = None) -> IngestResult:
+    """Ingest a corpus file as its author sent it (a bare .ics from the sender its mail had)."""
+    return as_sent(service, (CORPUS / name).read_bytes(), now=NOW, envelope_to=envelope_to)
 
 
 def test_every_corpus_file_ends_as_exactly_one_outcome(
     service: InviteService, corpus: list[Path]
 ) -> None:
     results = {
-        p.relative_to(CORPUS).as_posix(): service.ingest(p.read_bytes(), now=NOW) for p in corpus
+        p.relative_to(CORPUS).as_posix(): as_sent(service, p.read_bytes(), now=NOW) for p in corpus
     }
     assert set(results) == {p.relative_to(CORPUS).as_posix() for p in corpus}
     for name, result in results.items():
@@ -48,8 +50,8 @@ def test_the_same_corpus_delivered_again_is_all_duplicates(
     service: InviteService, corpus: list[Path]
 ) -> None:
     for path in corpus:
-        service.ingest(path.read_bytes(), now=NOW)
-    again = [service.ingest(path.read_bytes(), now=NOW) for path in corpus]
+        as_sent(service, path.read_bytes(), now=NOW)
+    again = [as_sent(service, path.read_bytes(), now=NOW) for path in corpus]
     assert {r.outcome for r in again} == {Outcome.DUPLICATE}
     assert all("received before" in (r.reason or "") for r in again)
 
@@ -58,7 +60,7 @@ def test_every_raw_message_is_kept_byte_for_byte(
     service: InviteService, corpus: list[Path]
 ) -> None:
     for path in corpus:
-        result = service.ingest(path.read_bytes(), now=NOW)
+        result = as_sent(service, path.read_bytes(), now=NOW)
         assert service.blobs.get(result.message) == path.read_bytes()
 
 
@@ -72,9 +74,21 @@ def test_thunderbird_invite_minor_update_and_cancel(service: InviteService) -> N
     view = service.show("02e79b96")
     assert cancelled.outcome is Outcome.CANCELLED
     assert (view.status, view.sequence) == ("cancelled", 1)
-    types = [e.type for e in service.history("02e79b96")]
-    assert types == ["Created", "Scheduled", "Updated", "Cancelled"]
-    updated_event = service.history("02e79b96")[2]
+    history = service.history("02e79b96")
+    # Each organizer message also notes who vouched for its sender (SenderNoted).
+    assert [e.type for e in history] == [
+        "Created",
+        "Scheduled",
+        "SenderNoted",
+        "Updated",
+        "SenderNoted",
+        "Cancelled",
+        "SenderNoted",
+    ]
+    noted = [e.data for e in history if e.type == "SenderNoted"]
+    assert [n["outcome"] for n in noted] == ["created", "updated", "cancelled"]
+    assert [n["message"] for n in noted] == [created.message, updated.message, cancelled.message]
+    updated_event = next(e for e in history if e.type == "Updated")
     assert updated_event.data["changed_fields"] == ["description", "location", "title"]
     assert updated_event.data["update_count"] == 1
 
@@ -128,13 +142,28 @@ def test_outlook_for_mac_update_moves_the_meeting(service: InviteService) -> Non
     assert result.outcome is Outcome.UPDATED
     assert after.sequence == 1
     assert after.start != before.start
-    assert "time" in service.history(str(after.invite))[-1].data["changed_fields"]
+    updates = [e for e in service.history(str(after.invite)) if e.type == "Updated"]
+    assert "time" in updates[-1].data["changed_fields"]
 
 
 def test_forwarded_invite_is_rejected_naming_sender_and_organizer(service: InviteService) -> None:
     result = ingest(service, "other/google-invite-forwarded-by-thunderbird.eml")
     assert result.outcome is Outcome.REJECTED
     assert "ORGANIZER" in (result.reason or "")
+
+
+def test_a_bare_ics_counts_only_with_the_envelope_sender_its_organizer_mails_from(
+    tmp_path: Path,
+) -> None:
+    raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
+    anonymous = bootstrap(Settings(data_dir=tmp_path / "a")).service().ingest(raw, now=NOW)
+    assert anonymous.outcome is Outcome.REJECTED
+    assert "no sender (no From header and no envelope sender)" in (anonymous.reason or "")
+    assert anonymous.invite is None
+    service = bootstrap(Settings(data_dir=tmp_path / "b")).service()
+    sent = service.ingest(raw, now=NOW, envelope_from=organizer_of(raw))
+    assert sent.outcome is Outcome.CREATED
+    assert service.show("burgos@google.com").organizer == "inboxapptest@gmail.com"
 
 
 def test_replies_are_recorded_per_attendee(service: InviteService) -> None:
@@ -148,7 +177,7 @@ def test_a_reopened_store_shows_the_same_invites(tmp_path: Path, corpus: list[Pa
     settings = Settings(data_dir=tmp_path / "data")
     first = bootstrap(settings).service()
     for path in corpus:
-        first.ingest(path.read_bytes(), now=NOW)
+        as_sent(first, path.read_bytes(), now=NOW)
     before = [v.as_dict() for v in first.invites()]
     first.close()
     after = [v.as_dict() for v in bootstrap(settings).service().invites()]

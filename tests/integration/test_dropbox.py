@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from adapters.mail.dropbox import DropBox
+from adapters.mail.dropbox import DropBox, SmtpClient
 from application.results import IngestResult
 from application.routing import Mailboxes
 from domain.outcomes import Outcome
@@ -35,10 +35,14 @@ class Recorder:
 
     def __init__(self, fail: Exception | None = None) -> None:
         self.calls: list[tuple[bytes, str, str | None]] = []
+        self.clients: list[SmtpClient] = []
         self.fail = fail
 
-    def __call__(self, raw: bytes, envelope_to: str, envelope_from: str | None) -> None:
+    def __call__(
+        self, raw: bytes, envelope_to: str, envelope_from: str | None, client: SmtpClient
+    ) -> None:
         self.calls.append((raw, envelope_to, envelope_from))
+        self.clients.append(client)
         if self.fail is not None:
             raise self.fail
 
@@ -51,7 +55,9 @@ def serve() -> Iterator[Serve]:
     """Start drop boxes for DOMAIN on 127.0.0.1 port 0; every one stops when the test ends."""
     with ExitStack() as running:
 
-        def start(accept: Callable[[bytes, str, str | None], object], **options: Any) -> DropBox:
+        def start(
+            accept: Callable[[bytes, str, str | None, SmtpClient], object], **options: Any
+        ) -> DropBox:
             box = DropBox(accept, domain=DOMAIN, mailboxes=Mailboxes(), **options)
             return running.enter_context(box)
 
@@ -76,7 +82,7 @@ def test_a_corpus_invite_sent_to_create_is_created(
     service = bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)).service()
     results: list[IngestResult] = []
 
-    def ingest(raw: bytes, envelope_to: str, envelope_from: str | None) -> None:
+    def ingest(raw: bytes, envelope_to: str, envelope_from: str | None, client: SmtpClient) -> None:
         results.append(
             service.ingest(raw, now=NOW, envelope_to=envelope_to, envelope_from=envelope_from)
         )
@@ -181,6 +187,15 @@ def test_the_null_sender_of_a_bounce_reaches_accept_as_none(
     assert accept.calls == [(SMALL, f"bounces+k5v2c7qnnbuxg3tf@{DOMAIN}", None)]
 
 
+def test_the_connecting_address_and_helo_reach_accept_for_spf(
+    serve: Serve, client: Callable[[DropBox], smtplib.SMTP]
+) -> None:
+    recorder = Recorder()
+    box = serve(recorder)
+    client(box).sendmail("ann@example.org", [f"create@{DOMAIN}"], SMALL)
+    assert recorder.clients == [SmtpClient("127.0.0.1", "client.test")]
+
+
 def test_a_failing_accept_answers_451_so_the_sender_retries(
     serve: Serve, client: Callable[[DropBox], smtplib.SMTP], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -227,7 +242,7 @@ def test_a_slow_accept_does_not_block_other_sessions(
 ) -> None:
     entered, release = threading.Event(), threading.Event()
 
-    def slow(raw: bytes, envelope_to: str, envelope_from: str | None) -> None:
+    def slow(raw: bytes, envelope_to: str, envelope_from: str | None, _: SmtpClient) -> None:
         entered.set()
         release.wait(10)
 

@@ -18,6 +18,7 @@ from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
+from tests.corpus_mail import as_sent
 
 INVITES = 12
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
@@ -97,7 +98,7 @@ def test_ingest_and_replies_write_once_per_message_and_share_no_key(
             (calendar("REPLY", n, "ACCEPTED"), Outcome.RSVP),
         ):
             calls.message()
-            assert service.ingest(raw, now=NOW).outcome is outcome
+            assert as_sent(service, raw, now=NOW).outcome is outcome
             assert calls.current.count("TransactWriteItems") == 1, calls.current
             assert "Scan" not in calls.current
             for key in calls.keys[-1]:

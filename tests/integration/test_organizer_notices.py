@@ -16,6 +16,7 @@ from application.service import InviteService
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 
 NOW = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
 ORGANIZER = "inboxapptest@gmail.com"  # the ORGANIZER of update/gcal-selfsent-seq0.ics
@@ -39,7 +40,7 @@ def subjects(data: Path, to: str) -> list[str]:
 def service_with_invite(data: Path) -> tuple[InviteService, str]:
     service = bootstrap(Settings(data_dir=data)).service()
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
-    return service, str(service.ingest(raw, now=NOW).invite)
+    return service, str(from_organizer(service, raw, now=NOW).invite)
 
 
 def test_the_organizer_hears_an_invite_was_recorded(tmp_path: Path) -> None:
@@ -78,7 +79,7 @@ def test_bulk_summary_held_update_and_report_reach_the_organizer(tmp_path: Path)
     )
     service.registry.review(ORGANIZER, True, now=NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    service.ingest(update, now=NOW)
+    from_organizer(service, update, now=NOW)
     rows = service.email_report(invite, report_csv(service.report(invite)), now=NOW)
     assert len(rows) == 2
     mails = [m for m in notices(tmp_path) if ORGANIZER in str(m["To"])]

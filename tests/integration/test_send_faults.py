@@ -19,6 +19,7 @@ from application.service import InviteService
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 PEOPLE = [f"guest{n}@example.org" for n in range(6)]
@@ -66,7 +67,9 @@ def copies(data: Path) -> Counter[tuple[str, int | None]]:
 @pytest.fixture
 def invite(tmp_path: Path) -> str:
     _, service = wired(tmp_path)
-    created = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    created = from_organizer(
+        service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+    )
     service.close()
     return str(created.invite)
 
@@ -113,7 +116,7 @@ def test_after_failures_and_an_update_everyone_has_one_copy_of_each_version(
     _, service = wired(tmp_path, flaky)
     service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    assert service.ingest(update, now=NOW).outcome.value == "updated"
+    assert from_organizer(service, update, now=NOW).outcome.value == "updated"
     flaky.refuse = set()
     service.retry(now=NOW)
     expected = {(p, 1): 1 for p in PEOPLE} | {(p, 0): 1 for p in PEOPLE[1:]}
@@ -128,7 +131,7 @@ def test_review_holds_an_update_until_approved(tmp_path: Path, invite: str) -> N
     organizer = service.show(invite).organizer
     service.registry.review(organizer, True, now=NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    assert service.ingest(update, now=NOW).outcome.value == "updated"
+    assert from_organizer(service, update, now=NOW).outcome.value == "updated"
     assert copies(tmp_path) == {(PEOPLE[0], 0): 1, (PEOPLE[1], 0): 1}
     blocked = service.send(invite, [Recipient(PEOPLE[2])], now=NOW)
     assert blocked[0].outcome is SendOutcome.BLOCKED
@@ -172,7 +175,7 @@ def test_a_cancellation_reaches_everyone_with_method_cancel(tmp_path: Path, invi
     service.send(invite, [Recipient(p) for p in PEOPLE[:2]], now=NOW)
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     cancel = raw.replace(b"METHOD:REQUEST", b"METHOD:CANCEL").replace(b"SEQUENCE:0", b"SEQUENCE:1")
-    assert service.ingest(cancel, now=NOW).outcome.value == "cancelled"
+    assert from_organizer(service, cancel, now=NOW).outcome.value == "cancelled"
     entries = [e for e in OutboxFolderMailer(tmp_path / "outbox").entries() if e.method]
     assert sorted((e.to, e.method, e.sequence) for e in entries) == [
         (PEOPLE[0], "CANCEL", 1),
@@ -187,7 +190,7 @@ def test_cancelling_one_instance_sends_a_cancel_for_it_and_newcomers_get_the_res
 ) -> None:
     _, service = wired(tmp_path)
     raw = (CORPUS / "recurring/gcal-weekly-recur.ics").read_bytes()
-    created = service.ingest(raw, now=NOW)
+    created = from_organizer(service, raw, now=NOW)
     ref = str(created.invite)
     service.send(ref, [Recipient(p) for p in PEOPLE[:2]], now=NOW)
     calendar = Calendar.from_ical(raw)
@@ -197,7 +200,7 @@ def test_cancelling_one_instance_sends_a_cancel_for_it_and_newcomers_get_the_res
     event["SEQUENCE"] = int(event.get("SEQUENCE", 0)) + 1
     event.add("RECURRENCE-ID", second)
     del event["RRULE"]
-    assert service.ingest(calendar.to_ical(), now=NOW).outcome.value == "cancelled"
+    assert from_organizer(service, calendar.to_ical(), now=NOW).outcome.value == "cancelled"
     service.send(ref, [Recipient(PEOPLE[2])], now=NOW)
     entries = [e for e in OutboxFolderMailer(tmp_path / "outbox").entries() if e.method]
     assert sorted((e.to, e.method, e.sequence) for e in entries) == [

@@ -23,6 +23,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 from tests.integration.test_bulk_mailbox import BULK, ORGANIZER, list_mail
 
 NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
@@ -58,11 +59,13 @@ def test_an_update_is_queued_per_roster_page_and_sent_once_however_often_worked(
 ) -> None:
     service, queue = queued(tmp_path)
     invite = str(
-        service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW).invite
+        from_organizer(
+            service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+        ).invite
     )
     service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    assert service.ingest(update, now=NOW).outcome is Outcome.UPDATED
+    assert from_organizer(service, update, now=NOW).outcome is Outcome.UPDATED
     assert copies(tmp_path) == {(p, 0): 1 for p in PEOPLE}  # nothing sent while ingesting
 
     [taken] = queue.receive(10)
@@ -77,11 +80,13 @@ def test_an_update_is_queued_per_roster_page_and_sent_once_however_often_worked(
 def test_a_held_update_is_queued_when_approved(tmp_path: Path) -> None:
     service, queue = queued(tmp_path)
     invite = str(
-        service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW).invite
+        from_organizer(
+            service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+        ).invite
     )
     service.send(invite, [Recipient(p) for p in PEOPLE[:2]], now=NOW)
     service.registry.review(service.show(invite).organizer, True, now=NOW)
-    service.ingest((CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=NOW)
+    from_organizer(service, (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=NOW)
     assert queue.receive(10) == []  # held: nothing to do until the organizer approves
     assert service.approve(invite, now=NOW) == []
     assert [j.kind for j in work_all(service, queue)] == ["catch-up"]
@@ -91,7 +96,7 @@ def test_a_held_update_is_queued_when_approved(tmp_path: Path) -> None:
 def test_a_bulk_list_is_split_into_parts_each_sent_once(tmp_path: Path) -> None:
     service, queue = queued(tmp_path, bulk_part=2)
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
-    invite = str(service.ingest(raw, now=NOW).invite)
+    invite = str(from_organizer(service, raw, now=NOW).invite)
     csv = ("email\n" + "".join(f"{p}\n" for p in PEOPLE) + "broken\n").encode()
     result = service.ingest(list_mail(ORGANIZER, f"Send {invite}", csv), now=NOW, envelope_to=BULK)
     assert result.outcome is Outcome.BULK
@@ -132,17 +137,19 @@ def test_an_update_whose_jobs_were_not_queued_fans_out_when_it_comes_back(
     container.queue.override(providers.Object(queue))
     service = container.service()
     invite = str(
-        service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW).invite
+        from_organizer(
+            service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+        ).invite
     )
     service.send(invite, [Recipient(p) for p in PEOPLE], now=NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
     with pytest.raises(ConnectionError):
-        service.ingest(update, now=NOW)  # saved, but its fan-out never reached the queue
+        from_organizer(service, update, now=NOW)  # saved, but its fan-out never reached the queue
     queue.up = True
-    again = service.ingest(update, now=NOW)  # the inbound queue delivers the message again
+    again = from_organizer(service, update, now=NOW)  # the inbound queue delivers the message again
     assert again.outcome is Outcome.DUPLICATE
     work_all(service, queue)
     assert copies(tmp_path) == {(p, s): 1 for p in PEOPLE for s in (0, 1)}
-    service.ingest(update, now=NOW)  # and again: still one copy each
+    from_organizer(service, update, now=NOW)  # and again: still one copy each
     work_all(service, queue)
     assert copies(tmp_path) == {(p, s): 1 for p in PEOPLE for s in (0, 1)}

@@ -19,7 +19,8 @@ def given(*replies: Reply) -> Attendance:
     """Return Bob's attendance that has already recorded ``replies``, events collected."""
     attendance = Attendance(invite=INVITE, address=BOB, timestamp=T0)
     for earlier in replies:
-        attendance.record_reply(earlier, T0)
+        # Each arrives when it was stamped: a DTSTAMP from the future is no ordering claim.
+        attendance.record_reply(earlier, max(T0, earlier.dtstamp or T0))
     attendance.collect_events()
     return attendance
 
@@ -161,3 +162,24 @@ def test_reply_round_trips_through_its_stored_form() -> None:
 
     assert Reply.from_dict(answer.as_dict()) == answer
     assert Reply.from_dict(answer.as_dict()).digest() == answer.digest()
+
+
+def test_a_dtstamp_from_the_future_cannot_lock_an_answer() -> None:
+    # A forger stamps 2099 to outrank everything; it is ordered as its arrival instead.
+    attendance = Attendance(invite=INVITE, address=BOB, timestamp=T0)
+    far = datetime.fromisoformat("2099-01-01T00:00:00+00:00")
+    attendance.record_reply(Reply("DECLINED", dtstamp=far, sequence=0), now=NOW)
+
+    outcome, _ = when(attendance, Reply("ACCEPTED", dtstamp=at(5000), sequence=0), at(5000))
+
+    assert outcome is Outcome.RSVP
+    assert attendance.partstat(0) == "ACCEPTED"
+
+
+def test_a_dtstamp_within_the_clock_skew_is_kept() -> None:
+    attendance = Attendance(invite=INVITE, address=BOB, timestamp=T0)
+    ahead = Reply("DECLINED", dtstamp=at(3), sequence=0)
+    attendance.record_reply(ahead, now=T0)
+
+    [kept] = attendance.replies.values()
+    assert kept.dtstamp == at(3)

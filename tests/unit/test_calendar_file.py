@@ -23,6 +23,7 @@ from domain.values import EventDetails, Method
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 MADE = datetime(2026, 11, 22, 8, 30, 5, 123456, tzinfo=UTC)
@@ -67,7 +68,7 @@ def service(tmp_path: Path) -> Iterator[InviteService]:
 
 def given_invite(service: InviteService, raw: bytes | None = None) -> UUID:
     """Ingest the organizer's invite (the Paris concert unless ``raw`` says otherwise)."""
-    created = service.ingest(raw or organizers("REQUEST", 0), now=NOW)
+    created = from_organizer(service, raw or organizers("REQUEST", 0), now=NOW)
     assert created.invite is not None
     return created.invite
 
@@ -127,7 +128,7 @@ def test_carries_the_sequence_of_the_version_recipients_hold(service: InviteServ
     invite = given_invite(service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes())
     service.send(str(invite), [Recipient("ann@example.org")], now=NOW)
     # The organizer moves the event; Ann gets the new version, the server's SEQUENCE 1.
-    service.ingest((CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=NOW)
+    from_organizer(service, (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=NOW)
 
     _, calendar = download(service, invite)
 
@@ -141,7 +142,7 @@ def test_a_state_not_sent_yet_has_the_sequence_its_first_send_gives_it(tmp_path:
     service = bootstrap(config).service()
     invite = given_invite(service)
     service.send(str(invite), [Recipient("ann@example.org")], now=NOW)
-    service.ingest(organizers("REQUEST", 1).replace(b"Pleyel", b"Gaveau"), now=NOW)
+    from_organizer(service, organizers("REQUEST", 1).replace(b"Pleyel", b"Gaveau"), now=NOW)
 
     assert service.report(str(invite))[0].last_sequence_sent == 0  # the update is held
 
@@ -155,7 +156,7 @@ def test_a_state_not_sent_yet_has_the_sequence_its_first_send_gives_it(tmp_path:
 
 def test_a_cancelled_event_is_published_as_cancelled(service: InviteService) -> None:
     invite = given_invite(service)
-    service.ingest(organizers("CANCEL", 1, status="CANCELLED"), now=NOW)
+    from_organizer(service, organizers("CANCEL", 1, status="CANCELLED"), now=NOW)
 
     _, calendar = download(service, invite)
 

@@ -23,6 +23,7 @@ BOB_ROW = ReportRow(
     replied_at=at(30),
     client="Google Calendar",
     forwarded_by=None,
+    verified_by="the recipient's reply address",
 )
 
 
@@ -42,7 +43,17 @@ def test_header_then_one_line_per_row_with_a_bom() -> None:
     assert data.startswith(codecs.BOM_UTF8)
     assert parse(data) == [
         list(COLUMNS),
-        [BOB, "Bob Smith", "api", "accepted", "2", at(30).isoformat(), "Google Calendar", ""],
+        [
+            BOB,
+            "Bob Smith",
+            "api",
+            "accepted",
+            "2",
+            at(30).isoformat(),
+            "Google Calendar",
+            "",
+            "the recipient's reply address",
+        ],
         [
             "carol@example.com",
             "",
@@ -52,6 +63,7 @@ def test_header_then_one_line_per_row_with_a_bom() -> None:
             at(30).isoformat(),
             "Google Calendar",
             "",
+            "the recipient's reply address",
         ],
     ]
     assert data.endswith(b"\r\n")
@@ -73,7 +85,9 @@ def test_an_empty_report_is_just_the_header() -> None:
         "=cmd|' /C calc'!A0",
     ],
 )
-@pytest.mark.parametrize("column", ["name", "address", "client", "origin", "forwarded_by"])
+@pytest.mark.parametrize(
+    "column", ["name", "address", "client", "origin", "forwarded_by", "verified_by"]
+)
 def test_a_cell_a_spreadsheet_would_evaluate_gets_a_leading_apostrophe(
     dangerous: str, column: str
 ) -> None:

@@ -27,6 +27,7 @@ from application.service import InviteService
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 from tests.replies import answer, invitation_calendar
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -59,7 +60,9 @@ def scenario(data: Path) -> tuple[InviteService, list[UUID]]:
     service = bootstrap(Settings(backend="memory", data_dir=data, mail_domain=DOMAIN)).service()
     live = MemoryReadModel()
     runner = ProjectionRunner(service, live)
-    first = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=START)
+    first = from_organizer(
+        service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=START
+    )
     second = service.ingest((CORPUS / "request/tb-single-event.eml").read_bytes(), now=START)
     invites = [first.invite, second.invite]
     assert None not in invites
@@ -77,7 +80,7 @@ def scenario(data: Path) -> tuple[InviteService, list[UUID]]:
         service.ingest(data_, now=START + timedelta(minutes=n), envelope_to=address)
         runner.run()
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
-    service.ingest(update, now=START + timedelta(hours=1))
+    from_organizer(service, update, now=START + timedelta(hours=1))
     service.cancel(str(invites[1]), now=START + timedelta(hours=2))
     runner.run()
     return service, [i for i in invites if i is not None]

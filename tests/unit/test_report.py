@@ -262,6 +262,7 @@ def test_rows_have_a_json_shape_in_column_order() -> None:
         "replied_at": at(30).isoformat(),
         "client": "Microsoft Outlook/Exchange",
         "forwarded_by": None,
+        "verified_by": None,
     }
     assert list(carol) == list(bob)
     assert carol["replied_at"] is None

@@ -39,6 +39,7 @@ from domain.web_links import LINK_TTL, checked_base_url, link_expiry, read_link
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.corpus_mail import from_organizer
 from tests.replies import answer, invitation_calendar
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
@@ -68,7 +69,9 @@ def given_sent(data: Path) -> World:
     """Ingest the organizer's invite and send version 0 to Ann and Ben."""
     config = Settings(backend="memory", data_dir=data, mail_domain=DOMAIN)
     service = bootstrap(config).service()
-    created = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    created = from_organizer(
+        service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+    )
     assert created.invite is not None
     service.send(str(created.invite), [Recipient(ANN), Recipient(BEN)], now=NOW)
     assert service.outbound is not None
@@ -166,7 +169,9 @@ def test_a_link_to_a_version_replaced_by_a_significant_change_no_longer_counts(
 ) -> None:
     old = world.links.token(world.invite, ANN, 0, NOW)
     # The organizer moves the event; the new version goes to Ann and Ben at once.
-    world.service.ingest((CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=later(1))
+    from_organizer(
+        world.service, (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=later(1)
+    )
     current = world.row(ANN).last_sequence_sent
     assert current == 1
 
@@ -411,7 +416,9 @@ def test_a_question_says_when_a_significant_change_replaced_the_links_version(
     world: World,
 ) -> None:
     old = world.links.token(world.invite, ANN, 0, NOW)
-    world.service.ingest((CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=later(1))
+    from_organizer(
+        world.service, (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=later(1)
+    )
 
     assert not world.links.question(old, "accepted", later(2)).current
     new = world.links.token(world.invite, ANN, 1, later(1))
@@ -423,10 +430,12 @@ def test_each_version_mailed_carries_a_link_to_that_version(tmp_path: Path) -> N
         backend="memory", data_dir=tmp_path, mail_domain=DOMAIN, web_base_url="https://w.example"
     )
     service = bootstrap(config).service()
-    created = service.ingest((CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW)
+    created = from_organizer(
+        service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
+    )
     assert created.invite is not None
     service.send(str(created.invite), [Recipient(ANN)], now=NOW)
-    service.ingest((CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=later(1))
+    from_organizer(service, (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes(), now=later(1))
     assert service.outbound is not None
 
     claims = []

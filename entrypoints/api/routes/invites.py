@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 
 from adapters.lists.csv_report import report_csv
 from entrypoints.api.access import readable_summary, writable_invite
-from entrypoints.api.auth import Caller, State, sees_addresses
-from entrypoints.api.links import calendar_signature
+from entrypoints.api.auth import Caller, State, may_write, sees_addresses
+from entrypoints.api.links import calendar_signature, landing_signature
 from entrypoints.api.models import Attendee, InviteDetail, InviteStatistics, ReportSent
 from entrypoints.api.pagination import Page, Paging, page_of
 from entrypoints.api.problems import not_found, problem_responses
@@ -23,14 +23,25 @@ router = APIRouter(tags=["invites"], responses=problem_responses(401, 404, 422))
 
 @router.get("/invites/{invite_id}", response_model=InviteDetail)
 def get_invite(invite_id: UUID, request: Request, caller: Caller, state: State) -> dict[str, Any]:
-    """The invite's summary and the signed link to its calendar file."""
+    """The invite's summary, the signed link to its calendar file and, for those who may send
+    it, the signed link its landing pages send it with."""
     summary = readable_summary(state, caller, invite_id)
-    signature = calendar_signature(state.service, invite_id)
-    url = None
-    if signature is not None:
-        path = request.url_for("invite_calendar", invite_id=str(invite_id))
-        url = f"{path}?sig={quote(signature, safe='')}"
-    return {**summary, "calendar_url": url}
+    service = state.service
+    download = calendar_signature(service, invite_id)
+    calendar = _signed(request, "invite_calendar", invite_id, download)
+    landing = None
+    # The landing signature sends mail: only those who may send the invite ever see it.
+    if may_write(caller, summary["organizer"]):
+        landing = _signed(request, "landing", invite_id, landing_signature(service, invite_id))
+    return {**summary, "calendar_url": calendar, "landing_url": landing}
+
+
+def _signed(request: Request, route: str, invite_id: UUID, signature: str | None) -> str | None:
+    """Return the absolute URL of ``route`` for the invite with ``?sig=``, or None unsigned."""
+    if signature is None:
+        return None
+    path = request.url_for(route, invite_id=str(invite_id))
+    return f"{path}?sig={quote(signature, safe='')}"
 
 
 @router.get("/invites/{invite_id}/statistics", response_model=InviteStatistics)

@@ -1,4 +1,4 @@
-"""Links people follow without an API key: RSVP answers, calendar files, landing pages."""
+"""Links people follow without an API key: RSVP answers and calendar files."""
 
 from __future__ import annotations
 
@@ -7,19 +7,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Form, Path, Query
+from fastapi.responses import Response
 
 from application.rsvp_links import InvalidLinkError, RsvpLinks
-from application.send_types import Recipient, SendOutcome
 from domain import web_links
-from domain.addresses import address_problem
-from domain.identity import normalize_address
 from domain.invite import Invite
-from domain.organizer import origin_of
 from entrypoints.api.auth import State
 from entrypoints.api.links import rsvp_links, signature_valid
-from entrypoints.api.pages import PostForm, html_page
+from entrypoints.api.pages import HTML, PostForm, html_page
 from entrypoints.api.problems import not_found, problem_responses
 from entrypoints.api.state import ApiState
 
@@ -35,8 +31,6 @@ _CHANGED = (
     "The invitation changed since this link was sent: an answer through it is kept but does "
     "not count. Answer from the newest invitation."
 )
-_ON_ITS_WAY = {SendOutcome.SENT, SendOutcome.QUEUED, SendOutcome.DUPLICATE}
-HTML: dict[str, Any] = {"content": {"text/html": {}}}
 
 
 _TOKEN = Path(description="The signed token of the recipient's RSVP link")
@@ -75,9 +69,10 @@ def rsvp_question(
         return question
     title = question.title or "the event"
     paragraphs = [f"Do you want to answer that {_SAID[partstat]}: {title}?"]
+    # Title and answer only: whoever holds the link (a forward, a mail scanner) must not learn
+    # the recipient's address from the page.
     if not question.current:
         paragraphs.append(_CHANGED)
-    paragraphs.append(f"Answering for {question.address}.")
     return html_page(
         _ASKED[partstat],
         *paragraphs,
@@ -117,11 +112,7 @@ def rsvp(
         )
     if recorded.outcome == "duplicate":
         return html_page("Already recorded", f"We already recorded that {said}: {title}.")
-    return html_page(
-        "Thank you",
-        f"We recorded that {said}: {title}.",
-        f"Answer recorded for {recorded.address}.",
-    )
+    return html_page("Thank you", f"We recorded that {said}: {title}.")
 
 
 def _through_link(state: ApiState, use: Callable[[RsvpLinks], _T]) -> _T | Response:
@@ -185,59 +176,3 @@ def invite_calendar(
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="invite.ics"'},
     )
-
-
-@router.get(
-    "/landing/{invite_id}",
-    response_class=Response,
-    responses={
-        200: {**HTML, "description": "What became of the request"},
-        303: {"description": "Back to the organizer's own site"},
-        400: {**HTML, "description": "An unusable address"},
-        404: {**HTML, "description": "An unknown invite or a bad signature"},
-        **problem_responses(422, 429),
-    },
-)
-def landing(
-    invite_id: UUID,
-    request: Request,
-    state: State,
-    sig: Annotated[str | None, Query(max_length=256)] = None,
-    address: Annotated[str, Query(max_length=254)] = "",
-    name: Annotated[str | None, Query(max_length=200)] = None,
-    redirect: Annotated[str | None, Query(max_length=2048)] = None,
-) -> Response:
-    """Send the invite to the address a landing page's visitor gave; then go back to the
-    organizer's site only if it is one of their configured landing origins."""
-    state.limit_ip(request)
-    service = state.service
-    invite = service.load(Invite, invite_id) if signature_valid(service, invite_id, sig) else None
-    if invite is None:
-        return html_page("Unknown invitation", "This invitation link is not valid.", status=404)
-    recipient = normalize_address(address)
-    problem = address_problem(recipient)
-    if problem:
-        return html_page(
-            "Check the address", f"{address!s} cannot receive it: {problem}.", status=400
-        )
-    clean_name = " ".join((name or "").split()) or None
-    (result,) = service.send(
-        str(invite_id), [Recipient(recipient, clean_name, "landing")], now=datetime.now(UTC)
-    )
-    target = allowed_redirect(state, invite.organizer, redirect)
-    if target is not None:
-        return RedirectResponse(target, status_code=303)
-    if result.outcome in _ON_ITS_WAY:
-        return html_page("On its way", f"The invitation is on its way to {recipient}.")
-    return html_page("Not sent", f"The invitation could not be sent to {recipient}.")
-
-
-def allowed_redirect(state: ApiState, organizer: str, redirect: str | None) -> str | None:
-    """Return ``redirect`` if its origin is one the organizer configured, else None."""
-    if not redirect or any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in redirect):
-        return None
-    origin = origin_of(redirect)
-    record = state.service.registry.find(organizer)
-    if origin is None or record is None or not record.allows_landing(origin):
-        return None
-    return redirect

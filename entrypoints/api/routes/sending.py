@@ -66,7 +66,8 @@ def upload_list(
     if len(data) > MAX_UPLOAD:
         raise ProblemError(413, f"a list may have at most {MAX_UPLOAD} bytes", kind="too-large")
     recipients, invalid, duplicates = _rows(state, data)
-    upload_id = state.container.blobs().put(data)
+    # Kept apart from received mail: recovery (cis reingest) must never ingest an upload.
+    upload_id = state.container.blobs().put_upload(data)
     confirm = request.url_for("confirm_list", invite_id=str(invite_id), upload_id=upload_id)
     return {
         "invite": str(invite_id),
@@ -99,7 +100,7 @@ def confirm_list(
         raise not_found("no list was uploaded for this invite with that id and confirmation")
     state.limit_key(caller.key_id)
     try:
-        data = state.container.blobs().get(upload_id)
+        data = state.container.blobs().get_upload(upload_id)
     except KeyError:
         raise not_found("the uploaded list is no longer kept: upload it again") from None
     recipients, invalid, _ = _rows(state, data)
