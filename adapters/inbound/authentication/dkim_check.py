@@ -14,7 +14,16 @@ from adapters.inbound.authentication.dns import DnsTemporaryFailure, NoRecords, 
 from adapters.inbound.authentication.headers import header_section
 from domain.authentication import DkimSignature
 
-_LOG = logging.getLogger(__name__)
+
+class _Demoted(logging.LoggerAdapter[logging.Logger]):
+    """dkimpy logs every signature that fails at ERROR; anyone can send such mail, and the
+    verdict records the failure, so its messages go to DEBUG instead of flooding the logs."""
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        super().log(logging.DEBUG, msg, *args, **kwargs)  # type: ignore[arg-type]
+
+
+_LOG = _Demoted(logging.getLogger(__name__), {})
 # dkimpy joins folded header lines by repeated concatenation (quadratic); past these sizes a
 # header section is hostile rather than mail, and is not handed to it.
 MAX_HEADER_BYTES = 256 * 1024
