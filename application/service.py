@@ -546,6 +546,10 @@ class InviteService(Application[UUID]):
 
     # -- reading -------------------------------------------------------------------------
 
+    def receipt(self, digest: str) -> InboundMessage | None:
+        """Return the receipt of a raw message: its outcome, and who vouched for its sender."""
+        return self.load(InboundMessage, received_message_id(digest.strip().lower()))
+
     def report(self, ref: str) -> list[ReportRow]:
         """Return one row per recipient: the answer that counts now, origin and client."""
         return rsvp_report(self.load, find_invite(self.load, ref))

@@ -162,6 +162,34 @@ def history(
     _lookup(invite, show=False, as_json=as_json)
 
 
+@app.command("message")
+def message(
+    digest: Annotated[str, typer.Argument(help="The message's SHA-256 (the `message` key).")],
+) -> None:
+    """Show what became of one received message and what verified its sender, as JSON.
+
+    Keys: message, outcome, reason, invite, uid, method, sequence, envelope_to, and sender:
+    vouched_by, private_address and authentication (DKIM per signature, SPF, DMARC, who
+    checked). Exit status 1 if no message with that digest was received.
+    """
+    receipt = session.service().receipt(digest)
+    if receipt is None:
+        err.print(f"no message with digest {digest} was received", markup=False)
+        raise typer.Exit(1)
+    shown = {
+        "message": receipt.digest,
+        "outcome": receipt.outcome,
+        "reason": receipt.reason,
+        "invite": str(receipt.invite) if receipt.invite else None,
+        "uid": receipt.uid,
+        "method": receipt.method,
+        "sequence": receipt.sequence,
+        "envelope_to": receipt.envelope_to,
+        "sender": receipt.sender,
+    }
+    print(json.dumps(shown, ensure_ascii=False, indent=2))
+
+
 @app.command("list")
 def list_invites(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
