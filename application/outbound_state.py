@@ -22,7 +22,11 @@ def outbound_of(invite: Invite, sequence: int, domain: str) -> OutboundInvite:
         uid=server_uid(invite.id, domain),
         method=Method.CANCEL if invite.is_cancelled else Method.REQUEST,
         sequence=sequence,
-        organizer_name=(master.details.organizer_name if master else None) or invite.organizer_name,
+        organizer_name=(master.details.organizer_name if master else None)
+        or invite.organizer_name
+        # Without any name clients show the ORGANIZER's address: our reply address, not theirs.
+        or invite.organizer.partition("@")[0]
+        or None,
         details=_public(master.details) if master else None,
         instances=tuple(
             OutboundInstance(key, _public(o.details), o.cancelled)

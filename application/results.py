@@ -69,7 +69,8 @@ def result_of(message: ItipMessage, decision: Decision, digest: str) -> IngestRe
         uid=message.uid,
         sequence=master.sequence if master else None,
         method=message.method.value,
-        reason=decision.verdict.reason,
+        # What a recorded message lost is said with it; a refused one records nothing to lose.
+        reason=decision.verdict.reason or "; ".join(message.losses) or None,
     )
 
 

@@ -30,6 +30,7 @@ class SendOutcome(StrEnum):
     INVALID = "invalid"
     BLOCKED = "blocked"
     LIMIT = "limit"
+    CANCELLED = "cancelled"  # the invite is cancelled and the recipient never had it
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from domain.distribution import Distribution, distribution_id
 from domain.identity import normalize_address, organizer_id
 from domain.invite import Invite
 from domain.organizer import Organizer
-from domain.outbound import Addressee, OutboundInvite, event_end, message_id
+from domain.outbound import Addressee, OutboundInvite, event_end, for_newcomer, message_id
 from domain.reply_tokens import reply_address, reply_token
 from domain.roster import RosterPage, roster_page_id
 from domain.values import Method
@@ -160,6 +160,10 @@ class Sender:
             return SendResult(recipient.address, SendOutcome.INVALID, invite.id, reason=problem)
         token = reply_token(self.settings.secret, invite.id, address)
         delivery = self.load(Delivery, delivery_id(token))
+        if outbound.method == Method.CANCEL and _never_had(delivery):
+            # A CANCEL of something they never had only confuses; holders still get it.
+            reason = f"the invite is cancelled: {address} never received it, so nothing is sent"
+            return SendResult(address, SendOutcome.CANCELLED, invite.id, reason=reason)
         if delivery is None:
             refusal = self._refusal_for_new(invite, distribution, address, pages, limit)
             if refusal is not None:
@@ -326,6 +330,11 @@ class Sender:
         )
 
 
+def _never_had(delivery: Delivery | None) -> bool:
+    """Return whether no version can have reached the recipient (a pending one may have)."""
+    return delivery is None or all(a.status == "failed" for a in delivery.attempts.values())
+
+
 def _recipient_limit(load: Loader, invite: Invite) -> int | None:
     record = load(Organizer, organizer_id(invite.organizer))
     return record.max_recipients if record is not None else None
@@ -339,12 +348,15 @@ def _organizer_refusal(load: Loader, invite: Invite) -> str | None:
 def _renditions(
     distribution: Distribution, outbound: OutboundInvite, due: list[tuple[Delivery, Addressee]]
 ) -> list[tuple[OutboundInvite, list[tuple[Delivery, Addressee]]]]:
-    """Split recipients by what they get: an instance's CANCEL if they hold an earlier version
-    and this version only cancelled that instance, the whole current state otherwise."""
+    """Split recipients by what they get: holders of an earlier version an instance's CANCEL
+    when this version only cancelled that instance, else the whole current state; newcomers
+    the whole current state with each cancelled instance as an EXDATE of the series."""
     key = distribution.cancelled_instance
-    if key is None:
-        return [(outbound, due)]
+    held = outbound if key is None else instance_cancel(outbound, key)
+    fresh = for_newcomer(outbound)
+    if held is fresh:
+        return [(outbound, due)] if due else []
     holders = [(d, a) for d, a in due if d.last_sent is not None]
     newcomers = [(d, a) for d, a in due if d.last_sent is None]
-    groups = [(instance_cancel(outbound, key), holders), (outbound, newcomers)]
+    groups = [(held, holders), (fresh, newcomers)]
     return [(rendition, group) for rendition, group in groups if group]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,12 +17,11 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.identity import attendance_id
 from domain.outcomes import Outcome
-from domain.revision import NO_DTSTAMP
+from domain.revision import CLOCK_SKEW, NO_DTSTAMP
 from domain.values import MASTER
 
-# Clocks disagree by a little; a DTSTAMP further ahead of its arrival than this is no clock
-# error but a claim to outrank every later answer, and is ordered as its arrival instead.
-CLOCK_SKEW = timedelta(minutes=5)
+# A reply without SEQUENCE sorts before any reply that has one.
+_NO_SEQUENCE = -1
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,27 @@ class Reply:
         """Return the key replies are ordered under: one per RECURRENCE-ID."""
         return self.recurrence_id or MASTER
 
-    def order(self) -> tuple[datetime, str]:
-        """Return the sort key: the reply's own DTSTAMP, then a content tie-break."""
-        return (self.dtstamp or NO_DTSTAMP, self.digest())
+    def order(self) -> tuple[int, datetime, str]:
+        """Return the sort key (RFC 5546 section 2.1.5): SEQUENCE, then the reply's own
+        DTSTAMP, then a content tie-break.
+
+        An answer to a newer version of the event outranks one to an older version, whatever
+        their DTSTAMPs say.
+        """
+        sequence = _NO_SEQUENCE if self.sequence is None else self.sequence
+        return (sequence, self.dtstamp or NO_DTSTAMP, self.digest())
+
+    def outranks(self, other: Reply) -> bool:
+        """Return whether this reply wins over ``other`` for the same instance.
+
+        The organizer's invite and the server's copies number SEQUENCE each in their own
+        way, so SEQUENCE decides only between replies through the same channel; across
+        channels the later DTSTAMP wins, the attendee's latest word.
+        """
+        if self.channel == other.channel:
+            return self.order() > other.order()
+        mine = (self.dtstamp or NO_DTSTAMP, self.digest())
+        return mine > (other.dtstamp or NO_DTSTAMP, other.digest())
 
     def digest(self) -> str:
         """Return a stable hash of the reply's content."""
@@ -63,8 +80,10 @@ class Reply:
     def counts_for(self, sequence: int) -> bool:
         """Return whether the reply answers the current version (RFC 5546 section 2.1.5).
 
-        A reply to an older SEQUENCE predates a significant change and no longer counts;
-        a reply without SEQUENCE is taken to answer the version it reached.
+        ``sequence`` is the SEQUENCE of the newest version the attendee was sent that changed
+        something significant: a REQUEST, never the CANCEL of a single instance. A reply to
+        an older SEQUENCE predates that change and no longer counts; a reply without
+        SEQUENCE is taken to answer the version it reached.
         """
         return self.sequence is None or self.sequence >= sequence
 
@@ -105,7 +124,7 @@ class Attendance(Aggregate):
         self.replies: dict[str, Reply] = {}
 
     def record_reply(self, reply: Reply, now: datetime) -> Outcome:
-        """Record a reply unless a newer one (by its own DTSTAMP) is already recorded.
+        """Record a reply unless a newer one (by SEQUENCE, then its own DTSTAMP) is recorded.
 
         A DTSTAMP later than ``now`` (the arrival) plus :data:`CLOCK_SKEW` is taken as
         ``now``: a future DTSTAMP cannot lock an answer against the attendee's own later one.
@@ -115,7 +134,7 @@ class Attendance(Aggregate):
         current = self.replies.get(reply.key)
         if current is not None and current.order() == reply.order():
             return Outcome.DUPLICATE
-        if current is not None and current.order() > reply.order():
+        if current is not None and current.outranks(reply):
             return Outcome.STALE
         self._reply(reply=reply, timestamp=now)
         return Outcome.RSVP
@@ -129,9 +148,11 @@ class Attendance(Aggregate):
     ) -> str | None:
         """Return the PARTSTAT that counts now, or None.
 
-        A reply to the organizer's invite is measured against the organizer's ``sequence``; a
-        reply to a copy the server sent, against ``server_sequence`` (the server SEQUENCE of
-        the last significant change) when it is known.
+        A reply to the organizer's invite is measured against the organizer's ``sequence``
+        (:attr:`Invite.sequence`); a reply to a copy the server sent, against
+        ``server_sequence`` (the server SEQUENCE of the last significant REQUEST,
+        ``Distribution.significant_from``) when it is known. Neither rises with the
+        cancellation of a single instance.
         """
         reply = self.replies.get(recurrence_id or MASTER)
         if reply is None:

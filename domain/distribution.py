@@ -81,11 +81,21 @@ class Distribution(Aggregate):
                 and rest_fingerprint == self.rest_fingerprint
                 and len(newly) == 1
             )
+            # A version that only cancels instances (all else as before) changes nothing the
+            # other answers said yes or no to: it is no significant change.
+            cancels_only = (
+                self.sequence >= 0
+                and method == self.method
+                and rest_fingerprint is not None
+                and rest_fingerprint == self.rest_fingerprint
+            )
             self._publish(
                 sequence=self.sequence + 1,
                 method=method,
                 fingerprint=fingerprint,
-                significant=significant_fingerprint != self.significant_fingerprint,
+                significant=(
+                    significant_fingerprint != self.significant_fingerprint and not cancels_only
+                ),
                 significant_fingerprint=significant_fingerprint,
                 rest_fingerprint=rest_fingerprint,
                 cancelled_instances=cancelled,
@@ -114,5 +124,7 @@ class Distribution(Aggregate):
         self.method = method
         self.fingerprint = fingerprint
         self.significant_fingerprint = significant_fingerprint
-        if significant:
+        # Cancelling instances withdraws them and leaves every other answer standing (RFC 5546
+        # section 2.1.4). Versions recorded before publish() said so are read the same way.
+        if significant and cancelled_instance is None:
             self.significant_from = sequence

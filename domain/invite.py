@@ -63,11 +63,17 @@ class Invite(Aggregate):
 
     @property
     def sequence(self) -> int:
-        """Return the SEQUENCE replies must reach to count: the master's current one."""
+        """Return the SEQUENCE replies to the organizer's invite must reach to count.
+
+        That is the master's current version (a REQUEST, or the CANCEL of the whole event).
+        Without a master, it is the newest REQUEST of any instance: a CANCEL of one instance
+        withdraws that instance and changes nothing the other instances' answers said yes
+        or no to (RFC 5546 section 2.1.4), so it does not reset them.
+        """
         master = self.master
         if master is not None:
             return master.revision.sequence
-        return max((o.revision.sequence for o in self.occurrences.values()), default=0)
+        return max((o.revision.sequence for o in self.announced.values()), default=0)
 
     @property
     def last_changed(self) -> datetime | None:
@@ -101,10 +107,11 @@ class Invite(Aggregate):
     def _receive_component(
         self, method: Method, component: Component, count: int, now: datetime
     ) -> Outcome:
-        revision = Revision.of(method, component)
+        # A DTSTAMP ahead of the arrival (beyond CLOCK_SKEW) is ordered as the arrival.
+        revision = Revision.of(method, component, now)
         key = component.key
         current = self.occurrences.get(key)
-        if current is not None and revision == current.revision:
+        if current is not None and revision.same_version(current.revision):
             return Outcome.DUPLICATE
         if current is not None and revision < current.revision:
             if current.cancelled and not revision.is_cancel:

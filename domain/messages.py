@@ -28,6 +28,9 @@ class ItipMessage:
     automatic: bool = False
     # Every address of every From header (normalized): one, or the sender is undetermined.
     from_addresses: tuple[str, ...] = ()
+    # What the message says that the server leaves out or does not act on, for people: a loss
+    # is recorded with the outcome, never silent.
+    losses: tuple[str, ...] = ()
 
     @property
     def master(self) -> Component | None:

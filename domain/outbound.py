@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid5
 
@@ -52,6 +52,26 @@ class Addressee:
     reply_address: str
     message_id: str
     rsvp_token: str | None = None
+
+
+def for_newcomer(invite: OutboundInvite) -> OutboundInvite:
+    """Return the version as someone who never received the invite gets it.
+
+    Each cancelled instance becomes an EXDATE of the series instead of a STATUS:CANCELLED
+    VEVENT: clients that never held the instance list such a VEVENT as an event of its own.
+    Without a master there is no series to exclude it from, so the version stays as it is.
+    """
+    if invite.method is not Method.REQUEST or invite.details is None:
+        return invite
+    cancelled = [i.recurrence_id for i in invite.instances if i.cancelled]
+    if not cancelled:
+        return invite
+    exdates = invite.details.exdates
+    details = replace(
+        invite.details, exdates=(*exdates, *(key for key in cancelled if key not in exdates))
+    )
+    kept = tuple(i for i in invite.instances if not i.cancelled)
+    return replace(invite, details=details, instances=kept)
 
 
 def server_uid(invite: UUID, domain: str) -> str:

@@ -40,7 +40,7 @@ def send(
     """Send an invite's current version to one recipient (--to) or a CSV list (--csv).
 
     Nobody gets the same version twice. Outcomes: sent, queued (retried later), failed,
-    duplicate, invalid, blocked, limit.
+    duplicate, invalid, blocked, limit, cancelled (a cancelled invite goes to no newcomer).
     """
     if (to is None) == (csv is None):
         err.print("give exactly one of --to ADDRESS or --csv FILE")

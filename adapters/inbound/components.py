@@ -9,11 +9,13 @@ from icalendar.prop import vDDDTypes, vRecur
 
 from adapters.inbound import reasons
 from adapters.inbound.addresses import attendees_of, param_text
-from adapters.inbound.ical import text_of
+from adapters.inbound.ical import text_of, user_text
 from adapters.inbound.times import Moment, Zones, first
 from domain.values import Component, EventDetails
 
 EVENT_STATUSES = frozenset({"TENTATIVE", "CONFIRMED", "CANCELLED"})
+# The times a VEVENT can do without: a broken one is left out, and said so (losses_of).
+_OPTIONAL_TIMES = frozenset({"DTSTART", "DTEND", "DURATION", "RDATE", "EXDATE"})
 _ONE_DAY = timedelta(days=1)
 
 
@@ -91,9 +93,9 @@ def component_of(event: VEvent, zones: Zones) -> Component:
     recurrence_id, this_and_future = _recurrence_id(event, zones)
     dtstamp = zones.moment(event.get("DTSTAMP"))
     details = EventDetails(
-        summary=text_of(event.get("SUMMARY")),
-        description=text_of(event.get("DESCRIPTION")),
-        location=text_of(event.get("LOCATION")),
+        summary=user_text(event.get("SUMMARY")),
+        description=user_text(event.get("DESCRIPTION")),
+        location=user_text(event.get("LOCATION")),
         start=start.local_text() if start else None,
         end=end.local_text() if end else None,
         timezone=start.timezone if start else None,
@@ -112,3 +114,25 @@ def component_of(event: VEvent, zones: Zones) -> Component:
         this_and_future=this_and_future,
         details=details,
     )
+
+
+def losses_of(event: VEvent, component: Component) -> list[str]:
+    """Return, for people, what of one VEVENT the server leaves out or does not act on."""
+    which = (
+        f"the change to the occurrence of {component.recurrence_id}"
+        if component.recurrence_id
+        else "the event"
+    )
+    losses = [
+        f"the {name} {reasons.quote(first(event.get(name)))} of {which} is not a valid date or "
+        "time, so it is left out"
+        for name in dict.fromkeys(name for name, _ in event.errors)
+        if name in _OPTIONAL_TIMES
+    ]
+    if component.this_and_future:
+        # RFC 5545's RANGE=THISANDFUTURE: the server keeps changes per occurrence only.
+        losses.append(
+            f"{which} says RANGE=THISANDFUTURE, but only that occurrence is changed, not the "
+            "ones after it"
+        )
+    return losses

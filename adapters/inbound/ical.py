@@ -34,6 +34,20 @@ def text_of(prop: object) -> str | None:
     return text or None
 
 
+def user_text(prop: object) -> str | None:
+    """Return the text people wrote (the first if repeated) exactly; None when absent or blank."""
+    prop = first(prop)
+    if prop is None:
+        return None
+    text = str(prop)
+    if not text.strip():
+        return None
+    # RFC 5545 escapes only \\ \; \, and \n, and icalendar leaves any other backslash as it is;
+    # clients write \" for a quote, which people must not see as a backslash. (A valid \\
+    # followed by a quote reads the same way once icalendar has unescaped it: a rare loss.)
+    return text.replace('\\"', '"')
+
+
 def _parse(text: str) -> Sequence[Component] | Unusable:
     # Blank or whitespace-only lines around the object make icalendar refuse it; and it
     # treats a str without line breaks as a file path to read: the final CRLF prevents that.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.inbound import reasons
 from adapters.inbound.addresses import address_of, email_address, param_text
-from adapters.inbound.components import Unreadable, component_of
+from adapters.inbound.components import Unreadable, component_of, losses_of
 from adapters.inbound.ical import CalendarObject, read_calendar, text_of
 from adapters.inbound.times import Zones, first
 from domain.messages import ItipMessage, Unusable
@@ -72,6 +72,11 @@ def message_from(
     unique = _one_per_instance(components, uid)
     if isinstance(unique, Unusable):
         return unique
+    losses = (
+        loss
+        for event, component in zip(calendar.events, components, strict=True)
+        for loss in losses_of(event, component)
+    )
     events = list(calendar.events)
     main = next((e for e in events if e.get("RECURRENCE-ID") is None), events[0])
     organizer = first(main.get("ORGANIZER"))
@@ -86,4 +91,5 @@ def message_from(
         sender=sender,
         prodid=calendar.prodid,
         comment=text_of(events[0].get("COMMENT")),
+        losses=tuple(dict.fromkeys(losses)),
     )

@@ -39,6 +39,8 @@ class Envelope:
     subject: str | None = None
     text: str | None = None
     from_addresses: tuple[str, ...] = ()
+    # The From header's display name, decoded (None without one).
+    sender_name: str | None = None
 
 
 def is_tnef(raw: bytes) -> bool:
@@ -77,6 +79,16 @@ def read_from_addresses(message: Message) -> tuple[str, ...]:
 def read_subject(message: Message) -> str | None:
     """Return the decoded Subject on one line, or None."""
     return _header_text(message.get("Subject"))
+
+
+def _sender_name(message: Message) -> str | None:
+    """Return the display name of the one From address, decoded, or None."""
+    header = message.get("From")
+    if header is None:
+        return None
+    name = _header_text(parseaddr(str(header))[0])
+    # A name that is only the address again says nothing more than the address.
+    return None if name is None or "@" in name else name
 
 
 def _sender(message: Message) -> str | None:
@@ -141,6 +153,7 @@ def read_email(raw: bytes) -> Envelope:
         subject=_header_text(message.get("Subject")),
         text=None if found else _plain_text(message),
         from_addresses=read_from_addresses(message),
+        sender_name=_sender_name(message),
     )
 
 

@@ -64,6 +64,14 @@ class EmailCalendarParser(MessageParser):
         if isinstance(parsed, Unusable):
             parsed = replace(parsed, sender=sender)
         parsed = replace(parsed, from_addresses=envelope.from_addresses)
+        if (
+            isinstance(parsed, ItipMessage)
+            and parsed.organizer_name is None
+            and envelope.sender_name is not None
+            and envelope.from_addresses == (parsed.organizer,)
+        ):
+            # No CN: the organizer's own mail names them (a relay's or delegate's would not).
+            parsed = replace(parsed, organizer_name=envelope.sender_name)
         return replace(parsed, automatic=True) if envelope.automatic else parsed
 
 

@@ -14,6 +14,12 @@ from icalendar import Component, Timezone
 from icalendar.prop import vDDDLists, vDDDTypes
 
 from adapters.inbound.timezones import iana_name, vtimezone_tzinfo, zone
+from adapters.inbound.zone_match import matching_zone
+
+# Custom zones matched to IANA ones per message, and the span their offsets must agree over
+# (an open-ended series is judged on its next two years: zones' rules repeat yearly).
+_MATCHED_ZONES = 3
+_SPAN = timedelta(days=366 * 2)
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class Zones:
         self._calendars = calendars
         self._vtimezones: dict[str, Timezone] | None = None
         self._built: dict[str, tzinfo | None] = {}
+        self._matches: dict[str, str | None] = {}
 
     def moment(self, prop: object) -> Moment | None:
         """Return the value of a DTSTART-like property, or None if it is missing or broken."""
@@ -125,12 +132,29 @@ class Zones:
         if tzid is None:  # a time with Z is UTC; one without is floating
             return Moment(value, None if value.tzinfo is None else "UTC")
         wall = value.replace(tzinfo=None)
-        name = iana_name(tzid)
+        name = iana_name(tzid) or self._matched(tzid, wall)
         if name is not None:
             return Moment(wall.replace(tzinfo=zone(name)), name)
         own = self._own_zone(tzid)
         # An undefined TZID leaves the time floating: guessing UTC would shift the meeting.
         return Moment(wall if own is None else wall.replace(tzinfo=own), tzid)
+
+    def _matched(self, tzid: str, wall: datetime) -> str | None:
+        """Return the IANA zone whose offsets the message's own VTIMEZONE keeps, or None.
+
+        Written out under that name, a series keeps its wall-clock time in every client; in
+        UTC it would drift an hour at each change. Searching costs up to ~0.2 s (a custom
+        zone's offsets are slow to read), so only the first few custom zones of a message are
+        searched: a cost bound for strangers' mail.
+        """
+        if tzid not in self._matches:
+            own = self._own_zone(tzid)
+            found = None
+            if own is not None and len(self._matches) < _MATCHED_ZONES:
+                first = wall.replace(tzinfo=own)
+                found = matching_zone(own, first, first + _SPAN)
+            self._matches[tzid] = found
+        return self._matches[tzid]
 
     def _own_zone(self, tzid: str) -> tzinfo | None:
         if tzid not in self._built:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from icalendar import Calendar, Event
-from icalendar.cal.component import Component
 from icalendar.prop import vCalAddress
 
 from adapters.outbound.events import PERSONAL, instance, master
 from adapters.outbound.text import one_line
+from adapters.outbound.vtimezone import add_timezones
 from domain.outbound import Addressee, OutboundInvite
 from domain.values import Method
 
@@ -40,7 +40,8 @@ def events_of(invite: OutboundInvite, now: datetime) -> list[Event]:
 def timezone_window(events: list[Event]) -> tuple[date, date]:
     """Return the dates the VTIMEZONEs cover: from a year before the first start to 2038 or later.
 
-    Nothing in an invite happens before its first DTSTART, so earlier rules only add bytes.
+    Nothing in an invite happens before its first DTSTART, so earlier transitions only add
+    bytes; yearly rules in force by then cover any later year.
     """
     years = [e.DTSTART.year for e in events if e.get("DTSTART") is not None] or [1970]
     return date(max(1, min(years) - 1), 1, 1), date(max(2038, min(9999, max(years) + 2)), 1, 1)
@@ -82,18 +83,9 @@ def _calendar(method: str, events: list[Event]) -> Calendar:
     calendar.add("METHOD", method)
     for event in events:
         calendar.add_component(event)
-    first, last = timezone_window(events)
-    calendar.add_missing_timezones(first_date=first, last_date=last)
-    # icalendar adds them in set order, which changes with the process's hash seed: sorted,
-    # a resend of the same version from another process is the same bytes.
-    calendar.subcomponents.sort(key=_timezones_first_by_tzid)
+    # Sorted by TZID and built from tzdata alone: a resend of one version is the same bytes.
+    add_timezones(calendar, *timezone_window(events))
     return calendar
-
-
-def _timezones_first_by_tzid(component: Component) -> tuple[int, str]:
-    if component.name == "VTIMEZONE":
-        return 0, str(component.get("TZID", ""))
-    return 1, ""  # a stable sort keeps the events in their order
 
 
 # icalendar leaves a CN that ends in a backslash unquoted, and then reads its own "CN=x\\:" as

@@ -114,7 +114,8 @@ def bucket_status(bucket: str, organizer_sequence: int, server_sequence: int | N
     """Return the status a bucket's rows have under the invite's current thresholds.
 
     The same rule as the RSVP report: a reply counts if its SEQUENCE reaches the version it
-    answered (the organizer's, or the server's last significant one for a copy we sent); an
+    answered (the organizer's, or the server's last significant one for a copy we sent; the
+    cancellation of a single instance raises neither, see Distribution and Invite.sequence); an
     answer that counts outranks a bounce, and no answer that counts is "bounced" or "no answer".
     """
     channel, sequence, partstat, bounced = bucket.split("|")

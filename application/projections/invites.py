@@ -45,13 +45,18 @@ def evolve_summary(summary: Summary | None, event: DomainEvent) -> Summary | Non
         new["update_count"] = facts.get("update_count", new["update_count"])
     elif kind in ("Invite.InstanceOverridden", "Invite.InstanceCancelled"):
         new["update_count"] = facts.get("update_count", new["update_count"])
-        if new["master_sequence"] is None:
-            # Without a master, replies are measured against the newest instance.
+        if new["master_sequence"] is None and kind == "Invite.InstanceOverridden":
+            # Without a master, replies are measured against the newest REQUEST of any
+            # instance (Invite.sequence): cancelling one instance resets no answer.
             new["sequence"] = max(new["sequence"], facts["revision"].sequence)
     elif kind == "Invite.CounterProposed":
         new["counter_count"] += 1
         return new
-    elif kind != "Invite.LateVersionRecorded":
+    elif kind == "Invite.LateVersionRecorded":
+        if new["master_sequence"] is None:
+            # A REQUEST that lost to a cancellation is still the newest REQUEST of its instance.
+            new["sequence"] = max(new["sequence"], facts["revision"].sequence)
+    else:
         return summary
     new["last_modified"] = _iso(event.timestamp)
     return new

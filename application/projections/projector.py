@@ -178,7 +178,9 @@ class Projector:
             return
         pk = f"invite#{meta['invite']}"
         current = session.get(pk, "distribution") or {"sequence": 0, "significant_from": 0}
-        significant = facts["sequence"] if facts["significant"] else current["significant_from"]
+        # The same rule as Distribution: cancelling one instance is no significant change.
+        moved = facts["significant"] and not facts.get("cancelled_instance")
+        significant = facts["sequence"] if moved else current["significant_from"]
         session.put(
             pk, "distribution", {"sequence": facts["sequence"], "significant_from": significant}
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from application.send_types import SendOutcome
 from domain.addresses import address_problem
 from domain.identity import normalize_address
 
@@ -130,7 +131,11 @@ class SendResultBody(BaseModel):
     """What became of one recipient of a send."""
 
     address: str
-    outcome: str
+    outcome: SendOutcome = Field(
+        description="sent; queued (the mailer failed for now, retried later); failed; duplicate "
+        "(this version reached them before); invalid; blocked; limit; cancelled (the invite is "
+        "cancelled and the address never had it, so nothing is sent)"
+    )
     invite: str | None = None
     sequence: int | None = None
     message_id: str | None = None

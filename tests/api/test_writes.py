@@ -146,6 +146,20 @@ def test_cancel_cancels_the_invite_for_everyone(world: World) -> None:
     assert summary["status"] == "cancelled"
 
 
+def test_a_cancelled_invite_is_sent_to_no_newcomer(world: World) -> None:
+    auth = world.auth(world.organizer)
+    world.client.post(f"/v1/invites/{world.invite}/cancel", headers=auth)
+    response = world.client.post(
+        f"/v1/invites/{world.invite}/recipients", headers=auth, json={"address": "ann@example.org"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["outcome"], body["message_id"]) == ("cancelled", None)
+    assert "never received it" in body["reason"]
+    schema = world.client.get("/v1/openapi.json").json()["components"]["schemas"]
+    assert "cancelled" in schema["SendOutcome"]["enum"]
+
+
 def test_the_report_is_emailed_to_the_organizer(world: World) -> None:
     auth = world.auth(world.organizer)
     world.client.post(

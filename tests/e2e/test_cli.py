@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from icalendar import Calendar
+
 from tests.conftest import CORPUS
 from tests.corpus_mail import organizer_of
 
@@ -174,3 +176,20 @@ def test_reingest_recovers_a_lost_event_store_from_kept_messages(tmp_path: Path)
     assert {k: v for k, v in after.items() if k != "last_changed"} == {
         k: v for k, v in before.items() if k != "last_changed"
     }
+
+
+def test_send_refuses_a_cancelled_invite_to_someone_who_never_had_it(tmp_path: Path) -> None:
+    request = CORPUS / "update/gcal-selfsent-seq0.ics"
+    organizer = organizer_of(request.read_bytes())
+    invite = str(lines(cis(tmp_path, "ingest", "--from", organizer, str(request)))[0]["invite"])
+    calendar = Calendar.from_ical(request.read_bytes())
+    calendar["METHOD"] = "CANCEL"
+    for event in calendar.events:
+        event["SEQUENCE"] = 1
+    cancel = tmp_path / "cancel.ics"
+    cancel.write_bytes(calendar.to_ical())
+    cancelled = lines(cis(tmp_path, "ingest", "--from", organizer, str(cancel)))[0]
+    assert cancelled["outcome"] == "cancelled"
+    (row,) = lines(cis(tmp_path, "send", invite, "--to", "ann@example.org", "--json"))
+    assert (row["outcome"], row["message_id"]) == ("cancelled", None)
+    assert "never received it" in str(row["reason"])

@@ -183,3 +183,15 @@ def test_a_dtstamp_within_the_clock_skew_is_kept() -> None:
 
     [kept] = attendance.replies.values()
     assert kept.dtstamp == at(3)
+
+
+def test_across_channels_the_later_answer_wins_whatever_the_sequences() -> None:
+    # The server's copy is at its own SEQUENCE 3; the organizer's invite is still at 0.
+    attendance = Attendance(invite=INVITE, address=BOB, timestamp=T0)
+    attendance.record_reply(Reply("DECLINED", dtstamp=at(10), sequence=3, channel="server"), at(10))
+
+    outcome, _ = when(attendance, Reply("ACCEPTED", dtstamp=at(20), sequence=0), at(20))
+
+    assert outcome is Outcome.RSVP
+    [kept] = attendance.replies.values()
+    assert kept.partstat == "ACCEPTED"

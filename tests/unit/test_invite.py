@@ -33,10 +33,14 @@ THIRD = "2025-03-24T10:00:00+00:00"
 
 
 def given(*messages: ItipMessage) -> Invite:
-    """Return an invite that has already received ``messages``, its events collected."""
+    """Return an invite that has already received ``messages``, its events collected.
+
+    Each arrives when it was stamped (or at :data:`T0`), as mail does: a DTSTAMP ahead of
+    its arrival would be ordered as the arrival.
+    """
     invite = Invite(organizer=ORGANIZER, organizer_name="Alice", uid=UID, timestamp=T0)
     for message in messages:
-        invite.receive(message, T0)
+        invite.receive(message, max([T0, *(c.dtstamp for c in message.components if c.dtstamp)]))
     invite.collect_events()
     return invite
 

@@ -17,7 +17,14 @@ from jinja2 import UndefinedError
 
 from adapters.outbound import IcalendarInviteRenderer
 from application.ports import OutgoingMail
-from domain.outbound import Addressee, OutboundInstance, OutboundInvite, message_id, server_uid
+from domain.outbound import (
+    Addressee,
+    OutboundInstance,
+    OutboundInvite,
+    for_newcomer,
+    message_id,
+    server_uid,
+)
 from domain.reply_tokens import reply_token
 from domain.values import EventDetails, Method
 from domain.web_links import LinkClaim, link_expiry, sign_link
@@ -294,6 +301,26 @@ def test_carries_recurrence_overrides_and_cancelled_instances() -> None:
     assert moment(dropped).astimezone(UTC) == datetime(2025, 3, 31, 8, tzinfo=UTC)
     assert moment(dropped, "DTEND") - moment(dropped) == timedelta(hours=1)
     assert str(dropped["SUMMARY"]) == "Weekly sync"
+
+
+def test_newcomers_get_cancelled_instances_as_exdates_in_the_start_s_form() -> None:
+    cal = calendar(one(for_newcomer(invite(instances=(MOVED, DROPPED)))))
+    master, moved = cal.events  # no VEVENT for the dropped instance
+    assert moved.get("RECURRENCE-ID") is not None
+    exdates = prop(master, "EXDATE")
+    assert [e.params["TZID"] for e in exdates] == ["Europe/Berlin", "Europe/Berlin"]
+    assert [e.dts[0].dt.astimezone(UTC) for e in exdates] == [
+        datetime(2025, 3, 17, 9, tzinfo=UTC),
+        datetime(2025, 3, 31, 8, tzinfo=UTC),
+    ]
+
+
+def test_newcomers_get_all_day_exdates_as_dates() -> None:
+    daily = EventDetails(summary="Day off", start="2025-03-10", end="2025-03-11", all_day=True)
+    dropped = OutboundInstance("2025-03-12", EventDetails(), cancelled=True)
+    version = for_newcomer(invite(details=replace(daily, rrule="FREQ=DAILY"), instances=(dropped,)))
+    (event,) = calendar(one(version)).events
+    assert [d.dt for d in prop(event, "EXDATE").dts] == [date(2025, 3, 12)]
 
 
 def test_cancels_the_whole_series_with_its_master() -> None:
