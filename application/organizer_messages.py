@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from application.organizer_rule import authorize, claimed_organizer
+from application.organizer_rule import speaks_for
 from application.results import Decision
 from application.senders import Policies, SenderCheck
 from application.stores import Loader
-from domain.identity import invite_id, organizer_id, uid_index_id
+from domain.identity import invite_id, uid_index_id
 from domain.indexes import UidIndex
 from domain.invite import Invite
 from domain.messages import ItipMessage
@@ -32,16 +32,18 @@ def handle_organizer_message(
     now: datetime,
 ) -> Decision:
     """Apply a REQUEST or CANCEL from the organizer of record, if it is really theirs."""
-    organizer, refusal = claimed_organizer(
-        message.organizer, message.sent_by, message.from_addresses, message.sender, relays
+    organizer, registered, refusal = speaks_for(
+        message.organizer,
+        message.sent_by,
+        message.from_addresses,
+        message.sender,
+        load=load,
+        check=check,
+        policies=policies,
+        relays=relays,
     )
     if organizer is None:
         return Decision(Verdict(Outcome.REJECTED, refusal))
-    registered = load(Organizer, organizer_id(organizer))
-    check.note_private(organizer, registered)
-    refusal = authorize(
-        organizer, message.sender, message.from_addresses, registered, check, policies, relays
-    )
     refusal = refusal or _registry_refusal(registered, organizer, open_registry=open_registry)
     if refusal is not None:
         return Decision(Verdict(Outcome.REJECTED, refusal))

@@ -9,8 +9,32 @@ private drop-box address, as the sender policy of the organizer's domain says.
 from __future__ import annotations
 
 from application.senders import Policies, SenderCheck, domain_of, single_sender
+from application.stores import Loader
 from domain.authentication import SenderPolicy
+from domain.identity import organizer_id
 from domain.organizer import Organizer
+
+
+def speaks_for(
+    organizer: str | None,
+    sent_by: str | None,
+    from_addresses: tuple[str, ...],
+    sender: str | None,
+    *,
+    load: Loader,
+    check: SenderCheck,
+    policies: Policies,
+    relays: frozenset[str],
+) -> tuple[str | None, Organizer | None, str | None]:
+    """Return (organizer, their registry record, refusal): whom the message acts for, and
+    why it may not, if it may not. The one rule for REQUESTs, CANCELs and recipient lists."""
+    claimed, refusal = claimed_organizer(organizer, sent_by, from_addresses, sender, relays)
+    if claimed is None:
+        return None, None, refusal
+    registered = load(Organizer, organizer_id(claimed))
+    check.note_private(claimed, registered)
+    refusal = authorize(claimed, sender, from_addresses, registered, check, policies, relays)
+    return claimed, registered, refusal
 
 
 def claimed_organizer(

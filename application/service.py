@@ -21,7 +21,7 @@ from application.errors import InviteNotFoundError
 from application.history import HistoryEntry
 from application.notices import Notifier
 from application.organizer_messages import handle_organizer_message, organizer_cancel
-from application.organizer_rule import authorize, claimed_organizer
+from application.organizer_rule import speaks_for
 from application.outbox import OutboxEntry, outbox
 from application.ports import (
     Announcement,
@@ -235,7 +235,10 @@ class InviteService(Application[UUID]):
             self._propagate(invite, now)
         if invite is not None and result.outcome in _ANNOUNCED:
             self._announce(_ANNOUNCED[result.outcome], invite, now)
-        self.notifier.after_ingest(parsed, result, invite, now, self._verified(parsed, check))
+        # Who to tell of a rejection costs a registry read and perhaps a verification: asked
+        # only for rejections, never on the path of every RSVP.
+        verified = self._verified(parsed, check) if result.outcome is Outcome.REJECTED else None
+        self.notifier.after_ingest(parsed, result, invite, now, verified)
         return result
 
     def _noted(
@@ -304,21 +307,16 @@ class InviteService(Application[UUID]):
             self.notifier.after_ingest(request, result, None, now, self._verified(request, check))
             return result
         # A list makes the server mail an invite to strangers: the same rule as a REQUEST.
-        organizer, refusal_text = claimed_organizer(
-            None, None, request.from_addresses, request.sender, frozenset()
+        organizer, _, refusal_text = speaks_for(
+            None,
+            None,
+            request.from_addresses,
+            request.sender,
+            load=self.load,
+            check=check,
+            policies=self.policies,
+            relays=frozenset(),
         )
-        if organizer is not None:
-            registered = self.registry.find(organizer)
-            check.note_private(organizer, registered)
-            refusal_text = authorize(
-                organizer,
-                request.sender,
-                request.from_addresses,
-                registered,
-                check,
-                self.policies,
-                frozenset(),
-            )
         invite = (
             invite_named_in(self.load, request.subject, organizer) if refusal_text is None else None
         )

@@ -14,8 +14,14 @@ from tests.conftest import CORPUS
 from tests.corpus_mail import organizer_of
 
 
-def cis(data_dir: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CIS_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+def cis(
+    data_dir: Path,
+    *args: str,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cis`` in a fresh process on ``data_dir``; ``env`` adds to the environment."""
+    env = {**os.environ, "CIS_DATA_DIR": str(data_dir), "COLUMNS": "200", **(env or {})}
     done = subprocess.run(
         [sys.executable, "-m", "entrypoints.cli", *args],
         input=stdin,

@@ -5,11 +5,10 @@ message` says why a message was refused, and `cis organizers address|policy` man
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.e2e.test_cli import cis
 from tests.invite_mail import ALICE, calendar, email_of
 from tests.mail_auth import SigningDomain
 
@@ -20,20 +19,8 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``cis`` under policy dmarc, its DNS a zone file publishing example.com's key."""
     zone = tmp_path / "zone.json"
     zone.write_text(json.dumps(EXAMPLE.records()))
-    env = {
-        **os.environ,
-        "CIS_DATA_DIR": str(tmp_path / "data"),
-        "CIS_SENDER_POLICY": "dmarc",
-        "CIS_DNS_ZONE_FILE": str(zone),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    policy = {"CIS_SENDER_POLICY": "dmarc", "CIS_DNS_ZONE_FILE": str(zone)}
+    return cis(tmp_path / "data", *args, env=policy)
 
 
 def ingest(tmp_path: Path, name: str, raw: bytes, *args: str) -> dict[str, object]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from domain.messages import ItipMessage
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.invite_mail import ALICE, calendar, email_of
+from tests.replies import invitation_calendar
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 GUEST = "guest@example.org"
@@ -33,11 +32,9 @@ def without_cn(raw: bytes) -> bytes:
 def sent_organizer(data: Path) -> tuple[str, str | None]:
     """Return the ORGANIZER (address, CN) of the one invitation in the outbox."""
     (entry,) = [e for e in OutboxFolderMailer(data / "outbox").entries() if e.method]
-    message = email.message_from_bytes(entry.path.read_bytes(), policy=email.policy.default)
-    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
-    payload = part.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    (event,) = Calendar.from_ical(payload).events
+    sent = invitation_calendar(entry.path.read_bytes())
+    assert sent is not None
+    (event,) = sent.events
     organizer = event["ORGANIZER"]
     return str(organizer), organizer.params.get("CN")
 

@@ -3,8 +3,6 @@ and what the server cannot use of a message is said, never silently dropped."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.invite_mail import ALICE, calendar, email_of
+from tests.replies import invitation_calendar
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 GUEST = "guest@example.org"
@@ -40,11 +39,9 @@ def organizers_calendar() -> bytes:
 
 def sent_event(data: Path) -> Event:
     (entry,) = [e for e in OutboxFolderMailer(data / "outbox").entries() if e.method]
-    message = email.message_from_bytes(entry.path.read_bytes(), policy=email.policy.default)
-    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
-    payload = part.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    (event,) = Calendar.from_ical(payload).events
+    sent = invitation_calendar(entry.path.read_bytes())
+    assert sent is not None
+    (event,) = sent.events
     return event
 
 
