@@ -6,7 +6,7 @@ from domain.values import EventDetails
 
 # Field groups as DESIGN.md names them: an update says which of these changed.
 _GROUPS: dict[str, tuple[str, ...]] = {
-    "time": ("start", "end", "timezone", "all_day"),
+    "time": ("start", "end", "timezone", "zone_definition", "all_day"),
     "title": ("summary",),
     "description": ("description",),
     "location": ("location",),
@@ -50,6 +50,7 @@ def overlay(before: EventDetails | None, cancel: EventDetails) -> EventDetails:
         start=time_source.start,
         end=time_source.end,
         timezone=time_source.timezone,
+        zone_definition=time_source.zone_definition,
         all_day=time_source.all_day,
         rrule=cancel.rrule if cancel.rrule is not None else before.rrule,
         rdates=cancel.rdates or before.rdates,

@@ -68,7 +68,8 @@ class EventDetails:
 
     Times are ISO 8601 text: a date for all-day events, otherwise a date-time with its UTC
     offset (or without one for RFC 5545 floating times). ``timezone`` is the IANA name when
-    the TZID could be resolved, otherwise the TZID as written.
+    the TZID could be resolved, otherwise the TZID as written; then ``zone_definition`` is the
+    organizer's own VTIMEZONE for it (iCalendar text), so a series keeps its wall-clock time.
     """
 
     summary: str | None = None
@@ -84,10 +85,14 @@ class EventDetails:
     status: str | None = None
     attendees: tuple[Attendee, ...] = ()
     organizer_name: str | None = None
+    zone_definition: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-friendly dict."""
+        """Return a JSON-friendly dict (``zone_definition`` only when there is one)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
+        # Versions recorded before zones were carried keep the digest they were stored with.
+        if data["zone_definition"] is None:
+            del data["zone_definition"]
         data["rdates"] = list(self.rdates)
         data["exdates"] = list(self.exdates)
         data["attendees"] = [a.as_dict() for a in self.attendees]

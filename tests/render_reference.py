@@ -25,7 +25,7 @@ from adapters.outbound.calendar import PRODID, timezone_window
 from adapters.outbound.renderer import stamp_of
 from adapters.outbound.text import calendar_text, one_line
 from adapters.outbound.times import end_of, moment, same_kind, span_of, start_of, zone
-from adapters.outbound.vtimezone import add_timezones
+from adapters.outbound.vtimezone import add_timezones, definitions_of
 from domain.outbound import Addressee, OutboundInvite
 from domain.values import EventDetails, Method
 from domain.web_links import rsvp_urls
@@ -147,7 +147,7 @@ def reference_calendar(invite: OutboundInvite, addressee: Addressee, now: dateti
     calendar.add("METHOD", invite.method.value)
     for event in events:
         calendar.add_component(event)
-    add_timezones(calendar, *timezone_window(events))
+    add_timezones(calendar, *timezone_window(events), definitions_of(invite))
     return bytes(calendar.to_ical())
 
 

@@ -99,6 +99,7 @@ def component_of(event: VEvent, zones: Zones) -> Component:
         start=start.local_text() if start else None,
         end=end.local_text() if end else None,
         timezone=start.timezone if start else None,
+        zone_definition=start.definition if start else None,
         all_day=bool(start and start.all_day),
         rrule=_rrule(event.get("RRULE")),
         rdates=tuple(m.instant_text() for m in zones.moments(event.get("RDATE"))),

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from icalendar import Component, Timezone
 from icalendar.prop import vDDDLists, vDDDTypes
 
-from adapters.inbound.timezones import iana_name, vtimezone_tzinfo, zone
+from adapters.inbound.timezones import iana_name, zone
 from adapters.inbound.zone_match import matching_zone
+from adapters.zone_definitions import defined_zone, definition_of
 
 # Custom zones matched to IANA ones per message, and the span their offsets must agree over
 # (an open-ended series is judged on its next two years: zones' rules repeat yearly).
@@ -28,6 +29,7 @@ class Moment:
 
     value: date
     timezone: str | None = None
+    definition: str | None = None  # the organizer's VTIMEZONE, for a zone IANA has no name for
 
     @property
     def all_day(self) -> bool:
@@ -43,7 +45,7 @@ class Moment:
         """Return ``other``'s wall-clock time placed in this moment's zone."""
         if not isinstance(self.value, datetime) or not isinstance(other.value, datetime):
             return other
-        return Moment(other.value.replace(tzinfo=self.value.tzinfo), self.timezone)
+        return Moment(other.value.replace(tzinfo=self.value.tzinfo), self.timezone, self.definition)
 
     def local_text(self) -> str:
         """Return ISO text in the value's own zone (offset included when it has one)."""
@@ -77,7 +79,7 @@ class Moment:
                     moved = (moved.astimezone(UTC) + exact).astimezone(moved.tzinfo)
         except OverflowError:
             return self
-        return Moment(moved, self.timezone)
+        return Moment(moved, self.timezone, self.definition)
 
 
 def first(value: object) -> object:
@@ -99,7 +101,7 @@ class Zones:
     def __init__(self, calendars: Sequence[Component]) -> None:
         self._calendars = calendars
         self._vtimezones: dict[str, Timezone] | None = None
-        self._built: dict[str, tzinfo | None] = {}
+        self._built: dict[str, tuple[str, tzinfo] | None] = {}
         self._matches: dict[str, str | None] = {}
 
     def moment(self, prop: object) -> Moment | None:
@@ -136,8 +138,11 @@ class Zones:
         if name is not None:
             return Moment(wall.replace(tzinfo=zone(name)), name)
         own = self._own_zone(tzid)
-        # An undefined TZID leaves the time floating: guessing UTC would shift the meeting.
-        return Moment(wall if own is None else wall.replace(tzinfo=own), tzid)
+        if own is None:
+            # An undefined TZID leaves the time floating: guessing UTC would shift the meeting.
+            return Moment(wall, tzid)
+        definition, where = own
+        return Moment(wall.replace(tzinfo=where), tzid, definition)
 
     def _matched(self, tzid: str, wall: datetime) -> str | None:
         """Return the IANA zone whose offsets the message's own VTIMEZONE keeps, or None.
@@ -151,15 +156,18 @@ class Zones:
             own = self._own_zone(tzid)
             found = None
             if own is not None and len(self._matches) < _MATCHED_ZONES:
-                first = wall.replace(tzinfo=own)
-                found = matching_zone(own, first, first + _SPAN)
+                first = wall.replace(tzinfo=own[1])
+                found = matching_zone(own[1], first, first + _SPAN)
             self._matches[tzid] = found
         return self._matches[tzid]
 
-    def _own_zone(self, tzid: str) -> tzinfo | None:
+    def _own_zone(self, tzid: str) -> tuple[str, tzinfo] | None:
+        """Return the message's own definition of ``tzid``, cleaned, and its tzinfo, or None."""
         if tzid not in self._built:
             vtimezone = self._definitions().get(tzid)
-            self._built[tzid] = None if vtimezone is None else vtimezone_tzinfo(vtimezone)
+            definition = None if vtimezone is None else definition_of(vtimezone)
+            where = None if definition is None else defined_zone(definition)
+            self._built[tzid] = None if definition is None or where is None else (definition, where)
         return self._built[tzid]
 
     def _definitions(self) -> dict[str, Timezone]:

@@ -11,8 +11,6 @@ import zoneinfo
 from datetime import tzinfo
 from functools import cache, lru_cache
 
-from icalendar import Timezone
-from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 # Outlook, Exchange CDO and Lotus Notes write a zone's display name instead of its id. Only
@@ -58,9 +56,6 @@ _DISPLAY_NAMES = {
     "Canberra, Melbourne, Sydney": "Australia/Sydney",
     "Auckland, Wellington": "Pacific/Auckland",
 }
-
-_VTIMEZONE_CACHE: dict[bytes, tzinfo] = {}
-_VTIMEZONE_CACHE_SIZE = 256
 
 
 def _words(name: str) -> str:
@@ -112,23 +107,3 @@ def iana_name(tzid: str) -> str | None:
 def zone(name: str) -> tzinfo:
     """Return the tzinfo of an IANA name returned by :func:`iana_name`."""
     return zoneinfo.ZoneInfo(name)
-
-
-def vtimezone_tzinfo(vtimezone: Timezone) -> tzinfo | None:
-    """Return a tzinfo built from this message's own VTIMEZONE, or None if it is unusable.
-
-    icalendar caches VTIMEZONEs by TZID for the whole process, so two senders' different
-    "Customized Time Zone" definitions would collide; this cache is keyed by content instead.
-    """
-    key = vtimezone.to_ical()
-    cached = _VTIMEZONE_CACHE.get(key)
-    if cached is not None:
-        return cached
-    try:
-        built: tzinfo = vtimezone.to_tz(tzp, lookup_tzid=False)
-    except Exception:  # a broken VTIMEZONE of any kind means "no usable offsets"
-        return None
-    if len(_VTIMEZONE_CACHE) >= _VTIMEZONE_CACHE_SIZE:
-        _VTIMEZONE_CACHE.clear()
-    _VTIMEZONE_CACHE[key] = built
-    return built

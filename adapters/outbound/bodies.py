@@ -16,7 +16,7 @@ from jinja2 import (
 )
 
 from adapters.outbound.text import calendar_text, one_line
-from adapters.outbound.times import moment, span_of, when_text, zone
+from adapters.outbound.times import moment, span_of, when_text, zone_of
 from domain.outbound import OutboundInstance, OutboundInvite
 from domain.values import EventDetails, Method
 
@@ -66,12 +66,13 @@ def _occurrence(invite: OutboundInvite, recurrence_id: str, details: EventDetail
         return when_text(details) or recurrence_id
     # A bare occurrence happens when the series says: at its RECURRENCE-ID, for as long.
     basis = shown(invite)
-    start = moment(recurrence_id, zone(basis.timezone), all_day=basis.all_day)
+    start = moment(recurrence_id, zone_of(basis), all_day=basis.all_day)
     span = span_of(basis)
     bare = EventDetails(
         start=start.isoformat(),
         end=None if span is None else (start + span).isoformat(),
         timezone=basis.timezone,
+        zone_definition=basis.zone_definition,
         all_day=basis.all_day,
     )
     return when_text(bare) or recurrence_id

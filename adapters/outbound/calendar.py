@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from icalendar import Calendar, Event
-from icalendar.prop import vCalAddress
+from icalendar.prop import vCalAddress, vRecur
 
 from adapters.outbound.events import PERSONAL, instance, master
 from adapters.outbound.text import one_line
-from adapters.outbound.vtimezone import add_timezones
+from adapters.outbound.vtimezone import add_timezones, definitions_of
 from domain.outbound import Addressee, OutboundInvite
 from domain.values import Method
 
@@ -38,13 +38,36 @@ def events_of(invite: OutboundInvite, now: datetime) -> list[Event]:
 
 
 def timezone_window(events: list[Event]) -> tuple[date, date]:
-    """Return the dates the VTIMEZONEs cover: from a year before the first start to 2038 or later.
+    """Return the dates the VTIMEZONEs cover: a year before the first start to the series' end.
 
     Nothing in an invite happens before its first DTSTART, so earlier transitions only add
-    bytes; yearly rules in force by then cover any later year.
+    bytes. Yearly rules in force by then cover any later year; only zones tzdata lists
+    change by change (Casablanca, Gaza, Cairo) need the end: 2038 at least, and as far as
+    tzdata lists for a series with no end.
     """
     years = [e.DTSTART.year for e in events if e.get("DTSTART") is not None] or [1970]
-    return date(max(1, min(years) - 1), 1, 1), date(max(2038, min(9999, max(years) + 2)), 1, 1)
+    last = max([max(years) + 2, *(_last_year(e) for e in events)])
+    return date(max(1, min(years) - 1), 1, 1), date(max(2038, min(9999, last)), 1, 1)
+
+
+# Years one occurrence moves a series on, by FREQ: enough to tell how far COUNT reaches.
+_YEARS_PER_STEP = {"YEARLY": 1.0, "MONTHLY": 1 / 12, "WEEKLY": 7 / 365, "DAILY": 1 / 365}
+_OPEN_ENDED_UNTIL = 2100  # tzdata lists Casablanca's and Gaza's changes to 2087
+
+
+def _last_year(event: Event) -> int:
+    """Return the year a recurring event's last occurrence falls in (0: no RRULE)."""
+    rule, start = event.get("RRULE"), event.get("DTSTART")
+    if not isinstance(rule, vRecur) or start is None:
+        return 0
+    if rule.get("UNTIL"):
+        return int(rule["UNTIL"][0].year) + 1
+    if rule.get("COUNT"):
+        step = _YEARS_PER_STEP.get(str(rule["FREQ"][0]), 1 / 365) * int(
+            rule.get("INTERVAL", [1])[0]
+        )
+        return int(event.DTSTART.year + rule["COUNT"][0] * step) + 1
+    return _OPEN_ENDED_UNTIL
 
 
 def calendar_of(invite: OutboundInvite, now: datetime) -> tuple[Calendar, int]:
@@ -52,7 +75,7 @@ def calendar_of(invite: OutboundInvite, now: datetime) -> tuple[Calendar, int]:
     if invite.method not in SENT_METHODS:
         raise ValueError(f"the server sends REQUEST and CANCEL, not {invite.method}")
     events = _events(invite, now)
-    return _calendar(invite.method.value, events), len(events)
+    return _calendar(invite.method.value, events, definitions_of(invite)), len(events)
 
 
 def publication_of(invite: OutboundInvite, now: datetime) -> Calendar:
@@ -65,7 +88,7 @@ def publication_of(invite: OutboundInvite, now: datetime) -> Calendar:
     for event in events:
         del event[PERSONAL]
     # Never sent by mail (DESIGN.md): PUBLISH is only for these files.
-    return _calendar(Method.PUBLISH.value, events)
+    return _calendar(Method.PUBLISH.value, events, definitions_of(invite))
 
 
 def _events(invite: OutboundInvite, now: datetime) -> list[Event]:
@@ -75,7 +98,7 @@ def _events(invite: OutboundInvite, now: datetime) -> list[Event]:
     return events
 
 
-def _calendar(method: str, events: list[Event]) -> Calendar:
+def _calendar(method: str, events: list[Event], defined: dict[str, str]) -> Calendar:
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
@@ -83,8 +106,9 @@ def _calendar(method: str, events: list[Event]) -> Calendar:
     calendar.add("METHOD", method)
     for event in events:
         calendar.add_component(event)
-    # Sorted by TZID and built from tzdata alone: a resend of one version is the same bytes.
-    add_timezones(calendar, *timezone_window(events))
+    # Sorted by TZID and built from tzdata (or the stored definitions) alone: a resend of one
+    # version is the same bytes.
+    add_timezones(calendar, *timezone_window(events), defined)
     return calendar
 
 

@@ -8,7 +8,7 @@ from icalendar import Event
 from icalendar.prop import vRecur
 
 from adapters.outbound.text import calendar_text
-from adapters.outbound.times import end_of, moment, same_kind, span_of, start_of, zone
+from adapters.outbound.times import end_of, moment, same_kind, span_of, start_of, zone_of
 from domain.outbound import OutboundInvite
 from domain.values import EventDetails
 
@@ -58,7 +58,7 @@ def master(
     _times(event, start_of(details), end_of(details))
     if details.rrule:
         event.add("RRULE", vRecur.from_ical(details.rrule))
-    where = zone(details.timezone)
+    where = zone_of(details)
     # One property per value: a single RDATE/EXDATE line may hold only one value type and TZID.
     for text in details.rdates:
         event.add("RDATE", moment(text, where, all_day=details.all_day))
@@ -77,7 +77,7 @@ def instance(
 ) -> Event:
     """Return the VEVENT of one occurrence (its own details, else what the master says)."""
     basis = invite.details or details or EventDetails()
-    where: tzinfo = zone(basis.timezone) if basis.start is not None else UTC
+    where: tzinfo = zone_of(basis) if basis.start is not None else UTC
     # Written like the master's DTSTART (same zone, same value type), as RFC 5545 asks.
     occurrence = moment(recurrence_id, where, all_day=basis.all_day)
     event = _event(invite, now)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from adapters.zone_definitions import defined_zone
 from domain.values import EventDetails
 
 _DASH = " \N{EN DASH} "
@@ -29,9 +30,43 @@ def zone(name: str | None) -> tzinfo:
     return ZoneInfo(name)
 
 
+def zone_of(details: EventDetails) -> tzinfo:
+    """Return the zone ``details`` are written in: the organizer's own, if IANA has none."""
+    if details.zone_definition is not None and details.timezone is not None:
+        own = defined_zone(details.zone_definition)
+        if own is not None:
+            return _Defined(own, details.timezone)
+    return zone(details.timezone)
+
+
+class _Defined(tzinfo):
+    """An organizer-defined zone under its TZID (which icalendar writes and people read)."""
+
+    def __init__(self, rules: tzinfo, tzid: str) -> None:
+        self._rules, self.zone = rules, tzid  # ``zone``: the attribute icalendar names it by
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return self._rules.utcoffset(dt)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self._rules.dst(dt)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return self._rules.tzname(dt)
+
+    def fromutc(self, dt: datetime) -> datetime:
+        local = self._rules.fromutc(dt.replace(tzinfo=self._rules))
+        return local.replace(tzinfo=self)
+
+    def __repr__(self) -> str:
+        return f"<zone {self.zone!r} as the organizer defined it>"
+
+
 def zone_label(where: tzinfo) -> str:
-    """Return the name people read for a zone: the IANA key, or UTC."""
-    return where.key if isinstance(where, ZoneInfo) else "UTC"
+    """Return the name people read for a zone: the IANA key, the organizer's TZID, or UTC."""
+    if isinstance(where, ZoneInfo):
+        return where.key
+    return where.zone if isinstance(where, _Defined) else "UTC"
 
 
 def moment(text: str, where: tzinfo, *, all_day: bool = False) -> date:
@@ -48,14 +83,14 @@ def start_of(details: EventDetails) -> date | None:
     """Return the start of ``details`` as it is written, or None."""
     if details.start is None:
         return None
-    return moment(details.start, zone(details.timezone), all_day=details.all_day)
+    return moment(details.start, zone_of(details), all_day=details.all_day)
 
 
 def end_of(details: EventDetails) -> date | None:
     """Return the end of ``details`` as it is written (in the start's zone), or None."""
     if details.end is None:
         return None
-    return moment(details.end, zone(details.timezone), all_day=details.all_day)
+    return moment(details.end, zone_of(details), all_day=details.all_day)
 
 
 def span_of(details: EventDetails) -> timedelta | None:

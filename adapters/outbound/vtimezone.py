@@ -9,6 +9,7 @@ years the invite needs, are listed, one RDATE value per line.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
@@ -18,6 +19,8 @@ from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar.cal.component import Component
 
 from adapters.outbound.posix_tz import PosixZone, footer
+from adapters.zone_definitions import vtimezone_of
+from domain.outbound import OutboundInvite
 
 _OLDEST_RULE_YEAR = 1970
 # zoneinfo follows the TZ string from 2038 for nearly every zone: checked a little past that.
@@ -171,9 +174,26 @@ def vtimezone(key: str, first: int, last: int) -> Timezone:
     return zone
 
 
-def add_timezones(calendar: Calendar, first: date, last: date) -> None:
-    """Put a VTIMEZONE for every TZID the calendar uses first, sorted by TZID."""
-    zones: list[Component] = [
-        vtimezone(k, first.year, last.year) for k in sorted(calendar.get_used_tzids())
-    ]
+def add_timezones(
+    calendar: Calendar, first: date, last: date, defined: Mapping[str, str] | None = None
+) -> None:
+    """Put a VTIMEZONE for every TZID the calendar uses first, sorted by TZID.
+
+    ``defined`` maps the TZIDs IANA has no name for to the organizer's own definitions.
+    """
+    zones: list[Component] = []
+    for key in sorted(calendar.get_used_tzids()):
+        own = (defined or {}).get(key)
+        found = vtimezone_of(own) if own is not None else vtimezone(key, first.year, last.year)
+        if found is not None:
+            zones.append(found)
     calendar.subcomponents[:0] = zones
+
+
+def definitions_of(invite: OutboundInvite) -> dict[str, str]:
+    """Return the organizer-defined zones the versions' details are written in, by TZID."""
+    found: dict[str, str] = {}
+    for details in (invite.details, *(i.details for i in invite.instances)):
+        if details is not None and details.timezone and details.zone_definition:
+            found.setdefault(details.timezone, details.zone_definition)
+    return found

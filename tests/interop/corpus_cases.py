@@ -11,7 +11,7 @@ from domain.messages import ItipMessage
 from domain.values import EventDetails
 from tests.conftest import CORPUS
 
-__all__ = ["CASES", "CORPUS", "CUSTOM_ZONE", "master", "original"]
+__all__ = ["CASES", "CORPUS", "CUSTOM_ZONE", "master_of", "original"]
 CASES = (
     "recurring/apple-ical5-monthly-with-exception.ics",
     "recurring/exchange2010-weekly-count-invite.eml",
@@ -27,8 +27,8 @@ CASES = (
     "other/exchange2010-publish-eastern-unquoted-tzid.ics",
     "update/exchange2010-seq4.ics",
 )
-# A custom TZID's own VTIMEZONE is not yet honoured (issue 12 item 2): the series goes out in
-# UTC, so its occurrences after the DST change are an hour off.
+# Exchange's "GMT -0500 (Standard) / GMT -0400 (Daylight)": goes out as the IANA zone whose
+# offsets its own VTIMEZONE keeps.
 CUSTOM_ZONE = "encoding/exchange-cdo-zoom-meeting-8bit.eml"
 
 _PARSER = EmailCalendarParser()
@@ -48,10 +48,10 @@ def original(path: Path) -> bytes:
     raise AssertionError(f"{path.name} has no text/calendar part")
 
 
-def master(path: Path) -> EventDetails:
-    """Return the master VEVENT's details as the server reads them from the corpus file."""
-    parsed = _PARSER.parse(path.read_bytes(), sender="organizer@example.com")
+def master_of(raw: bytes) -> EventDetails:
+    """Return the master VEVENT's details as the server reads them from an email or .ics."""
+    parsed = _PARSER.parse(raw, sender="organizer@example.com")
     assert isinstance(parsed, ItipMessage), parsed
     found = [c.details for c in parsed.components if c.recurrence_id is None]
-    assert found, f"{path.name} has no master VEVENT"
+    assert found, "the calendar has no master VEVENT"
     return found[0]

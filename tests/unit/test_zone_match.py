@@ -7,8 +7,8 @@ from pathlib import Path
 
 from icalendar import Calendar
 
-from adapters.inbound.timezones import vtimezone_tzinfo
 from adapters.inbound.zone_match import matching_zone
+from adapters.zone_definitions import tzinfo_of
 from tests.conftest import CORPUS
 from tests.interop.corpus_cases import CUSTOM_ZONE, original
 
@@ -20,7 +20,7 @@ def custom_zone() -> Calendar:
 
 def test_exchange_custom_zone_is_new_york() -> None:
     (zone,) = custom_zone().timezones
-    own = vtimezone_tzinfo(zone)
+    own = tzinfo_of(zone)
     assert own is not None
     found = matching_zone(own, datetime(2020, 9, 17, tzinfo=UTC), datetime(2023, 1, 1, tzinfo=UTC))
     assert found == "America/New_York"
@@ -36,7 +36,7 @@ def test_no_zone_has_a_made_up_rule() -> None:
         "END:VTIMEZONE\r\nEND:VCALENDAR\r\n"
     )
     (zone,) = Calendar.from_ical(text).timezones
-    own = vtimezone_tzinfo(zone)
+    own = tzinfo_of(zone)
     assert own is not None
     span = datetime(2024, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
     assert matching_zone(own, *span) is None
@@ -64,7 +64,7 @@ def test_a_custom_zone_is_read_a_bounded_number_of_times() -> None:
     # Reading a custom VTIMEZONE's offset costs about a millisecond: however long the event
     # claims to last, matching reads it a few hundred times at most (a stranger's mail).
     (zone,) = custom_zone().timezones
-    own = vtimezone_tzinfo(zone)
+    own = tzinfo_of(zone)
     assert own is not None
     counting = CountingZone(own)
     start = datetime(2020, 9, 17, tzinfo=UTC)
