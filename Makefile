@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.render --links
 	$(BIN)/python -m bench.projections
 	$(BIN)/python -m bench.handlers
+	$(BIN)/python -m bench.hostile
 
 ## build-*: what `sam build` runs for each function of infra/template.yaml (BuildMethod: makefile):
 ##          the project's wheel with its [aws] extra, for the Lambda runtime (arm64, CPython 3.11)

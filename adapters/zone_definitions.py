@@ -9,12 +9,17 @@ RFC 5545 gives a VTIMEZONE, within fixed bounds, and dropped whole if anything i
 
 from __future__ import annotations
 
+import threading
 import unicodedata
-from datetime import datetime, tzinfo
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, tzinfo
 
+from dateutil.rrule import YEARLY, rrule
 from icalendar import Component, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar.prop import vDDDLists, vRecur, vUTCOffset
-from icalendar.timezone import tzp
+
+from adapters.zone_tables import MOST_COUNT, Observance, ZoneTable, rule_parts
 
 # Bounds on a stranger's definition: Outlook and Google write two observances, Apple a few
 # more; zones with decades of history listed one by one stay well within these.
@@ -29,28 +34,46 @@ _LONGEST_NAME = 64
 _RULE_PARTS = {"FREQ": 1, "INTERVAL": 1, "UNTIL": 1, "COUNT": 1, "WKST": 1, "BYMONTH": 1}
 _RULE_PARTS |= {"BYDAY": 1, "BYMONTHDAY": 7, "BYHOUR": 1, "BYMINUTE": 1, "BYSECOND": 1}
 
-_CACHE: dict[bytes, tzinfo] = {}
-_CACHE_SIZE = 256
+# Tables of definitions read lately, by content (icalendar caches VTIMEZONEs by TZID for the
+# whole process, so two senders' different "Customized Time Zone" would collide), bounded in
+# bytes: a table's size is what it may grow to, not what it holds now.
+_CACHE_BYTES = 8 * 1024 * 1024
+_CACHE: OrderedDict[str, ZoneTable] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _cost(definition: str, table: ZoneTable) -> int:
+    return 2 * len(definition) + table.size
+
+
+def _cached(definition: str, build: Callable[[], ZoneTable | None]) -> ZoneTable | None:
+    with _CACHE_LOCK:
+        found = _CACHE.get(definition)
+        if found is not None:
+            _CACHE.move_to_end(definition)
+            return found
+    table = build()
+    if table is None:
+        return None
+    with _CACHE_LOCK:
+        _CACHE[definition] = table
+        total = sum(_cost(key, value) for key, value in _CACHE.items())
+        while total > _CACHE_BYTES and len(_CACHE) > 1:
+            key, value = _CACHE.popitem(last=False)
+            total -= _cost(key, value)
+    return table
+
+
+def cached_bytes() -> int:
+    """Return the bytes the zone cache accounts for (its bound is _CACHE_BYTES)."""
+    with _CACHE_LOCK:
+        return sum(_cost(key, value) for key, value in _CACHE.items())
 
 
 def tzinfo_of(vtimezone: Timezone) -> tzinfo | None:
-    """Return a tzinfo built from one VTIMEZONE, or None if it is unusable.
-
-    icalendar caches VTIMEZONEs by TZID for the whole process, so two senders' different
-    "Customized Time Zone" definitions would collide; this cache is keyed by content instead.
-    """
-    key = vtimezone.to_ical()
-    cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
-    try:
-        built: tzinfo = vtimezone.to_tz(tzp, lookup_tzid=False)
-    except Exception:  # a broken VTIMEZONE of any kind means "no usable offsets"
-        return None
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.clear()
-    _CACHE[key] = built
-    return built
+    """Return the offsets one VTIMEZONE defines, as a zone table, or None if it is unusable."""
+    definition = definition_of(vtimezone)
+    return None if definition is None else defined_zone(definition)
 
 
 def safe_tzid(tzid: str) -> bool:
@@ -92,33 +115,92 @@ def _yearly(rule: object) -> bool:
     """Return whether an observance's RRULE is a plain yearly rule (see _RULE_PARTS)."""
     if not isinstance(rule, vRecur) or rule.get("FREQ") != ["YEARLY"]:
         return False
+    count = rule.get("COUNT")
+    if count and not 0 < int(count[0]) <= MOST_COUNT:
+        return False  # a counted rule is walked from its start to find its end
     return all(len(values) <= _RULE_PARTS.get(part, 0) for part, values in rule.items())
 
 
-def _observance(sub: Component) -> Component | None:
-    start = _first(sub.get("DTSTART"))
+def _offsets(sub: Component) -> tuple[timedelta, timedelta] | None:
     before, after = _first(sub.get("TZOFFSETFROM")), _first(sub.get("TZOFFSETTO"))
     if not isinstance(before, vUTCOffset) or not isinstance(after, vUTCOffset):
         return None
-    value = getattr(start, "dt", None)
-    if not isinstance(value, datetime) or value.tzinfo is not None:
+    return before.td, after.td
+
+
+def _read(sub: Component) -> Observance | None:
+    """Return one observance's offsets and onsets, or None if anything is off or unbounded."""
+    offsets = _offsets(sub)
+    value = getattr(_first(sub.get("DTSTART")), "dt", None)
+    if offsets is None or not isinstance(value, datetime) or value.tzinfo is not None:
         return None
     onsets = _onsets(sub, value)
     rule = _first(sub.get("RRULE"))
     if onsets is None or (rule is not None and not _yearly(rule)):
         return None
+    name = _first(sub.get("TZNAME"))
+    observance = Observance(
+        *offsets,
+        daylight=sub.name == "DAYLIGHT",
+        name=" ".join(name.split())[:_LONGEST_NAME] if isinstance(name, str) else None,
+        start=value,
+        listed=tuple(onsets),
+    )
+    if not isinstance(rule, vRecur):
+        return observance
+    parts = rule_parts(rule, value)
+    interval = int(_first(rule.get("INTERVAL")) or 1)  # type: ignore[call-overload]
+    until, count = _first(rule.get("UNTIL")), _first(rule.get("COUNT"))
+    if parts is None or interval < 1 or not isinstance(until, date | None):
+        return None
+    try:  # dateutil refuses impossible parts (BYMONTH=13) only when asked for a year's dates
+        rrule(YEARLY, dtstart=datetime(value.year, 1, 1), count=1, **parts)
+    except (ValueError, TypeError):
+        return None
+    return Observance(
+        observance.before,
+        observance.after,
+        observance.daylight,
+        observance.name,
+        value,
+        observance.listed,
+        parts,
+        interval,
+        until,
+        None if count is None else int(count),  # type: ignore[call-overload]
+    )
+
+
+def _observance(sub: Component) -> Component | None:
+    """Return one observance rebuilt from its RFC 5545 parts, or None if unusable."""
+    observance = _read(sub)
+    if observance is None:
+        return None
+    start, before, after = observance.start, observance.before, observance.after
     clean: Component = TimezoneDaylight() if sub.name == "DAYLIGHT" else TimezoneStandard()
-    clean.add("DTSTART", value)
-    clean.add("TZOFFSETFROM", before.td)
-    clean.add("TZOFFSETTO", after.td)
+    clean.add("DTSTART", start)
+    clean.add("TZOFFSETFROM", before)
+    clean.add("TZOFFSETTO", after)
+    rule = _first(sub.get("RRULE"))
     if rule is not None:
         clean.add("RRULE", rule)
-    for onset in onsets:
+    for onset in _onsets(sub, start) or []:
         clean.add("RDATE", onset)
     name = _first(sub.get("TZNAME"))
     if isinstance(name, str) and name.strip():
         clean.add("TZNAME", " ".join(name.split())[:_LONGEST_NAME])
     return clean
+
+
+def _table(vtimezone: Timezone) -> ZoneTable | None:
+    """Return the zone table of a clean VTIMEZONE, or None if an observance is unusable."""
+    observances = []
+    for sub in vtimezone.subcomponents:
+        observance = _read(sub) if sub.name in ("STANDARD", "DAYLIGHT") else None
+        if observance is None:
+            return None
+        observances.append(observance)
+    return ZoneTable(observances) if observances else None
 
 
 def definition_of(vtimezone: Timezone) -> str | None:
@@ -139,10 +221,10 @@ def definition_of(vtimezone: Timezone) -> str | None:
         rdates = observance.get("RDATE")
         listed += len(rdates) if isinstance(rdates, list) else int(rdates is not None)
         clean.add_component(observance)
-    if listed > _MOST_RDATES or tzinfo_of(clean) is None:
+    if listed > _MOST_RDATES:
         return None
     text: str = clean.to_ical().decode("utf-8")
-    return text
+    return text if defined_zone(text) is not None else None
 
 
 def vtimezone_of(definition: str) -> Timezone | None:
@@ -155,6 +237,14 @@ def vtimezone_of(definition: str) -> Timezone | None:
 
 
 def defined_zone(definition: str) -> tzinfo | None:
-    """Return the tzinfo of a definition :func:`definition_of` returned, or None."""
-    vtimezone = vtimezone_of(definition)
-    return None if vtimezone is None else tzinfo_of(vtimezone)
+    """Return the tzinfo of a definition :func:`definition_of` returned, or None.
+
+    The zone is a table of its changes computed only for the decades times are read in
+    (:mod:`adapters.zone_tables`): never a walk of the rules from their start per lookup.
+    """
+
+    def build() -> ZoneTable | None:
+        vtimezone = vtimezone_of(definition)
+        return None if vtimezone is None else _table(vtimezone)
+
+    return _cached(definition, build)

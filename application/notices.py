@@ -1,25 +1,43 @@
 """When organizers are told what happened, and what they are told.
 
-Notices are best effort: a notice that cannot be delivered is logged, never allowed to undo
-or fail the work it reports. Nothing is ever sent in answer to a machine (bounces,
+Notices never undo or fail the work they report: one the mailer cannot take now is kept
+(a ``DeferredNotice``) and sent by the next retry (``cis retry``, ``cis serve``'s retry
+loop); one refused for good is logged. Nothing is ever sent in answer to a machine (bounces,
 auto-replies, anything marked Auto-Submitted): that is how mail loops start.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import UUID
 
-from application.ports import DeliveryError, Notice, NoticeSender, RecipientRow
+from eventsourcing.application import Application
+from eventsourcing.persistence import RecordConflictError
+from eventsourcing.utils import get_topic
+
+from application.claims import Workers
+from application.ports import (
+    DeliveryError,
+    Notice,
+    NoticeSender,
+    PermanentDeliveryError,
+    RecipientRow,
+)
 from application.rate_limit import RateLimit
 from application.results import IngestResult
-from application.send_types import SendResult
+from application.send_types import Progress, Save, SendOutcome, SendResult
+from application.stores import Loader
 from domain.addresses import address_problem
 from domain.invite import Invite
 from domain.messages import ItipMessage, ListRequest, ParsedMessage, Unusable
+from domain.notices import DeferredNotice, deferred_notice_id
 from domain.outcomes import Outcome
 from domain.values import Method
 
@@ -32,9 +50,13 @@ class Notifier:
 
     sender: NoticeSender | None
     rejections: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(hours=1)))
+    # Where notices that cannot be sent now are kept for a retry (not kept without them).
+    load: Loader | None = None
+    save: Save | None = None
+    workers: Workers = field(default_factory=Workers)
 
     def tell(self, notice: Notice, now: datetime) -> None:
-        """Send ``notice``; a delivery failure is logged, not raised."""
+        """Send ``notice``; one the mailer cannot take now is kept for a retry, never raised."""
         if self.sender is None:
             return
         if address_problem(notice.to) is not None:
@@ -43,8 +65,106 @@ class Notifier:
             return
         try:
             self.sender.send(notice, now=now)
+        except PermanentDeliveryError as error:
+            log.warning("notice %s to %s refused: %s", notice.kind, notice.to, error.reason)
         except DeliveryError as error:
-            log.warning("notice %s to %s not delivered: %s", notice.kind, notice.to, error.reason)
+            self._defer(notice, now, error.reason)
+        except OSError as error:
+            self._defer(notice, now, f"{type(error).__name__}: {error}")
+        except Exception:
+            # A notice that cannot even be rendered is a bug to fix, not a send to retry;
+            # the work it reports is done and stays done.
+            log.exception("notice %s to %s not sent", notice.kind, notice.to)
+
+    def _defer(self, notice: Notice, now: datetime, reason: str) -> None:
+        log.warning("notice %s to %s kept for a retry: %s", notice.kind, notice.to, reason)
+        if self.load is None or self.save is None:
+            return
+        key = notice_key(notice)
+        try:
+            if self.load(DeferredNotice, deferred_notice_id(key)) is not None:
+                return  # kept already (the same message processed again)
+            name, data = notice.attachment or (None, None)
+            record = DeferredNotice(
+                key=key,
+                kind=notice.kind,
+                to=notice.to,
+                invite=notice.invite,
+                title=notice.title,
+                facts=dict(notice.facts),
+                attachment_name=name,
+                attachment=base64.b64encode(data).decode("ascii") if data is not None else None,
+                written=now,
+                reason=reason,
+                timestamp=now,
+            )
+            self.save(record)
+        except RecordConflictError:
+            return  # another worker kept the same notice at the same moment
+        except Exception:
+            # The store failing too (the same full disk) must not fail the work either.
+            log.exception("notice %s to %s lost: it could not be kept", notice.kind, notice.to)
+
+    def retry(
+        self,
+        kept: Iterable[UUID],
+        now: datetime,
+        invite: UUID | None = None,
+        progress: Progress | None = None,
+    ) -> list[SendResult]:
+        """Send the kept notices still pending (only ``invite``'s, when given); one result each."""
+        if self.sender is None or self.load is None or self.save is None:
+            return []
+        results: list[SendResult] = []
+        with self.workers.run() as worker:
+            for record_id in kept:
+                record = self.load(DeferredNotice, record_id)
+                if record is None or record.status != "pending":
+                    continue
+                if invite is not None and record.invite != invite:
+                    continue
+                result = self._resend(self.sender, self.save, record, now, worker)
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+        return results
+
+    def _resend(
+        self, sender: NoticeSender, save: Save, record: DeferredNotice, now: datetime, worker: str
+    ) -> SendResult:
+        def result(outcome: SendOutcome, reason: str | None = None) -> SendResult:
+            return SendResult(record.to, outcome, record.invite, reason=reason, notice=record.kind)
+
+        holder = record.claimant(self.workers.now())
+        if holder is not None and self.workers.alive(holder):
+            return result(SendOutcome.CLAIMED_ELSEWHERE, f"another worker ({holder}) sends it")
+        record.claim(worker=worker, until=self.workers.until(), timestamp=now)
+        try:
+            save(record)
+        except RecordConflictError:
+            return result(SendOutcome.CLAIMED_ELSEWHERE, "another worker claimed it first")
+        outcome, reason = SendOutcome.SENT, None
+        try:
+            # Written as it was first meant: the same Date and Message-ID on every try.
+            where = sender.send(notice_of(record), now=record.written)
+        except PermanentDeliveryError as error:
+            record.failed(reason=error.reason, permanent=True, timestamp=now)
+            outcome, reason = SendOutcome.FAILED, error.reason
+        except DeliveryError as error:
+            record.failed(reason=error.reason, permanent=False, timestamp=now)
+            outcome, reason = SendOutcome.QUEUED, error.reason
+        except Exception as error:
+            log.exception("notice %s to %s not sent", record.kind, record.to)
+            reason = f"{type(error).__name__}: {error}"
+            record.failed(reason=reason, permanent=False, timestamp=now)
+            outcome = SendOutcome.QUEUED
+        else:
+            record.sent(where=where, timestamp=now)
+        try:
+            save(record)
+        except RecordConflictError:
+            log.warning("the outcome of notice %s was recorded by another worker", record.key)
+        return result(outcome, reason)
 
     def after_ingest(
         self,
@@ -157,3 +277,45 @@ def _counter_notice(parsed: ItipMessage, invite: Invite) -> Notice:
         "comment": parsed.comment or "",
     }
     return Notice("counter", invite.organizer, invite.id, _title(invite), _filled(facts))
+
+
+def notice_key(notice: Notice) -> str:
+    """Return a digest of what the notice says: the same notice, the same key."""
+    name, data = notice.attachment or (None, b"")
+    content = [
+        notice.kind,
+        notice.to,
+        str(notice.invite or ""),
+        notice.title,
+        sorted(notice.facts.items()),
+        name,
+        hashlib.sha256(data).hexdigest(),
+    ]
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
+
+
+def notice_of(record: DeferredNotice) -> Notice:
+    """Return the notice a record keeps."""
+    attachment = (
+        (record.attachment_name or "attachment", base64.b64decode(record.attachment))
+        if record.attachment is not None
+        else None
+    )
+    return Notice(
+        record.kind, record.to, record.invite, record.title, dict(record.facts), attachment
+    )
+
+
+def deferred_notices(app: Application[UUID], page: int = 500) -> Iterator[UUID]:
+    """Yield the id of every notice ever kept for a retry, oldest first."""
+    # @event("Deferred") makes this class when DeferredNotice is defined; mypy cannot see it.
+    topic = get_topic(DeferredNotice.Deferred)  # type: ignore[attr-defined]
+    start = 1
+    while True:
+        batch = app.recorder.select_notifications(start=start, limit=page, topics=[topic])
+        for notification in batch:
+            originator = notification.originator_id
+            yield originator if isinstance(originator, UUID) else UUID(str(originator))
+        if len(batch) < page:
+            return
+        start = batch[-1].id + 1

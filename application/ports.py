@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from application.kept_mail import Envelope
 from domain.authentication import SenderAuthentication
 from domain.messages import ListRequest, ParsedMessage, Unusable
 from domain.outbound import Addressee, OutboundInvite
@@ -17,12 +18,22 @@ class BlobStore(ABC):
     """Keeps raw messages, keyed by content hash, so any message can be read back and replayed."""
 
     @abstractmethod
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (idempotently) and return its key, the SHA-256 hex digest."""
+    def put(self, data: bytes, envelope: Envelope | None = None) -> str:
+        """Store ``data`` (idempotently) and return its key, the SHA-256 hex digest of the
+        bytes alone; the first copy stored keeps ``envelope`` beside it."""
 
     @abstractmethod
     def get(self, key: str) -> bytes:
-        """Return the bytes stored under ``key``; raise KeyError if there are none."""
+        """Return the bytes stored under ``key``; raise KeyError if there are none, and
+        CorruptMessageError (after moving the copy aside) if they no longer match ``key``."""
+
+    def envelope(self, key: str) -> Envelope | None:
+        """Return the envelope kept with ``key``'s message (None for one kept without)."""
+        return None
+
+    def tidy(self) -> Sequence[object]:
+        """Clean up what interrupted writes left behind; return what was cleaned."""
+        return ()
 
     @abstractmethod
     def __contains__(self, key: str) -> bool:
@@ -156,12 +167,24 @@ class RecipientRow:
     problem: str | None = None
 
 
+class UnreadableListError(ValueError):
+    """A recipient list that cannot be read at all (not CSV); the message says why."""
+
+
+class ListTooLargeError(UnreadableListError):
+    """A recipient list over the configured size or number of rows."""
+
+
 class RecipientListReader(ABC):
     """Reads an uploaded recipient list (CSV: ``email`` and optional ``name``)."""
 
     @abstractmethod
     def read(self, data: bytes) -> list[RecipientRow]:
-        """Return every data row, usable or not; never raise for bad content."""
+        """Return every data row, usable or not (a bad row is a row with a problem).
+
+        Raises ``UnreadableListError`` for a list that is not readable as a whole (malformed,
+        or too large: ``ListTooLargeError``).
+        """
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class SendOutcome(StrEnum):
     BLOCKED = "blocked"
     LIMIT = "limit"
     CANCELLED = "cancelled"  # the invite is cancelled and the recipient never had it
+    # Another worker claimed this send and may be handing it to the mailer now: left to it.
+    CLAIMED_ELSEWHERE = "claimed-elsewhere"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class SendResult:
     sequence: int | None = None
     message_id: str | None = None
     reason: str | None = None
+    # The kind of organizer notice this is the retry of (``cis retry``); None for invitations.
+    notice: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the CLI's JSON shape."""
@@ -62,9 +66,10 @@ class SendResult:
             "sequence": self.sequence,
             "message_id": self.message_id,
             "reason": self.reason,
+            "notice": self.notice,
         }
 
 
 Save = Callable[..., object]
-# Called with how many more recipients are done (for progress bars).
-Progress = Callable[[int], None]
+# Called with each recipient's result as soon as it exists (progress bars, streamed output).
+Progress = Callable[[SendResult], None]

@@ -1,17 +1,24 @@
 """Use cases: send an invite's current version to recipients, one or many at a time.
 
-Every send follows intent → send → outcome. The intent (with the deterministic Message-ID)
-is saved before the mailer is called, so a crash or a mailer failure leaves a pending
-attempt that a retry completes with the same Message-ID: never lost, never sent twice.
+Every send follows intent → claim → send → outcome. The intent (with the deterministic
+Message-ID) and the claim are saved before the mailer is called, so a crash or a mailer
+failure leaves a pending attempt that a retry completes with the same Message-ID, and of two
+workers racing for the same attempt only the one whose claim was saved calls the mailer.
+What remains is the moment between the mailer's acceptance and the saved outcome (README,
+Known limits).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
+from eventsourcing.persistence import RecordConflictError
+
+from application.claims import Workers
 from application.outbound_state import (
     cancelled_keys,
     fingerprints,
@@ -51,6 +58,10 @@ from domain.web_links import LinkClaim, link_expiry, sign_link
 
 # Recipients per save: each new one adds two delivery events and a roster event (≤ 92 items).
 _CHUNK = 30
+# A chunk whose claims lose an optimistic-concurrency race is read and decided again; each
+# round sees what the winners saved, so a few rounds always settle it.
+_ATTEMPTS = 5
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,6 +73,7 @@ class Sender:
     renderer: InviteRenderer
     mailer: Mailer
     settings: OutboundSettings
+    workers: Workers = field(default_factory=Workers)
 
     def current_version(self, invite: Invite, now: datetime) -> tuple[Distribution, OutboundInvite]:
         """Return the invite's distribution and its current version, publishing it if new."""
@@ -121,27 +133,77 @@ class Sender:
         expires = (
             link_expiry(now, event_end(outbound)) if outbound.method == Method.REQUEST else None
         )
-        for start in range(0, max(len(recipients), 1), _CHUNK):
-            due: list[tuple[Delivery, Addressee]] = []
-            for recipient in recipients[start : start + _CHUNK]:
-                outcome = self._admit(
-                    invite, distribution, outbound, recipient, pages, limit, now, expires
+        with self.workers.run() as worker:
+            for start in range(0, max(len(recipients), 1), _CHUNK):
+                chunk = recipients[start : start + _CHUNK]
+                admitted = self._claim(
+                    invite, distribution, outbound, chunk, pages, limit, now, expires, worker
                 )
-                if isinstance(outcome, SendResult):
-                    results.append(outcome)
-                    if progress is not None:
-                        progress(1)
-                else:
-                    due.append(outcome)
-            # A chunk's intents, roster entries (and the new version) commit together before any
-            # of its mail goes; chunks keep each save within DynamoDB's 100-item transactions.
-            self.save(distribution, *pages.values(), *(d for d, _ in due))
-            for rendition, group in _renditions(distribution, outbound, due):
-                for result in self.deliver(rendition, group, now):
+                distribution, outbound, settled, due = admitted
+                for result in settled:
                     results.append(result)
                     if progress is not None:
-                        progress(1)
+                        progress(result)
+                for rendition, group in _renditions(distribution, outbound, due):
+                    for result in self.deliver(rendition, group, now):
+                        results.append(result)
+                        if progress is not None:
+                            progress(result)
         return results
+
+    def _claim(
+        self,
+        invite: Invite,
+        distribution: Distribution,
+        outbound: OutboundInvite,
+        chunk: Sequence[Recipient],
+        pages: dict[int, RosterPage],
+        limit: int | None,
+        now: datetime,
+        expires: datetime | None,
+        worker: str,
+    ) -> tuple[Distribution, OutboundInvite, list[SendResult], list[tuple[Delivery, Addressee]]]:
+        """Decide a chunk's recipients and save their intents and claims before any mail goes.
+
+        The save is optimistic: when another worker saved any of these streams first, it
+        fails as a whole, and the chunk is read and decided again; what the other worker
+        claimed meanwhile is then left to it (``claimed-elsewhere``).
+        """
+        for attempt in range(_ATTEMPTS):
+            settled: list[SendResult] = []
+            due: list[tuple[Delivery, Addressee]] = []
+            seen: set[str] = set()
+            for recipient in chunk:
+                address = normalize_address(recipient.address)
+                if address in seen:
+                    # One stream twice in one save would conflict with itself, forever.
+                    reason = "listed twice: sent once"
+                    settled.append(
+                        SendResult(address, SendOutcome.DUPLICATE, invite.id, reason=reason)
+                    )
+                    continue
+                seen.add(address)
+                outcome = self._admit(
+                    invite, distribution, outbound, recipient, pages, limit, now, expires, worker
+                )
+                if isinstance(outcome, SendResult):
+                    settled.append(outcome)
+                else:
+                    due.append(outcome)
+            # A chunk's intents, claims, roster entries (and the new version) commit together
+            # before any of its mail goes; chunks keep each save within DynamoDB's 100-item
+            # transactions.
+            try:
+                self.save(distribution, *pages.values(), *(d for d, _ in due))
+            except RecordConflictError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                # What this worker decided is void: read everything again.
+                pages.clear()
+                distribution, outbound = self.current_version(invite, now)
+                continue
+            return distribution, outbound, settled, due
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _admit(
         self,
@@ -153,6 +215,7 @@ class Sender:
         limit: int | None,
         now: datetime,
         link_expires: datetime | None,
+        worker: str,
     ) -> SendResult | tuple[Delivery, Addressee]:
         address = normalize_address(recipient.address)
         problem = address_problem(address)
@@ -188,14 +251,36 @@ class Sender:
                 attempt.message_id,
                 attempt.detail or "already sent",
             )
+        holder = attempt.claimant(self.workers.now()) if attempt is not None else None
+        if attempt is not None and holder is not None and self.workers.alive(holder):
+            reason = (
+                f"another worker ({holder}) is sending this version; if it stops, the send "
+                "stays pending for a retry"
+            )
+            return SendResult(
+                address,
+                SendOutcome.CLAIMED_ELSEWHERE,
+                invite.id,
+                outbound.sequence,
+                attempt.message_id,
+                reason,
+            )
         mid = message_id(invite.id, address, outbound.sequence, self.settings.domain)
+        until = self.workers.until()
         if attempt is None:
             # Holders of an earlier version get an instance's CANCEL when that is all that changed.
             withdraws = distribution.cancelled_instance is not None and delivery.last_sent
             method = Method.CANCEL.value if withdraws else outbound.method.value
             delivery.intend(
-                sequence=outbound.sequence, method=method, message_id=mid, timestamp=now
+                sequence=outbound.sequence,
+                method=method,
+                message_id=mid,
+                timestamp=now,
+                worker=worker,
+                until=until,
             )
+        else:
+            delivery.claim(sequence=outbound.sequence, worker=worker, until=until, timestamp=now)
         reply = reply_address(token, self.settings.rsvp_mailbox, self.settings.domain)
         link = None
         if link_expires is not None:
@@ -222,7 +307,13 @@ class Sender:
             return SendResult(address, SendOutcome.LIMIT, invite.id, reason=reason)
         return None
 
-    def catch_up(self, invite: Invite, now: datetime, page: int | None = None) -> list[SendResult]:
+    def catch_up(
+        self,
+        invite: Invite,
+        now: datetime,
+        page: int | None = None,
+        progress: Progress | None = None,
+    ) -> list[SendResult]:
         """Send the current version to every recipient who does not hold it yet.
 
         This is how updates and cancellations reach everyone who received the invite, and how
@@ -241,7 +332,7 @@ class Sender:
             for d in self.deliveries(invite.id, pages)
             if d.origin != FORWARDED and d.bounced is None and d.lacks(outbound.sequence)
         ]
-        return self._send_version(invite, distribution, outbound, recipients, now)
+        return self._send_version(invite, distribution, outbound, recipients, now, progress)
 
     def publish(self, invite: Invite, now: datetime) -> int:
         """Fix the invite's current version before workers fan it out; return the roster's
@@ -269,9 +360,11 @@ class Sender:
             return []
         return self.catch_up(invite, now)
 
-    def approve(self, invite: Invite, now: datetime) -> list[SendResult]:
+    def approve(
+        self, invite: Invite, now: datetime, progress: Progress | None = None
+    ) -> list[SendResult]:
         """Release a held change and send it to everyone who received the invite."""
-        return self.catch_up(invite, now) if self.release(invite, now) else []
+        return self.catch_up(invite, now, progress=progress) if self.release(invite, now) else []
 
     def release(self, invite: Invite, now: datetime) -> bool:
         """Release a held change; return whether one was held."""
@@ -311,23 +404,51 @@ class Sender:
     ) -> SendResult:
         sequence = outbound.sequence
         reason: str | None
+        where = ""
         # VERP: the envelope sender names this recipient, so a bounce says whose copy failed.
         envelope = reply_address(delivery.token, self.settings.bounce_mailbox, self.settings.domain)
         try:
             where = self.mailer.send(replace(mail, sender=envelope))
         except TemporaryDeliveryError as error:
-            delivery.failed(sequence=sequence, reason=error.reason, permanent=False, timestamp=now)
             outcome, reason = SendOutcome.QUEUED, error.reason
         except PermanentDeliveryError as error:
-            delivery.failed(sequence=sequence, reason=error.reason, permanent=True, timestamp=now)
             outcome, reason = SendOutcome.FAILED, error.reason
+        except Exception as error:
+            # A mailer that broke its contract (a full disk, a bug) costs this recipient a
+            # retry, never the rest of the run: the send stays pending, the cause is logged.
+            log.exception("handing %s to the mailer failed", addressee.message_id)
+            outcome = SendOutcome.QUEUED
+            reason = f"the mailer failed: {type(error).__name__}: {error}"
         else:
-            delivery.sent(sequence=sequence, where=where, timestamp=now)
             outcome, reason = SendOutcome.SENT, None
-        self.save(delivery)
+        self._record(delivery, sequence, outcome, where or reason or "", now)
         return SendResult(
             delivery.address, outcome, outbound.invite, sequence, addressee.message_id, reason
         )
+
+    def _record(
+        self, delivery: Delivery, sequence: int, outcome: SendOutcome, detail: str, now: datetime
+    ) -> None:
+        """Save what became of a send. Another event on the recipient's stream meanwhile (a
+        bounce of an earlier version, a forwardee) makes the save conflict: the stream is read
+        again and the outcome applied again, unless someone else recorded one already."""
+        for _ in range(_ATTEMPTS):
+            if outcome is SendOutcome.SENT:
+                delivery.sent(sequence=sequence, where=detail, timestamp=now)
+            else:
+                permanent = outcome is SendOutcome.FAILED
+                delivery.failed(
+                    sequence=sequence, reason=detail, permanent=permanent, timestamp=now
+                )
+            try:
+                self.save(delivery)
+                return
+            except RecordConflictError:
+                fresh = self.load(Delivery, delivery.id)
+                if fresh is None or not fresh.lacks(sequence):
+                    return  # a worker that took over a lapsed claim recorded its own outcome
+                delivery = fresh
+        log.warning("the outcome of a send to %s could not be saved", delivery.address)
 
 
 def _never_had(delivery: Delivery | None) -> bool:

@@ -19,7 +19,8 @@ from application.bounces import handle_bounce
 from application.bulk_mail import invite_named_in, recipients_of, refusal_of
 from application.errors import InviteNotFoundError
 from application.history import HistoryEntry
-from application.notices import Notifier
+from application.kept_mail import CorruptMessageError, Envelope
+from application.notices import Notifier, deferred_notices
 from application.organizer_messages import handle_organizer_message, organizer_cancel
 from application.organizer_rule import speaks_for
 from application.outbox import OutboxEntry, outbox
@@ -35,6 +36,7 @@ from application.ports import (
     RecipientListReader,
     RecipientRow,
     SenderVerifier,
+    UnreadableListError,
     WorkQueue,
 )
 from application.queries import all_invite_ids, find_invite, invite_history, show_invite
@@ -119,7 +121,7 @@ class InviteService(Application[UUID]):
         self.load = loader(self.repository)
         self.outbound = outbound
         self.review_updates = review_updates
-        self.notifier = Notifier(notices)
+        self.notifier = Notifier(notices, load=self.load, save=self.save)
         self.lists = lists
         self.announcer = announcer
         self.queue = queue
@@ -148,13 +150,16 @@ class InviteService(Application[UUID]):
         client_ip: str | None = None,
         helo: str | None = None,
         authentication: SenderAuthentication | None = None,
+        channel: str | None = None,
     ) -> IngestResult:
         """Keep the raw message, then turn it into exactly one outcome.
 
         ``client_ip`` and ``helo`` are the SMTP client's (for SPF) when it came over SMTP
         here; ``authentication`` is a verdict the receiving side made already (SES's).
+        The envelope is kept with the message (``channel``: how it came, e.g. ``smtp``).
         """
-        digest = self.blobs.put(raw)
+        envelope = Envelope(envelope_to, envelope_from, now, channel, client_ip, helo)
+        digest = self.blobs.put(raw, envelope)
         arrival = Arrival(envelope_to, envelope_from, client_ip, helo, authentication)
         check = self._sender_check(raw, arrival)
         for attempt in range(_ATTEMPTS):
@@ -326,7 +331,13 @@ class InviteService(Application[UUID]):
             result = IngestResult(outcome, digest, reason=reason)
             self.save(receipt_of(result, envelope_to, now, check.record()))
             return result
-        recipients, invalid = recipients_of(self.lists, request)
+        try:
+            recipients, invalid = recipients_of(self.lists, request)
+        except UnreadableListError as error:
+            # An outcome, not a failure: the sender's server must not offer it again for ever.
+            result = IngestResult(Outcome.REJECTED, digest, invite=invite.id, reason=str(error))
+            self.save(receipt_of(result, envelope_to, now, check.record()))
+            return result
         if self.queue is None:
             self.send(str(invite.id), recipients, now=now, invalid=invalid, summary=True)
         else:
@@ -440,21 +451,24 @@ class InviteService(Application[UUID]):
         invite = find_invite(self.load, ref)
         message = organizer_cancel(invite, now)
         request = {"cancel": str(invite.id), "by": by, "at": now.isoformat()}
-        digest = self.blobs.put(json.dumps(request, sort_keys=True).encode())
+        kept = Envelope(received=now, channel="api")
+        digest = self.blobs.put(json.dumps(request, sort_keys=True).encode(), kept)
         # The API key that asked is what vouches here, not mail authentication.
         check = SenderCheck(None, vouched=f"API request by {by or 'an authorized key'}")
         decision = self._decide(message, None, now, check, trusted=True)
         result = result_of(message, decision, digest)
         return self._conclude(message, result, decision.changed, None, now, check)
 
-    def approve(self, ref: str, *, now: datetime) -> list[SendResult]:
+    def approve(
+        self, ref: str, *, now: datetime, progress: Progress | None = None
+    ) -> list[SendResult]:
         """Release an update held for review and send it to everyone who received the invite.
 
         With a work queue the sending is queued and nothing is returned.
         """
         invite = find_invite(self.load, ref)
         if self.queue is None:
-            return self._sending().approve(invite, now)
+            return self._sending().approve(invite, now, progress)
         if self._sending().release(invite, now):
             self._fan_out(self.queue, invite, now)
         return []
@@ -479,11 +493,18 @@ class InviteService(Application[UUID]):
         self.notifier.sent(invite, results, invalid if job.part == 1 else (), now, summary=True)
         return results
 
-    def retry(self, ref: str | None = None, *, now: datetime) -> list[SendResult]:
-        """Send pending versions again (one invite, or every invite ever sent)."""
+    def retry(
+        self, ref: str | None = None, *, now: datetime, progress: Progress | None = None
+    ) -> list[SendResult]:
+        """Send pending versions again (one invite, or every invite ever sent), then the
+        organizer notices kept because the mailer could not take them (that invite's only)."""
         sender = self._sending()
         refs = [ref] if ref is not None else [str(i) for i in all_invite_ids(self)]
-        return [r for each in refs for r in sender.catch_up(find_invite(self.load, each), now)]
+        invites = [find_invite(self.load, each) for each in refs]
+        results = [r for invite in invites for r in sender.catch_up(invite, now, progress=progress)]
+        only = invites[0].id if ref is not None else None
+        kept = deferred_notices(self)
+        return results + self.notifier.retry(kept, now, invite=only, progress=progress)
 
     def _sending(self) -> Sender:
         if self.sender is None:
@@ -538,9 +559,30 @@ class InviteService(Application[UUID]):
 
         Safe to repeat: a message already processed ends as ``duplicate``. It recovers
         whatever the event store lost (for example the last commits before a power loss).
+        A message kept with its envelope goes through as it first did (same mailbox, sender
+        and time received); one kept without, as a file given to ``cis ingest`` ``now``. A
+        damaged copy is moved aside and reported as rejected, never processed.
         """
+        self.blobs.tidy()
         for key in self.blobs.arrivals():
-            yield key, self.ingest(self.blobs.get(key), now=now)
+            try:
+                raw = self.blobs.get(key)
+            except CorruptMessageError as error:
+                yield key, IngestResult(Outcome.REJECTED, key, reason=str(error))
+                continue
+            except KeyError:
+                continue  # moved aside by another reader since it was listed
+            kept = self.blobs.envelope(key) or Envelope()
+            result = self.ingest(
+                raw,
+                now=kept.received or now,
+                envelope_to=kept.to,
+                envelope_from=kept.sender,
+                client_ip=kept.client_ip,
+                helo=kept.helo,
+                channel=kept.channel,
+            )
+            yield key, result
 
     # -- reading -------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -29,6 +29,15 @@ class Attempt:
     message_id: str
     status: str  # pending | sent | failed | superseded
     detail: str | None = None
+    # Who is handing this version to the mailer, and until when that claim holds.
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+
+    def claimant(self, at: datetime) -> str | None:
+        """Return the worker whose claim on this pending send still holds at ``at``, if any."""
+        if self.status != "pending" or self.claimed_until is None or at >= self.claimed_until:
+            return None
+        return self.claimed_by
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly dict."""
@@ -109,8 +118,17 @@ class Delivery(Aggregate):
         return attempt is None or attempt.status == "pending"
 
     @event("SendIntended")
-    def intend(self, sequence: int, method: str, message_id: str, timestamp: datetime) -> None:
-        """Record that version ``sequence`` is to be sent, before handing it to a mailer.
+    def intend(
+        self,
+        sequence: int,
+        method: str,
+        message_id: str,
+        timestamp: datetime,
+        worker: str | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        """Record that version ``sequence`` is to be sent, before handing it to a mailer,
+        claimed by ``worker`` until ``until`` when given (as :meth:`claim`, in one event).
 
         An older version still pending is superseded: the recipient gets this one instead.
         """
@@ -119,7 +137,20 @@ class Delivery(Aggregate):
                 self.attempts[key] = Attempt(
                     attempt.sequence, attempt.method, attempt.message_id, "superseded"
                 )
-        self.attempts[str(sequence)] = Attempt(sequence, method, message_id, "pending")
+        self.attempts[str(sequence)] = Attempt(
+            sequence, method, message_id, "pending", claimed_by=worker, claimed_until=until
+        )
+
+    @event("SendClaimed")
+    def claim(self, sequence: int, worker: str, until: datetime, timestamp: datetime) -> None:
+        """Record that ``worker`` hands version ``sequence`` to the mailer, before it does.
+
+        Saved with optimistic concurrency, so of two workers only one wins; the claim lapses
+        at ``until`` (or sooner, when the worker is known to have stopped), then anyone may
+        retry. The outcome (sent or failed) ends it.
+        """
+        attempt = self.attempts[str(sequence)]
+        self.attempts[str(sequence)] = replace(attempt, claimed_by=worker, claimed_until=until)
 
     @event("Sent")
     def sent(self, sequence: int, where: str, timestamp: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from adapters.aws.inbound_mail import DeadLetters, InboundMail, Ingested, Letter
+    from adapters.aws.mail_events import Arrival
 
 
 @dataclass
@@ -55,8 +56,9 @@ def redrive(
         bool,
         typer.Option(
             "--from-s3",
-            help="Ingest every object under inbound/<mailbox>/ in MAIL_BUCKET, oldest first; "
-            "the recipient is read from each message's headers.",
+            help="Ingest every object under inbound/<mailbox>/ in MAIL_BUCKET, oldest first, "
+            "with the envelope kept when it first arrived; for mail kept without one, the "
+            "recipient is read from the message's headers.",
         ),
     ] = False,
     from_dlq: Annotated[
@@ -145,9 +147,28 @@ def _from_s3(
         return
     for key in keys:
         try:
-            tally.done(key, inbound.ingest_key(key, now=datetime.now(UTC)))
+            arrival, received = _as_first_received(inbound, key)
+            tally.done(key, inbound.ingest(arrival, now=received or datetime.now(UTC)))
         except Exception as error:
             tally.failed(key, error)
+
+
+def _as_first_received(inbound: InboundMail, key: str) -> tuple[Arrival, datetime | None]:
+    """Return the arrival at ``key`` with the envelope kept with its message when it was
+    first ingested (recipient, sender, time received), if the blob store has one.
+
+    SES's notification named the recipient (``bulk@``, ``rsvp+TOKEN@``), often in no
+    header; without the kept envelope, the headers are all there is.
+    """
+    from adapters.aws.mail_events import arrival_at
+    from adapters.storage.blobs import content_key
+
+    arrival = arrival_at(key, inbound.place, bucket=inbound.mail.bucket)
+    kept = inbound.service.blobs.envelope(content_key(inbound.mail.read(key)))
+    if kept is None or kept.to is None:
+        return arrival, None
+    sender = kept.sender or arrival.sender
+    return replace(arrival, recipients=(kept.to,), sender=sender), kept.received
 
 
 def _from_dlq(inbound: InboundMail, letters: DeadLetters, tally: _Tally) -> None:

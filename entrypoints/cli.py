@@ -15,7 +15,10 @@ from rich.console import Console
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
 from entrypoints.aws_cli import aws
+from entrypoints.doctor_cli import doctor
+from entrypoints.failures import ReportingGroup
 from entrypoints.keys_cli import keys
+from entrypoints.lines import emit
 from entrypoints.organizers_cli import organizers
 from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
 from entrypoints.report_cli import report
@@ -30,6 +33,7 @@ app = typer.Typer(
     "event-sourced invites, and read them back.",
     no_args_is_help=True,
     add_completion=False,
+    cls=ReportingGroup,
 )
 app.add_typer(organizers, name="organizers")
 app.add_typer(keys, name="keys")
@@ -42,6 +46,7 @@ app.command()(report)
 app.command()(work)
 app.command()(replay)
 app.command()(serve)
+app.command()(doctor)
 out = Console()
 err = Console(stderr=True)
 
@@ -52,7 +57,17 @@ def _root(
         Path | None,
         typer.Option(envvar="CIS_DATA_DIR", help="Data folder (SQLite store, raw messages)."),
     ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="CIS_DEBUG",
+            help="Print an error's traceback (by default: one line saying what to do).",
+        ),
+    ] = False,
 ) -> None:
+    # First: settings that cannot be read are an error to show in full too.
+    session.show_tracebacks(debug)
     session.configure(Settings(data_dir=data_dir) if data_dir else Settings())
 
 
@@ -96,9 +111,11 @@ def ingest(
             err.print(f"cannot read {source}: {exc.strerror or exc}", markup=False)
             unreadable += 1
             continue
-        result = service.ingest(raw, now=datetime.now(UTC), envelope_to=to, envelope_from=sender)
+        result = service.ingest(
+            raw, now=datetime.now(UTC), envelope_to=to, envelope_from=sender, channel="cli"
+        )
         outcomes[result.outcome.value] += 1
-        print(json.dumps({"source": source, **result.as_dict()}, ensure_ascii=False), flush=True)
+        emit({"source": source, **result.as_dict()})
     if summary:
         print_outcome_summary(err, outcomes)
     if unreadable:
@@ -115,11 +132,22 @@ def reingest(
 
     Messages already recorded end as duplicate; anything the event store lost is recorded
     again. Prints one JSON object per line, as ingest does, with the message key as source.
+    The one command that opens an empty or missing event store beside kept mail: it says so
+    on stderr first.
     """
+    problem = session.recover()
+    if problem is not None:
+        err.print(
+            f"cis: {problem}: recording every kept message again, oldest first. Sends "
+            "recorded only in the lost store are not known any more: sending an invite to "
+            "the same people again mails them again",
+            markup=False,
+            soft_wrap=True,
+        )
     outcomes: Counter[str] = Counter()
     for key, result in session.service().reingest(now=datetime.now(UTC)):
         outcomes[result.outcome.value] += 1
-        print(json.dumps({"source": key, **result.as_dict()}, ensure_ascii=False), flush=True)
+        emit({"source": key, **result.as_dict()})
     if summary:
         print_outcome_summary(err, outcomes)
 
@@ -198,7 +226,7 @@ def list_invites(
     views = session.service().invites()
     if as_json:
         for view in views:
-            print(json.dumps(view.as_dict(), ensure_ascii=False))
+            emit(view.as_dict())
     else:
         out.print(invites_table(views))
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from dependency_injector import containers, providers
 
 from adapters.aws.sns import SnsAnnouncer
 from adapters.inbound.authentication.dns import SystemResolver, ZoneResolver
 from adapters.inbound.authentication.verifier import MailAuthenticator
+from adapters.inbound.budget import BudgetedParser
+from adapters.inbound.parse_once import ParsedOnce
 from adapters.inbound.parser import EmailCalendarParser
 from adapters.lists.csv_recipients import CsvRecipientReader
 from adapters.mail.outbox import OutboxFolderMailer
@@ -20,10 +23,11 @@ from adapters.queues.sqs import SqsWorkQueue
 from adapters.readmodels.sqlite import SqliteReadModel
 from adapters.storage.announcements import JsonLinesAnnouncer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
+from adapters.storage.health import EmptyEventStoreError, orphaned_store
 from adapters.storage.s3_blobs import S3BlobStore
 from adapters.storage.secrets import server_secret
 from application.keys import ApiKeys
-from application.ports import WorkQueue
+from application.ports import MessageParser, WorkQueue
 from application.projections.memory import MemoryReadModel
 from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
@@ -35,8 +39,12 @@ from domain.authentication import SenderPolicy
 from entrypoints.settings import Settings
 
 
-def persistence_env(settings: Settings) -> dict[str, str]:
-    """Return the eventsourcing environment for the configured backend."""
+def persistence_env(settings: Settings, recovery: bool = False) -> dict[str, str]:
+    """Return the eventsourcing environment for the configured backend.
+
+    An empty or missing SQLite store beside kept or sent mail is refused (it would be taken
+    as a fresh start and everyone mailed again) unless this is a deliberate ``recovery``.
+    """
     if settings.backend == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if settings.backend == "aws":
@@ -47,6 +55,12 @@ def persistence_env(settings: Settings) -> dict[str, str]:
             "REGION": settings.region,
         }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = settings.event_store_path
+    problem = (
+        None if recovery else orphaned_store(store, settings.messages_path, settings.outbox_path)
+    )
+    if problem is not None:
+        raise EmptyEventStoreError(store, problem)
     return {
         "PERSISTENCE_MODULE": "adapters.storage.sqlite",
         "SQLITE_DBNAME": str(settings.event_store_path),
@@ -100,6 +114,15 @@ def resolver(settings: Settings) -> SystemResolver | ZoneResolver:
     return SystemResolver(timeout=settings.dns_timeout)
 
 
+def message_reader(settings: Settings, make: Callable[[], MessageParser]) -> MessageParser:
+    """Return what reads strangers' mail: ``make()``'s parser in worker processes under the
+    parse budget; in this process with no budget, and on AWS, where the Lambda's own timeout
+    is the bound (a second process would double its memory and cold start)."""
+    if settings.parse_budget <= 0 or settings.backend == "aws":
+        return make()
+    return BudgetedParser(make, budget=settings.parse_budget, workers=settings.parse_workers)
+
+
 def work_queue(settings: Settings) -> WorkQueue | None:
     """Return the queue sending work goes to, or None to do it at once."""
     return SqsWorkQueue(settings.sqs_url, region=settings.region) if settings.sqs_url else None
@@ -109,7 +132,11 @@ class Container(containers.DeclarativeContainer):
     """Wires settings to adapters to the invite service; tests override providers."""
 
     settings = providers.Dependency(instance_of=Settings)
-    parser = providers.Singleton(EmailCalendarParser)
+    recovery = providers.Object(False)
+    # What builds the parser (in a worker process, so a class or module-level function).
+    parser_factory = providers.Object(EmailCalendarParser)
+    reader = providers.Singleton(message_reader, settings, parser_factory)
+    parser = providers.Singleton(ParsedOnce, reader)
     resolver = providers.Singleton(resolver, settings)
     verifier = providers.Singleton(
         MailAuthenticator,
@@ -140,7 +167,11 @@ class Container(containers.DeclarativeContainer):
         IcalendarInviteRenderer,
         web_base_url=providers.Callable(lambda s: s.web_base_url, settings),
     )
-    recipient_lists = providers.Singleton(CsvRecipientReader)
+    recipient_lists = providers.Singleton(
+        CsvRecipientReader,
+        max_bytes=providers.Callable(lambda s: s.list_max_bytes, settings),
+        max_rows=providers.Callable(lambda s: s.list_max_rows, settings),
+    )
     mailer = providers.Selector(
         providers.Callable(lambda s: s.mailer, settings),
         outbox=providers.Singleton(
@@ -178,7 +209,7 @@ class Container(containers.DeclarativeContainer):
     queue = providers.Singleton(work_queue, settings)
     service = providers.Singleton(
         InviteService,
-        providers.Callable(persistence_env, settings),
+        providers.Callable(persistence_env, settings, recovery),
         parser=parser,
         blobs=blobs,
         mailboxes=mailboxes,
@@ -204,9 +235,10 @@ class Container(containers.DeclarativeContainer):
     api_keys = providers.Singleton(lambda service: ApiKeys(service.load, service.save), service)
 
 
-def bootstrap(settings: Settings | None = None) -> Container:
-    """Return a container for ``settings`` (from the environment when None)."""
-    return Container(settings=settings or Settings())
+def bootstrap(settings: Settings | None = None, *, recovery: bool = False) -> Container:
+    """Return a container for ``settings`` (from the environment when None); ``recovery``
+    accepts an empty event store beside kept mail (``cis reingest`` rebuilding it)."""
+    return Container(settings=settings or Settings(), recovery=providers.Object(recovery))
 
 
 def sender_policy_warning(settings: Settings) -> str | None:

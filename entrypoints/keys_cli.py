@@ -13,6 +13,7 @@ from rich.text import Text
 
 from application.keys import ApiKeys, InvalidSubjectError, KeyView, Scope, UnknownApiKeyError
 from entrypoints import session
+from entrypoints.lines import emit
 
 keys = typer.Typer(help="API keys of the reporting API: create, list and revoke them.")
 out = Console()
@@ -107,7 +108,7 @@ def list_keys(
     views = _api_keys().list()
     if as_json:
         for view in views:
-            print(json.dumps(view.as_dict(), ensure_ascii=False))
+            emit(view.as_dict())
     else:
         out.print(_keys_table(views))
 

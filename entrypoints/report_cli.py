@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from rich.text import Text
 from adapters.lists.csv_report import report_csv
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
+from entrypoints.lines import emit
 
 out = Console()
 err = Console(stderr=True)
@@ -48,7 +48,7 @@ def report(
         return
     if as_json:
         for row in rows:
-            print(json.dumps(row.as_dict(), ensure_ascii=False))
+            emit(row.as_dict())
         return
     table = Table(title="RSVP report")
     for column in ("address", "name", "status", "origin", "client", "forwarded by"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from application.errors import AmbiguousInviteError, InviteNotFoundError
 from application.ports import RecipientRow
 from application.send_types import Recipient, SendOutcome, SendResult
 from entrypoints import session
+from entrypoints.lines import emit
 
 out = Console()
 err = Console(stderr=True)
@@ -52,9 +52,11 @@ def send(
             raise typer.Exit(1)
     else:
         recipients = [Recipient(to or "", name, origin)]
-    results = [_invalid(row) for row in invalid] + _send(
-        invite, recipients, invalid, quiet=as_json, bulk=csv is not None
-    )
+    rejected = [_invalid(row) for row in invalid]
+    if as_json:
+        for result in rejected:
+            emit(result.as_dict())
+    results = rejected + _send(invite, recipients, invalid, as_json=as_json, bulk=csv is not None)
     _report(results, as_json)
 
 
@@ -90,14 +92,19 @@ def _send(
     recipients: list[Recipient],
     invalid: list[RecipientRow],
     *,
-    quiet: bool,
+    as_json: bool,
     bulk: bool,
 ) -> list[SendResult]:
     service = session.service()
     try:
-        if quiet or len(recipients) < 20:
+        if as_json or len(recipients) < 20:
             return service.send(
-                invite, recipients, now=datetime.now(UTC), invalid=invalid, summary=bulk
+                invite,
+                recipients,
+                now=datetime.now(UTC),
+                invalid=invalid,
+                summary=bulk,
+                progress=_line if as_json else None,
             )
         with Progress(console=err) as bar:
             task = bar.add_task("sending", total=len(recipients))
@@ -107,7 +114,7 @@ def _send(
                 now=datetime.now(UTC),
                 invalid=invalid,
                 summary=bulk,
-                progress=lambda n: bar.advance(task, n),
+                progress=lambda _: bar.advance(task, 1),
             )
     except (InviteNotFoundError, AmbiguousInviteError) as exc:
         err.print(str(exc), markup=False)
@@ -118,10 +125,14 @@ def _invalid(row: RecipientRow) -> SendResult:
     return SendResult(row.address, SendOutcome.INVALID, reason=row.problem)
 
 
+def _line(result: SendResult) -> None:
+    """Print one recipient's result the moment it exists, so a run that dies said what it did."""
+    emit(result.as_dict())
+
+
 def _report(results: list[SendResult], as_json: bool) -> None:
+    """Print the table of ``results`` (with --json each line was printed as it happened)."""
     if as_json:
-        for result in results:
-            print(json.dumps(result.as_dict(), ensure_ascii=False))
         return
     table = Table(title="sent")
     for column in ("address", "outcome", "sequence", "reason"):
@@ -138,7 +149,9 @@ def approve(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per recipient.")] = False,
 ) -> None:
     """Approve an update held for review: it goes out to everyone who received the invite."""
-    _report(_found(lambda: session.service().approve(invite, now=datetime.now(UTC))), as_json)
+    progress = _line if as_json else None
+    now = datetime.now(UTC)
+    _report(_found(lambda: session.service().approve(invite, now=now, progress=progress)), as_json)
 
 
 def retry(
@@ -146,7 +159,9 @@ def retry(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per recipient.")] = False,
 ) -> None:
     """Send again whatever is pending (mailer failures, interrupted runs); nothing goes twice."""
-    _report(_found(lambda: session.service().retry(invite, now=datetime.now(UTC))), as_json)
+    progress = _line if as_json else None
+    now = datetime.now(UTC)
+    _report(_found(lambda: session.service().retry(invite, now=now, progress=progress)), as_json)
 
 
 def _found(work: Callable[[], list[SendResult]]) -> list[SendResult]:
@@ -165,7 +180,7 @@ def outbox(
     entries = session.service().outbox()
     if as_json:
         for entry in entries:
-            print(json.dumps(entry.as_dict(), ensure_ascii=False))
+            emit(entry.as_dict())
         return
     table = Table(title="outbox")
     for column in ("to", "method", "seq", "status", "message id", "detail"):

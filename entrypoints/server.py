@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.mail.dropbox import DropBox
+from adapters.mail.dropbox import DropBox, Limits
 from entrypoints.container import Container
+from entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,7 @@ def dropbox_for(container: Container, *, host: str = "127.0.0.1", port: int = 0)
     """Return the SMTP drop box of ``container``: each copy it takes is ingested with the
     SMTP client's address and HELO name, so the sender can be verified (SPF)."""
     service = container.service()
+    settings = container.settings()
     return DropBox(
         lambda raw, to, sender, client: service.ingest(
             raw,
@@ -26,11 +28,26 @@ def dropbox_for(container: Container, *, host: str = "127.0.0.1", port: int = 0)
             envelope_from=sender,
             client_ip=client.address,
             helo=client.helo,
+            channel="smtp",
         ),
-        domain=container.settings().mail_domain,
+        domain=settings.mail_domain,
         mailboxes=container.mailboxes(),
         host=host,
         port=port,
+        limits=smtp_limits(settings),
+    )
+
+
+def smtp_limits(settings: Settings) -> Limits:
+    """Return the drop box's limits as configured."""
+    return Limits(
+        max_size=settings.smtp_max_message_bytes,
+        max_recipients=settings.smtp_max_recipients,
+        max_connections=settings.smtp_max_connections,
+        max_connections_per_client=settings.smtp_max_connections_per_client,
+        idle_timeout=settings.smtp_idle_timeout,
+        workers=settings.smtp_workers,
+        ingest_timeout=settings.smtp_ingest_timeout,
     )
 
 
@@ -71,7 +88,9 @@ class LocalServer:
         import uvicorn  # the server's dependencies load only when serving
 
         from entrypoints.api import create_app
+        from entrypoints.http_guard import guarded_protocol
 
+        settings = self.container.settings()
         self._dropbox = dropbox_for(self.container, host=self.host, port=self.smtp_port)
         self._dropbox.start()
         config = uvicorn.Config(
@@ -80,6 +99,13 @@ class LocalServer:
             port=self.http_port,
             log_level="warning",
             lifespan="off",
+            http=guarded_protocol(settings.http_max_connections, settings.http_read_timeout),
+            # uvicorn counts the asking connection too; the guard already refused any past
+            # the cap, so this bounds requests running at once to the same number.
+            limit_concurrency=settings.http_max_connections + 1,
+            timeout_keep_alive=settings.http_keep_alive_timeout,
+            # All of a request's headers (uvicorn's default, said here); past it: 400.
+            h11_max_incomplete_event_size=16 * 1024,
         )
         self._uvicorn = uvicorn.Server(config)
         self._spawn(self._uvicorn.run, "http")
@@ -116,6 +142,9 @@ class LocalServer:
     def stop(self) -> None:
         """Stop accepting mail and requests, finish the background round, and return."""
         self._stop.set()
+        # Parse workers are killed first: a message still being read gets a 451 (its sender
+        # retries), and stopping never waits out a stranger's parse budget.
+        self.container.parser().close()
         if self._dropbox is not None:
             self._dropbox.stop()
         if self._uvicorn is not None:

@@ -159,6 +159,67 @@ class Settings(BaseSettings):
         default=True,
         description="fsync each raw message before processing it (the durability anchor).",
     )
+    # Limits on what strangers can make the server hold (cis serve, and the API on Lambda).
+    smtp_max_message_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="Largest message the drop box takes."
+    )
+    smtp_max_recipients: int = Field(
+        default=100, ge=1, description="Recipients per message; more are answered 452."
+    )
+    smtp_max_connections: int = Field(
+        default=200, ge=1, description="Open SMTP connections in all; more are answered 421."
+    )
+    smtp_max_connections_per_client: int = Field(
+        default=20, ge=1, description="Open SMTP connections per client address (421 past it)."
+    )
+    smtp_idle_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds an SMTP client may stay silent (and may take to send one "
+        "message's data) before it is disconnected (RFC 5321: 5 minutes).",
+    )
+    smtp_workers: int = Field(
+        default=4, ge=1, description="Messages the drop box processes at once."
+    )
+    smtp_ingest_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds a message may wait for a worker and be processed before the "
+        "drop box answers 451 and stops waiting for that worker.",
+    )
+    http_max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Largest HTTP request body; larger is 413, checked before the API key.",
+    )
+    http_max_connections: int = Field(
+        default=500, ge=1, description="Open HTTP connections; more are answered 503."
+    )
+    http_read_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client may take to send a request's headers, and may pause "
+        "while sending its body, before it is disconnected (slow clients).",
+    )
+    http_keep_alive_timeout: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive HTTP connection stays open."
+    )
+    list_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest recipient list (CSV)."
+    )
+    list_max_rows: int = Field(
+        default=50_000, ge=1, description="Most rows in a recipient list (CSV)."
+    )
+    parse_budget: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds reading one message may take, in a worker process that is "
+        "killed past it (the message is then rejected, and kept); 0: read in this process, "
+        "unbounded. On the aws backend messages are read in-process, within the Lambda timeout.",
+    )
+    parse_workers: int = Field(
+        default=2, ge=1, description="Worker processes reading messages at once (cis serve)."
+    )
 
     @field_validator("web_base_url")
     @classmethod

@@ -155,6 +155,7 @@ class InboundMail:
                     envelope_to=to,
                     envelope_from=sender,
                     authentication=arrival.authentication,
+                    channel="ses" if arrival.authentication else "s3",
                 ),
             )
             for to in recipients

@@ -5,7 +5,15 @@ from __future__ import annotations
 import email
 import email.policy
 
-from adapters.inbound.mime import is_automatic, read_from_addresses, read_sender, read_subject
+from adapters.inbound import reasons
+from adapters.inbound.mime import (
+    MOST_HEADER_BYTES,
+    header_section_too_large,
+    is_automatic,
+    read_from_addresses,
+    read_sender,
+    read_subject,
+)
 from domain.messages import ListRequest, Unusable
 
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
@@ -15,6 +23,8 @@ _MAX_BYTES = 20 * 1024 * 1024
 
 def read_list_request(raw: bytes) -> ListRequest | Unusable:
     """Return the sender, subject and first CSV attachment of ``raw``, or why there is none."""
+    if header_section_too_large(raw):
+        return reasons.headers_too_large(MOST_HEADER_BYTES)
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     for part in message.walk():
         filename = (part.get_filename() or "").strip().lower()

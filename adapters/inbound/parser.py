@@ -10,7 +10,14 @@ from adapters.inbound.charsets import decode_text
 from adapters.inbound.dsn import read_bounce
 from adapters.inbound.itip import message_from
 from adapters.inbound.lists import read_list_request
-from adapters.inbound.mime import CalendarPart, is_bare_calendar, is_tnef, read_email
+from adapters.inbound.mime import (
+    MOST_HEADER_BYTES,
+    CalendarPart,
+    header_section_too_large,
+    is_bare_calendar,
+    is_tnef,
+    read_email,
+)
 from application.ports import MessageParser
 from domain.messages import ItipMessage, ListRequest, ParsedMessage, Unusable
 
@@ -46,6 +53,8 @@ class EmailCalendarParser(MessageParser):
             return reasons.tnef()
         if is_bare_calendar(raw):
             return _first_usable((CalendarPart(raw),), fallback)
+        if header_section_too_large(raw):
+            return reasons.headers_too_large(MOST_HEADER_BYTES)
         envelope = read_email(raw)
         if envelope.bounce:
             return read_bounce(raw) or reasons.bounce()

@@ -9,6 +9,7 @@ Stable ``Unusable.kind`` codes produced by this adapter:
   or .ics part.
 - ``not-an-event``: a calendar with VTODO, VJOURNAL or VFREEBUSY but no VEVENT.
 - ``several-uids``: VEVENTs with different UIDs in one message (iTIP allows one).
+- ``too-large``: the header section is longer than any mail client writes (256 KiB).
 - ``malformed``: the calendar cannot be read: not iCalendar, truncated, no VEVENT, a VEVENT
   without UID, an unknown METHOD, an unreadable RRULE or RECURRENCE-ID, or any other error.
 """
@@ -90,3 +91,12 @@ def several_uids(uids: list[str]) -> Unusable:
 def malformed(problem: str) -> Unusable:
     """The calendar part exists but cannot be read; ``problem`` says what is wrong."""
     return Unusable("malformed", f"{problem}; {_RESEND}")
+
+
+def headers_too_large(limit: int) -> Unusable:
+    """The header section is longer than any mail client writes."""
+    return Unusable(
+        "too-large",
+        f"the message's header section is larger than {limit // 1024} KiB, which no mail "
+        "client writes, so it was not read; send the invitation again from your calendar app",
+    )

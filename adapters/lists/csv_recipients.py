@@ -2,6 +2,7 @@
 
 Accepts UTF-8 with or without BOM (falling back to windows-1252 for spreadsheets saved the
 old way), quoted fields, comma or semicolon separators (as Excel writes in many locales).
+A list that is not CSV, or is over the size or row limit, raises ``UnreadableListError``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,12 @@ from __future__ import annotations
 import csv
 import io
 
-from application.ports import RecipientListReader, RecipientRow
+from application.ports import (
+    ListTooLargeError,
+    RecipientListReader,
+    RecipientRow,
+    UnreadableListError,
+)
 from domain.addresses import address_problem
 from domain.identity import normalize_address
 
@@ -34,21 +40,53 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
 class CsvRecipientReader(RecipientListReader):
     """Reads ``email[,name]`` rows; a first row naming the columns is taken as the header."""
 
+    def __init__(self, max_bytes: int = 5 * 1024 * 1024, max_rows: int = 50_000) -> None:
+        self.max_bytes, self.max_rows = max_bytes, max_rows
+
     def read(self, data: bytes) -> list[RecipientRow]:
         """Return every non-empty row with its line number, usable or not."""
+        if len(data) > self.max_bytes:
+            raise ListTooLargeError(
+                f"the list has {len(data)} bytes; at most {self.max_bytes} are taken: "
+                "split it into smaller lists"
+            )
         text = _text(data)
-        rows = list(enumerate(csv.reader(io.StringIO(text), _dialect(text)), start=1))
+        rows = self._rows(text)
         email_at, name_at = 0, 1
         if rows and _is_header(rows[0][1]):
             header = [cell.strip().lower() for cell in rows[0][1]]
             email_at = next(i for i, cell in enumerate(header) if cell in _EMAIL_HEADERS)
             name_at = next((i for i, cell in enumerate(header) if cell in _NAME_HEADERS), -1)
             rows = rows[1:]
+        if len(rows) > self.max_rows:
+            raise self._too_many()
         return [
             _row(line, cells, email_at, name_at)
             for line, cells in rows
             if any(cell.strip() for cell in cells)
         ]
+
+    def _rows(self, text: str) -> list[tuple[int, list[str]]]:
+        reader = csv.reader(io.StringIO(text), _dialect(text))
+        rows: list[tuple[int, list[str]]] = []
+        try:
+            # One row more than allowed: a header row may be among them.
+            for line, cells in enumerate(reader, start=1):
+                if len(rows) > self.max_rows:
+                    raise self._too_many()
+                rows.append((line, cells))
+        except csv.Error as error:
+            # The csv module's own words (e.g. a field over its 128 KiB limit).
+            raise UnreadableListError(
+                f"the list is not readable CSV (line {reader.line_num}: {error}): save it as "
+                "CSV with one address per line, email first"
+            ) from None
+        return rows
+
+    def _too_many(self) -> ListTooLargeError:
+        return ListTooLargeError(
+            f"the list has more than {self.max_rows} rows: split it into smaller lists"
+        )
 
 
 def _is_header(cells: list[str]) -> bool:

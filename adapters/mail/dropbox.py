@@ -6,14 +6,14 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from adapters.mail.workers import WorkerPool
 from application.routing import Mailboxes
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,22 @@ Accept = Callable[[bytes, str, str | None, SmtpClient], object]
 # person's own tag (create+team-a@) still arrives. Quotes, spaces and a second "+" never match.
 _RECIPIENT = re.compile(r"(?P<mailbox>[A-Za-z0-9._-]+)(?:\+[A-Za-z0-9._=-]+)?@(?P<domain>[^@\s]+)")
 NULL_SENDER = "<>"
+# How long stop() waits for messages still being processed before abandoning them: their
+# senders had no answer yet and send again; a stuck one must not keep the process alive.
+STOP_GRACE = 10.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client, and all of them together, may make the drop box hold."""
+
+    max_size: int = 25 * 1024 * 1024
+    max_recipients: int = 100
+    max_connections: int = 200
+    max_connections_per_client: int = 20
+    idle_timeout: float = 300.0
+    workers: int = 4
+    ingest_timeout: float = 300.0
 
 
 class DropBox:
@@ -47,18 +63,19 @@ class DropBox:
         bounce_mailbox: str = "bounces",
         host: str = "127.0.0.1",
         port: int = 0,
-        max_size: int = 25 * 1024 * 1024,
+        max_size: int | None = None,
+        limits: Limits = Limits(),
     ) -> None:
         self.host, self.port = host, port
         self.domain = domain.lower()
-        self.max_size = max_size
+        self.limits = limits if max_size is None else replace(limits, max_size=max_size)
         self.local_parts = frozenset(
             part.lower()
             for part in (mailboxes.create, mailboxes.rsvp, mailboxes.bulk, bounce_mailbox)
         )
-        self._handler = _Handler(accept, self.accepts, self._run)
+        self._handler = _Handler(accept, self.accepts, self._run, self.limits)
         self._controller: _Controller | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._workers: WorkerPool | None = None
 
     def accepts(self, address: str) -> bool:
         """Return whether ``address`` is one of this drop box's mailboxes (never a relay)."""
@@ -73,33 +90,35 @@ class DropBox:
         """Bind and start serving in a background thread; ``host`` and ``port`` become real."""
         if self._controller is not None:
             return
-        self._executor = ThreadPoolExecutor(thread_name_prefix="dropbox-accept")
+        limits = self.limits
         controller = _Controller(
             self._handler,
+            _Gate(limits.max_connections, limits.max_connections_per_client),
             hostname=self.host,
             port=self.port,
             # The greeting names the mail domain: no reverse DNS lookup at start-up.
             server_hostname=self.domain,
-            data_size_limit=self.max_size,
+            # Announced as SIZE (RFC 1870); DATA past it is read, dropped and answered 552.
+            data_size_limit=limits.max_size,
+            # aiosmtpd's timer restarts with every command, not during DATA: it bounds both
+            # the silence between commands and the time one message's data may take.
+            timeout=limits.idle_timeout,
             decode_data=False,
         )
-        try:
-            controller.start()
-        except BaseException:
-            self._executor.shutdown(wait=False)
-            self._executor = None
-            raise
+        self._workers = WorkerPool(limits.workers, "dropbox-accept")
+        controller.start()
         self._controller = controller
         self.host, self.port = controller.bound
 
-    def stop(self) -> None:
-        """Stop serving, then wait for the ``accept`` calls still running; safe to repeat."""
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop serving, wait up to ``grace`` seconds for the ``accept`` calls still running,
+        and abandon the rest; safe to repeat."""
         controller, self._controller = self._controller, None
-        executor, self._executor = self._executor, None
+        workers, self._workers = self._workers, None
         if controller is not None:
             controller.stop()
-        if executor is not None:
-            executor.shutdown(wait=True)
+        if workers is not None:
+            workers.stop(grace)
 
     def __enter__(self) -> DropBox:
         self.start()
@@ -113,12 +132,12 @@ class DropBox:
     ) -> None:
         self.stop()
 
-    def _run(self, call: Callable[[], object]) -> asyncio.Future[object]:
-        """Run ``call`` off the event loop, so a slow ingest never stalls other sessions."""
-        executor = self._executor
-        if executor is None:
+    async def _run(self, call: Callable[[], object], timeout: float) -> object:
+        """Run ``call`` on a worker, so a slow ingest never stalls other sessions."""
+        workers = self._workers
+        if workers is None:
             raise RuntimeError("the drop box is stopped")
-        return asyncio.get_running_loop().run_in_executor(executor, call)
+        return await workers.run(call, timeout)
 
 
 class _Handler:
@@ -128,13 +147,19 @@ class _Handler:
         self,
         accept: Accept,
         accepts: Callable[[str], bool],
-        run: Callable[[Callable[[], object]], Awaitable[object]],
+        run: Callable[[Callable[[], object], float], Awaitable[object]],
+        limits: Limits,
     ) -> None:
         self.accept, self.accepts, self.run = accept, accepts, run
+        self.max_recipients = limits.max_recipients
+        self.ingest_timeout = limits.ingest_timeout
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            # RFC 5321 4.5.3.1.10: the client sends the rest in another transaction.
+            return "452 4.5.3 too many recipients"
         if not self.accepts(address):
             return f"550 5.1.1 <{address}>: no such mailbox here"
         # A recipient named twice gets one copy (RFC 5321 3.3); case does not make it another,
@@ -153,9 +178,22 @@ class _Handler:
             str(peer[0]) if isinstance(peer, tuple) and peer else None,
             session.host_name or None,
         )
+        deadline = asyncio.get_running_loop().time() + self.ingest_timeout
         for recipient in envelope.rcpt_tos:
+            left = deadline - asyncio.get_running_loop().time()
             try:
-                await self.run(_call(self.accept, raw, recipient, envelope_from, client))
+                await self.run(_call(self.accept, raw, recipient, envelope_from, client), left)
+            except TimeoutError:
+                # The worker is abandoned, not interrupted: if it finishes, the sender's
+                # next try is known by its content and answered without processing it again.
+                log.warning(
+                    "drop box: a message from %s to %s (%d bytes) took over %s s; answered 451",
+                    envelope_from or NULL_SENDER,
+                    recipient,
+                    len(raw),
+                    self.ingest_timeout,
+                )
+                return "451 4.3.2 busy; try again later"
             except Exception:
                 # 4xx keeps the message with the sender, who tries again later: nothing is lost.
                 # The recipients already done arrive again then; ingest knows them by content.
@@ -175,10 +213,71 @@ def _call(
     return lambda: accept(raw, to, sender, client)
 
 
+class _Gate:
+    """Counts open sessions, per client address and in all; used on the event loop only."""
+
+    def __init__(self, total: int, per_client: int) -> None:
+        self.total, self.per_client = total, per_client
+        self.open: dict[str, int] = {}
+        self.count = 0
+
+    def enter(self, client: str) -> bool:
+        """Count a new session from ``client`` in, or return False when it is one too many."""
+        if self.count >= self.total or self.open.get(client, 0) >= self.per_client:
+            return False
+        self.count += 1
+        self.open[client] = self.open.get(client, 0) + 1
+        return True
+
+    def leave(self, client: str) -> None:
+        """Count a session of ``client`` out."""
+        self.count -= 1
+        left = self.open.pop(client) - 1
+        if left:
+            self.open[client] = left
+
+
+class _Session(SMTP):
+    """aiosmtpd's protocol, refusing a connection past the caps with 421 before its greeting."""
+
+    def __init__(self, handler: Any, gate: _Gate, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self._gate = gate
+        self._client: str | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        peer = transport.get_extra_info("peername")
+        client = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        if not self._gate.enter(client):
+            # No session is made: the refusal costs one write and a close.
+            cast(asyncio.WriteTransport, transport).write(
+                b"421 4.7.0 too many connections; try again later\r\n"
+            )
+            transport.close()
+            return
+        self._client = client
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return  # refused at connection_made: nothing was set up
+        self._gate.leave(client)
+        super().connection_lost(error)
+
+
 class _Controller(Controller):
-    """aiosmtpd's threaded controller, able to bind port 0 and report the address it got."""
+    """aiosmtpd's threaded controller, able to bind port 0 and report the address it got,
+    whose sessions are counted against the connection caps."""
 
     bound: tuple[str, int] = ("", 0)
+
+    def __init__(self, handler: Any, gate: _Gate, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self.gate = gate
+
+    def factory(self) -> SMTP:
+        return _Session(self.handler, self.gate, **self.SMTP_kwargs)
 
     def _trigger_server(self) -> None:
         # aiosmtpd's hook between binding and its first probe connection: its probe must use

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ from pathlib import Path
 from icalendar import Calendar
 
 from adapters.files import write_atomically
-from application.ports import Mailer, OutgoingMail
+from adapters.leftovers import sweep_incoming
+from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]+")
 
@@ -50,13 +52,22 @@ class OutboxFolderMailer(Mailer):
         self._ready = False
 
     def send(self, mail: OutgoingMail) -> str:
-        """Write ``mail.data`` atomically and return the file's path."""
-        if not self._ready:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._ready = True
+        """Write ``mail.data`` atomically and return the file's path.
+
+        Any OSError (a full disk, a folder that cannot be written) is a temporary delivery
+        error: the send stays pending until someone frees the space or fixes the folder.
+        """
         path = self.folder / file_name(mail.message_id, mail.data)
-        # Once send returns, the message is recorded as sent: with fsync it survives a crash.
-        write_atomically(str(path), mail.data, fsync=self.fsync)
+        try:
+            if not self._ready:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                sweep_incoming(self.folder)  # what killed writers left
+                self._ready = True
+            # Once send returns, the message is recorded as sent: with fsync it survives a crash.
+            write_atomically(str(path), mail.data, fsync=self.fsync)
+        except OSError as error:
+            problem = "the disk is full" if error.errno == errno.ENOSPC else error.strerror
+            raise TemporaryDeliveryError(f"outbox {path}: {problem or error}") from error
         return str(path)
 
     def entries(self) -> Iterator[OutboxEntry]:

@@ -74,6 +74,11 @@ class SesMailer(Mailer):
             except BotoCoreError as error:
                 # Network or credentials trouble: the send stays pending for a later retry.
                 raise TemporaryDeliveryError(f"ses:{self.region}: {error}") from error
+            except OSError as error:
+                # A socket or file error below botocore (a full disk for its caches, no more
+                # descriptors): not the recipient's fault, so the send stays pending too.
+                reason = f"ses:{self.region}: {error.strerror or error}"
+                raise TemporaryDeliveryError(reason) from error
             self._sleep(min(self.max_backoff, self.first_backoff * 2 ** (attempt - 1)))
             attempt += 1
 

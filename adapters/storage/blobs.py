@@ -1,4 +1,5 @@
-"""Raw-message blob stores: a local folder (the embedded default) and memory (tests).
+"""The raw-message blob store of the embedded default: a local folder (and, re-exported
+from ``memory_blobs``, the one in memory for tests).
 
 Each also keeps uploads (recipient lists sent to the HTTP API) apart from mail, where
 arrivals() never looks: an upload must never be ingested as a received message.
@@ -6,34 +7,68 @@ arrivals() never looks: an upload must never be ingested as a received message.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import json
+import logging
 import os
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.files import write_atomically
+from adapters.leftovers import stale_incoming, sweep_incoming
+from adapters.storage.blob_files import (
+    ENVELOPE,
+    content_key,
+    examine,
+    is_key,
+    locked,
+    move_aside,
+    sidecar_of,
+)
+from adapters.storage.memory_blobs import MemoryBlobStore
+from application.kept_mail import CorruptMessageError, Envelope
 from application.ports import BlobStore
 
+__all__ = ["ARRIVALS", "Damage", "FolderBlobStore", "Leftover", "MemoryBlobStore", "content_key"]
+
 ARRIVALS = "arrivals.log"
+log = logging.getLogger(__name__)
 
 
-def content_key(data: bytes) -> str:
-    """Return the key a message is stored under: its SHA-256 hex digest."""
-    return hashlib.sha256(data).hexdigest()
+@dataclass(frozen=True)
+class Damage:
+    """A kept file whose bytes no longer match the SHA-256 its name promises."""
+
+    key: str
+    path: Path
+    problem: str
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """Something an interrupted write left: a temporary file, an envelope without its
+    message, or a kept message the arrivals log lost."""
+
+    path: Path
+    kind: str  # "incoming" | "envelope without message" | "missing from arrivals.log"
 
 
 class FolderBlobStore(BlobStore):
-    """Keeps each raw message as a file named by its hash, fanned out by the first two digits.
+    """Keeps each raw message as a file named by its hash, fanned out by the first two digits,
+    with its envelope beside it (``<key>.envelope.json``).
 
     Uploads go to ``uploads`` (by default the ``uploads`` folder beside ``root``: with the
-    data folder's ``messages/``, ``<data>/uploads/``), laid out the same way.
+    data folder's ``messages/``, ``<data>/uploads/``), laid out the same way. A file whose
+    bytes no longer match its name is moved to ``quarantine/`` inside its folder when read.
     """
 
     def __init__(self, root: Path, *, fsync: bool = True, uploads: Path | None = None) -> None:
         self.root = root
         self.uploads = uploads if uploads is not None else root.parent / "uploads"
         self.fsync = fsync
-        self._folders: set[str] = set()
+        self._folders: set[Path] = set()
         self._log: int | None = None
         self._lock = threading.Lock()
 
@@ -46,50 +81,118 @@ class FolderBlobStore(BlobStore):
             return self.uploads / key[:2] / f"{key}.upload"
         return self.root / key[:2] / f"{key}.eml"
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` durably unless it is already there.
+    def put(self, data: bytes, envelope: Envelope | None = None) -> str:
+        """Store ``data`` durably, and ``envelope`` beside it, unless it is already there.
 
-        Write to a temporary file, fsync it, rename it into place, fsync the folder: a crash
-        leaves either no file or the whole message, and once this returns the message
-        survives a power loss (with ``fsync=False``, only a process crash).
+        Each is written to a temporary file, fsynced and renamed into place, the envelope
+        first, then the folder is fsynced: a crash leaves no message or the whole message
+        with its envelope, and once this returns both survive a power loss (with
+        ``fsync=False``, only a process crash). A damaged copy already there is moved aside
+        and replaced.
         """
         key = content_key(data)
-        if self._write(self._path(key), data):
-            self._note_arrival(key)
+        if self._keep(self._path(key), data, envelope):
+            self._log_arrivals([key])
         return key
 
     def put_upload(self, data: bytes) -> str:
         """Store an upload durably under ``uploads``, unless it is there; never an arrival."""
         key = content_key(data)
-        self._write(self._path(key, upload=True), data)
+        self._keep(self._path(key, upload=True), data, None)
         return key
 
-    def get_upload(self, key: str) -> bytes:
-        """Return the stored upload; raise KeyError when the key is unknown."""
-        try:
-            return self._path(key, upload=True).read_bytes()
-        except FileNotFoundError:
-            raise KeyError(key) from None
+    def get(self, key: str) -> bytes:
+        """Return the stored bytes, verified against ``key``; raise KeyError when the key is
+        unknown, CorruptMessageError (after moving the file aside) when they do not match."""
+        return self._read(self._path(key), key)
 
-    def _write(self, target: Path, data: bytes) -> bool:
+    def get_upload(self, key: str) -> bytes:
+        """Return the stored upload, verified as ``get`` does; KeyError when unknown."""
+        return self._read(self._path(key, upload=True), key)
+
+    def envelope(self, key: str) -> Envelope | None:
+        """Return the envelope kept with the message (None for one kept without)."""
+        sidecar = sidecar_of(self._path(key))
+        try:
+            data = json.loads(sidecar.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            log.warning("envelope %s unreadable, ignored: %s", sidecar, error)
+            return None
+        if not isinstance(data, dict) or data.get("message") != key:
+            log.warning("envelope %s names another message, ignored", sidecar)
+            return None
+        return Envelope.from_dict(data)
+
+    def _keep(self, target: Path, data: bytes, envelope: Envelope | None) -> bool:
         """Write ``data`` to ``target`` atomically; return False if it was already there."""
-        path = str(target)
-        if os.path.exists(path):
-            return False
-        folder = os.path.dirname(path)
-        if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add(folder)
-        write_atomically(path, data, fsync=self.fsync)
+        key = content_key(data)
+        folder = target.parent
+        self._ready(folder)
+        # One writer per shard folder at a time, across processes: the envelope beside a
+        # message is always the one written with it, and a repair never races a reader.
+        with locked(folder):
+            if os.path.lexists(target):
+                try:
+                    intact = examine(target, key)[1] is None
+                except KeyError:  # a link to nothing
+                    intact = False
+                if intact:
+                    return False
+                with contextlib.suppress(KeyError):
+                    move_aside(target, key)
+            if target.suffix == ".eml":
+                self._keep_envelope(sidecar_of(target), key, envelope)
+            write_atomically(str(target), data, fsync=self.fsync)
         return True
 
-    def _note_arrival(self, key: str) -> None:
+    def _keep_envelope(self, sidecar: Path, key: str, envelope: Envelope | None) -> None:
+        if envelope is None:
+            # One an interrupted write of these bytes left must not pass for this arrival's.
+            sidecar.unlink(missing_ok=True)
+            return
+        record = {"message": key, **envelope.as_dict()}
+        text = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+        write_atomically(str(sidecar), text.encode(), fsync=False)
+        if self.fsync:
+            # Its bytes now; its name with the message's: the folder is fsynced after the
+            # message's rename, which journaling file systems never make durable before the
+            # envelope's earlier one. One fsync saved on every message.
+            fd = os.open(sidecar, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def _ready(self, folder: Path) -> None:
+        """Make ``folder`` once per process, and remove what killed writers left in it."""
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            sweep_incoming(folder)
+            self._folders.add(folder)
+
+    def _read(self, path: Path, key: str) -> bytes:
+        data, problem = examine(path, key)
+        if data is not None:
+            return data
+        with locked(path.parent):
+            # Checked again under the lock: a put may have replaced the copy meanwhile.
+            data, problem = examine(path, key)
+            if data is not None:
+                return data
+            moved = move_aside(path, key)
+        raise CorruptMessageError(key, str(path), problem or "", str(moved) if moved else None)
+
+    def _log_arrivals(self, keys: list[str]) -> None:
         with self._lock:
             if self._log is None:
                 flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                os.makedirs(self.root, exist_ok=True)
                 self._log = os.open(self.root / ARRIVALS, flags, 0o600)
-            # One small O_APPEND write: lines from concurrent processes never interleave.
-            os.write(self._log, f"{key}\n".encode("ascii"))
+            # Small O_APPEND writes: lines from concurrent processes never interleave.
+            for key in keys:
+                os.write(self._log, f"{key}\n".encode("ascii"))
 
     def close(self) -> None:
         """Release the arrivals log."""
@@ -102,25 +205,26 @@ class FolderBlobStore(BlobStore):
         """Return every stored key, oldest first.
 
         The arrivals log gives the order; it is not fsynced, so a message it lost in a crash
-        is still listed, after the others, by file time.
+        is still listed, after the others, by file time, and added to the log again.
         """
-        log = self.root / ARRIVALS
-        logged = log.read_text(encoding="ascii").split() if log.exists() else []
-        order = list(dict.fromkeys(k for k in logged if k in self))
+        order, stray = self._listed()
+        if stray:
+            self._log_arrivals(stray)
+        return order + stray
+
+    def _listed(self) -> tuple[list[str], list[str]]:
+        """Return the keys the log lists (those still kept), and the kept ones it lacks."""
+        log_path = self.root / ARRIVALS
+        # A damaged line is no key and is skipped: it must not hide the lines after it.
+        text = log_path.read_bytes().decode("ascii", "replace") if log_path.exists() else ""
+        order = list(dict.fromkeys(k for k in text.split() if k in self))
         known = set(order)
         stray = sorted(
             (p.stat().st_mtime_ns, p.stem)
             for p in self.root.glob("??/*.eml")
             if p.stem not in known
         )
-        return order + [key for _, key in stray]
-
-    def get(self, key: str) -> bytes:
-        """Return the stored bytes; raise KeyError when the key is unknown."""
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
-            raise KeyError(key) from None
+        return order, [key for _, key in stray]
 
     def __contains__(self, key: str) -> bool:
         try:
@@ -128,37 +232,69 @@ class FolderBlobStore(BlobStore):
         except KeyError:
             return False
 
+    # -- upkeep (``cis reingest``, ``cis doctor``) ----------------------------------------
 
-class MemoryBlobStore(BlobStore):
-    """Keeps raw messages in a dict, and uploads in another: for tests and throwaway runs."""
+    def verify_all(self) -> list[Damage]:
+        """Return every kept message and upload whose bytes do not match its name; moves
+        nothing (``get`` of one moves it aside)."""
+        found = []
+        for folder, pattern in ((self.root, "??/*.eml"), (self.uploads, "??/*.upload")):
+            for path in sorted(folder.glob(pattern)):
+                problem = examine(path, path.stem)[1] if is_key(path.stem) else None
+                if problem is not None:
+                    found.append(Damage(path.stem, path, problem))
+        return found
 
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-        self.uploads: dict[str, bytes] = {}
+    def leftovers(self) -> list[Leftover]:
+        """Return what interrupted writes left: temporary files no live writer owns,
+        envelopes without their message, kept messages missing from the arrivals log."""
+        found = [Leftover(p, "incoming") for p in self._temporaries()]
+        found += [Leftover(p, "envelope without message") for p in self._orphans()]
+        found += [
+            Leftover(self._path(key), "missing from arrivals.log") for key in self._listed()[1]
+        ]
+        return found
 
-    def put_upload(self, data: bytes) -> str:
-        """Store an upload and return its key."""
-        key = content_key(data)
-        self.uploads.setdefault(key, data)
-        return key
+    def tidy(self) -> list[Leftover]:
+        """Clean up what ``leftovers`` reports, as far as that is safe; return what it did.
 
-    def get_upload(self, key: str) -> bytes:
-        """Return the stored upload; raise KeyError when the key is unknown."""
-        return self.uploads[key]
+        Temporary files and orphaned envelopes are removed; kept messages missing from the
+        arrivals log are added to it. Safe beside running processes: a live writer's files
+        are left alone (see ``adapters.leftovers``), and envelopes are judged under the
+        folder's write lock.
+        """
+        done = []
+        for path in self._temporaries():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                done.append(Leftover(path, "incoming"))
+        for path in self._orphans(remove=True):
+            done.append(Leftover(path, "envelope without message"))
+        stray = self._listed()[1]
+        if stray:
+            self._log_arrivals(stray)
+        done += [Leftover(self._path(key), "missing from arrivals.log") for key in stray]
+        return done
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` and return its key."""
-        key = content_key(data)
-        self.blobs.setdefault(key, data)
-        return key
+    def _shards(self) -> Iterator[Path]:
+        for folder in (self.root, self.uploads):
+            if folder.is_dir():
+                yield from sorted(p for p in folder.glob("??") if p.is_dir())
 
-    def get(self, key: str) -> bytes:
-        """Return the stored bytes; raise KeyError when the key is unknown."""
-        return self.blobs[key]
+    def _temporaries(self) -> list[Path]:
+        return [path for shard in self._shards() for path in stale_incoming(shard)]
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.blobs
-
-    def arrivals(self) -> list[str]:
-        """Return every stored key, oldest first."""
-        return list(self.blobs)
+    def _orphans(self, *, remove: bool = False) -> list[Path]:
+        found = []
+        for shard in self._shards():
+            if not any(shard.glob(f"*{ENVELOPE}")):
+                continue
+            # Under the lock no write is between its envelope and its message.
+            with locked(shard):
+                for sidecar in shard.glob(f"*{ENVELOPE}"):
+                    message = shard / (sidecar.name.removesuffix(ENVELOPE) + ".eml")
+                    if not os.path.lexists(message):
+                        found.append(sidecar)
+                        if remove:
+                            sidecar.unlink(missing_ok=True)
+        return found

@@ -1,15 +1,19 @@
-"""A raw-message blob store on Amazon S3: one object per message, named by its SHA-256."""
+"""A raw-message blob store on Amazon S3: one object per message, named by its SHA-256,
+its envelope in the object's metadata (``x-amz-meta-envelope-to`` and so on)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, unquote
 
-from adapters.storage.blobs import content_key
+from adapters.storage.blob_files import content_key
+from application.kept_mail import CorruptMessageError, Envelope
 from application.ports import BlobStore
 
 KEY = re.compile(r"[0-9a-f]{64}")
@@ -17,11 +21,23 @@ MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 # Another conditional write to the same key was in flight (AWS answers 409): try again.
 CONFLICT = "ConditionalRequestConflict"
 ATTEMPTS = 3
+# Envelope fields and their metadata names. S3 metadata is ASCII: values are %-encoded.
+ENVELOPE_METADATA = {
+    "to": "envelope-to",
+    "sender": "envelope-from",
+    "received": "received",
+    "channel": "channel",
+    "client_ip": "client-ip",
+    "helo": "helo",
+}
+_LONGEST = 300
+log = logging.getLogger(__name__)
 
 
 class S3BlobStore(BlobStore):
     """Keeps each message at ``<prefix><key[:2]>/<key>.eml`` and each upload at
-    ``<uploads_prefix><key[:2]>/<key>.upload``; the client is made on first use."""
+    ``<uploads_prefix><key[:2]>/<key>.upload``; the client is made on first use. An object
+    whose bytes no longer match its key is moved under ``quarantine_prefix`` when read."""
 
     def __init__(
         self,
@@ -29,12 +45,14 @@ class S3BlobStore(BlobStore):
         *,
         prefix: str = "messages/",
         uploads_prefix: str = "uploads/",
+        quarantine_prefix: str = "quarantine/",
         region: str | None = None,
         client_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.uploads_prefix = uploads_prefix
+        self.quarantine_prefix = quarantine_prefix
         self.region = region
         self._client_factory = client_factory or self._default_client
         self._client: Any = None
@@ -56,10 +74,11 @@ class S3BlobStore(BlobStore):
         # Another suffix as well as another prefix: arrivals() takes only ``.eml`` objects.
         return f"{self.uploads_prefix}{key[:2]}/{key}.upload"
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` unless it is already there; return its key."""
+    def put(self, data: bytes, envelope: Envelope | None = None) -> str:
+        """Store ``data`` unless it is already there, with ``envelope`` in the object's
+        metadata (one PUT: the object never exists without it); return its key."""
         key = content_key(data)
-        self._put(self.object_key(key), data, key, "message/rfc822")
+        self._put(self.object_key(key), data, key, "message/rfc822", envelope)
         return key
 
     def put_upload(self, data: bytes) -> str:
@@ -69,14 +88,40 @@ class S3BlobStore(BlobStore):
         return key
 
     def get(self, key: str) -> bytes:
-        """Return the stored bytes; raise KeyError when the key is unknown."""
+        """Return the stored bytes, verified against ``key``; raise KeyError when the key is
+        unknown, CorruptMessageError (after moving the object aside) when they do not match."""
         return self._get(self.object_key(key), key)
 
     def get_upload(self, key: str) -> bytes:
-        """Return the stored upload; raise KeyError when the key is unknown."""
+        """Return the stored upload, verified as ``get`` does; KeyError when unknown."""
         return self._get(self.upload_key(key), key)
 
-    def _put(self, object_key: str, data: bytes, key: str, content_type: str) -> None:
+    def envelope(self, key: str) -> Envelope | None:
+        """Return the envelope kept in the message's metadata (None for one kept without)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self._get_client().head_object(Bucket=self.bucket, Key=self.object_key(key))
+        except ClientError as error:
+            if error_code(error) in MISSING:
+                return None
+            raise
+        metadata = head.get("Metadata", {})
+        values = {
+            name: unquote(metadata[field])
+            for name, field in ENVELOPE_METADATA.items()
+            if metadata.get(field)
+        }
+        return Envelope.from_dict(values) if values else None
+
+    def _put(
+        self,
+        object_key: str,
+        data: bytes,
+        key: str,
+        content_type: str,
+        envelope: Envelope | None = None,
+    ) -> None:
         from botocore.exceptions import ClientError
 
         client = self._get_client()
@@ -87,7 +132,11 @@ class S3BlobStore(BlobStore):
             "ContentType": content_type,
             "ServerSideEncryption": "AES256",
             # ``arrived`` breaks ties in arrivals(): LastModified only counts whole seconds.
-            "Metadata": {"sha256": key, "arrived": str(time.time_ns())},
+            "Metadata": {
+                "sha256": key,
+                "arrived": str(time.time_ns()),
+                **envelope_metadata(envelope),
+            },
         }
         if not self._conditional:
             # No conditional writes in this botocore: a race between two writers only
@@ -118,7 +167,41 @@ class S3BlobStore(BlobStore):
                 raise KeyError(key) from None
             raise
         body: bytes = response["Body"].read()
-        return body
+        digest = content_key(body)
+        if digest == key:
+            return body
+        where = f"s3://{self.bucket}/{object_key}"
+        problem = (
+            f"its {len(body)} bytes hash to {digest[:12]}…, not to its name: edited or truncated"
+            if body
+            else "it is empty"
+        )
+        raise CorruptMessageError(key, where, problem, self._move_aside(object_key, key))
+
+    def _move_aside(self, object_key: str, key: str) -> str | None:
+        """Copy a damaged object under ``quarantine_prefix`` and delete it; return where it
+        went, or None if it could not be moved."""
+        client = self._get_client()
+        suffix = object_key.rpartition(".")[2]
+        moved = f"{self.quarantine_prefix}{key}.{time.time_ns()}.{suffix}"
+        try:
+            client.copy_object(
+                Bucket=self.bucket,
+                Key=moved,
+                CopySource={"Bucket": self.bucket, "Key": object_key},
+                ServerSideEncryption="AES256",
+            )
+            client.delete_object(Bucket=self.bucket, Key=object_key)
+        except Exception:
+            log.exception("could not move damaged s3://%s/%s aside", self.bucket, object_key)
+            return None
+        log.error(
+            "s3://%s/%s does not match its SHA-256 name: moved to %s",
+            self.bucket,
+            object_key,
+            moved,
+        )
+        return f"s3://{self.bucket}/{moved}"
 
     def _exists(self, object_key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -189,6 +272,21 @@ class S3BlobStore(BlobStore):
 
         # A session of our own: boto3's default session is not safe to share across threads.
         return boto3.session.Session().client("s3", region_name=self.region)
+
+
+def envelope_metadata(envelope: Envelope | None) -> dict[str, str]:
+    """Return an envelope as S3 user metadata (ASCII, %-encoded; empty for None)."""
+    if envelope is None:
+        return {}
+    values = envelope.as_dict()
+    encoded = {
+        field: quote(values[name], safe="@+.-_:")
+        for name, field in ENVELOPE_METADATA.items()
+        if name in values
+    }
+    # S3 takes 2 KB of user metadata in all: a value longer than any real address (a
+    # hostile HELO) is left out rather than fail the write of the message.
+    return {field: value for field, value in encoded.items() if len(value) <= _LONGEST}
 
 
 def supports_if_none_match(client: Any) -> bool:

@@ -30,6 +30,7 @@ IGNORED = frozenset(
         "Invite.SenderNoted",
         "Delivery.ForwardeeEnrolled",
         "Delivery.SendIntended",
+        "Delivery.SendClaimed",
         "Distribution.UpdateHeld",
         "Distribution.UpdateApproved",
         "Distribution.RosterPageOpened",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from entrypoints.api.limits import BodyLimit, document_body_limit
 from entrypoints.api.problems import install_problem_handlers
 from entrypoints.api.ratelimit import RateLimiter
 from entrypoints.api.routes import invites, landing, listings, organizers, public, sending
@@ -25,7 +26,8 @@ def create_app(
     ``per_key_per_minute`` limits each API key's sends and other actions, ``per_ip_per_minute``
     each client address's landing-page requests. ``refresh_views`` brings the views up to date
     before each read (embedded and memory backends); turn it off where they are projected in
-    the background.
+    the background. Request bodies over the ``http_max_body_bytes`` setting are refused
+    (413) before any route reads them.
     """
     app = FastAPI(
         title="Calendar Invite Server",
@@ -46,4 +48,6 @@ def create_app(
     for routes in (invites, listings, sending, organizers, public, landing):
         v1.include_router(routes.router)
     app.include_router(v1)
+    document_body_limit(app)
+    app.add_middleware(BodyLimit, max_bytes=container.settings().http_max_body_bytes)
     return app

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
+from application.ports import ListTooLargeError, UnreadableListError
 from application.projections.queries import InvalidCursorError
 
 PROBLEM_JSON = "application/problem+json"
@@ -159,6 +160,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, 404, "nothing here has that id, or this key may not read it"
         )
 
+    async def on_unreadable_list(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, ListTooLargeError):
+            return problem_response(request, 413, str(exc), kind="too-large")
+        return problem_response(request, 422, str(exc), kind="unreadable-list")
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error answering %s %s", request.method, request.url.path)
         return problem_response(request, 500, "the server failed; the failure was logged")
@@ -169,6 +175,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidCursorError, on_cursor)
     app.add_exception_handler(InviteNotFoundError, on_missing)
     app.add_exception_handler(AmbiguousInviteError, on_missing)
+    app.add_exception_handler(UnreadableListError, on_unreadable_list)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -2,7 +2,8 @@
 
 The app is made on the first request, once per process (and again only if tests swap the
 container). Its views are not refreshed per read: the projections function keeps them up
-to date from the event table's stream.
+to date from the event table's stream. The app's body limit (``CIS_HTTP_MAX_BODY_BYTES``,
+413 before the API key is read) applies here too, under API Gateway's own 10 MB.
 """
 
 from __future__ import annotations

@@ -53,7 +53,10 @@ def record_handler(record: SQSRecord) -> None:
         logger.info("announcement acknowledged", kind=work.kind, invite=str(work.invite))
         return
     results = runtime.container().service().work(work, now=datetime.now(UTC))
-    pending = [r for r in results if r.outcome is SendOutcome.QUEUED]
+    # A send another worker claimed is pending too: if that worker died (a Lambda timed
+    # out), only a redelivery of this job, once the claim lapses, completes it.
+    unfinished = (SendOutcome.QUEUED, SendOutcome.CLAIMED_ELSEWHERE)
+    pending = [r for r in results if r.outcome in unfinished]
     logger.info("job done", job=work.as_dict(), recipients=len(results), pending=len(pending))
     if pending:
         msg = f"{len(pending)} of {len(results)} sends pending ({pending[0].reason})"

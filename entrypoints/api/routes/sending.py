@@ -29,7 +29,6 @@ from entrypoints.api.state import ApiState
 
 router = APIRouter(tags=["sending"], responses=problem_responses(401, 403, 404, 422, 429))
 
-MAX_UPLOAD = 5 * 1024 * 1024
 MAX_PROBLEMS = 1000
 UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The list's SHA-256.")]
 
@@ -62,9 +61,11 @@ def upload_list(
     """Upload a recipient list; answer what confirming it would send, and nothing is sent yet."""
     writable_invite(state, caller, invite_id)
     state.limit_key(caller.key_id)
-    data = file.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise ProblemError(413, f"a list may have at most {MAX_UPLOAD} bytes", kind="too-large")
+    limit = state.container.settings().list_max_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise ProblemError(413, f"a list may have at most {limit} bytes", kind="too-large")
+    # A list that is not CSV is a 422 problem (install_problem_handlers), nothing kept.
     recipients, invalid, duplicates = _rows(state, data)
     # Kept apart from received mail: recovery (cis reingest) must never ingest an upload.
     upload_id = state.container.blobs().put_upload(data)
