@@ -19,13 +19,8 @@ Usage: python -m bench.hostile [--rounds N] [--messages N]
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import signal
 import smtplib
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,6 +30,7 @@ from pathlib import Path
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests import hostile_mail
+from tests.serve_process import start, stop
 
 DOMAIN = "invites.example.com"
 HOSTILE: dict[str, Callable[[], bytes]] = {
@@ -119,25 +115,14 @@ def _tree_memory(root: int) -> int:
 def serve_memory(messages: int) -> tuple[int, int, int]:
     """Return the memory of ``cis serve``: started, after one invite, after the bombs."""
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "CIS_DATA_DIR": data, "CIS_MAIL_DOMAIN": DOMAIN}
-        env["CIS_SENDER_POLICY"] = "off"
-        command = [sys.executable, "-m", "entrypoints.cli", "serve"]
-        server = subprocess.Popen(
-            [*command, "--smtp-port", "0", "--http-port", "0"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        server = start(Path(data), {"CIS_SENDER_POLICY": "off", "CIS_MAIL_DOMAIN": DOMAIN})
         try:
-            assert server.stdout is not None
-            host, port = json.loads(server.stdout.readline())["smtp"].rsplit(":", 1)
-            started = _tree_memory(server.pid)
+            started = _tree_memory(server.process.pid)
             bombs = [make() for make in HOSTILE.values()]
-            with smtplib.SMTP(host, int(port), timeout=120) as smtp:
+            with smtplib.SMTP(*server.smtp, timeout=120) as smtp:
                 smtp.sendmail(hostile_mail.ORGANIZER, [f"create@{DOMAIN}"], hostile_mail.invite())
                 time.sleep(1)  # the background work's first rounds
-                idle = _tree_memory(server.pid)
+                idle = _tree_memory(server.process.pid)
                 for n in range(messages):
                     raw = _fresh(bombs[n % len(bombs)], n)
                     smtp.sendmail(hostile_mail.ORGANIZER, [f"create+b{n}@{DOMAIN}"], raw)
@@ -145,10 +130,9 @@ def serve_memory(messages: int) -> tuple[int, int, int]:
                 last = _fresh(hostile_mail.invite(), messages)
                 smtp.sendmail(hostile_mail.ORGANIZER, [f"create@{DOMAIN}"], last)
             time.sleep(1)
-            return started, idle, _tree_memory(server.pid)
+            return started, idle, _tree_memory(server.process.pid)
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
+            stop(server, timeout=60)
 
 
 def main() -> None:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import smtplib
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -21,38 +16,17 @@ import pytest
 from adapters.mail.outbox import OutboxFolderMailer
 from tests.conftest import CORPUS
 from tests.replies import answer, invitation_calendar
+from tests.serve_process import DOMAIN, serving
 
-DOMAIN = "invites.example"
 ORGANIZER = "inboxapptest@gmail.com"
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    env = {**os.environ, "CIS_DATA_DIR": str(tmp_path), "CIS_MAIL_DOMAIN": DOMAIN}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--http-port", "0", "--smtp-port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        where = json.loads(process.stdout.readline())
-        key = subprocess.run(
-            [sys.executable, "-m", "entrypoints.cli", "keys", "create", "--admin"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        yield {**where, "key": key.splitlines()[-1].strip(), "data": tmp_path}
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serving(tmp_path) as started:
+        host, port = started.smtp
+        where = {"smtp": f"{host}:{port}", "http": started.http}
+        yield {**where, "key": started.admin_key(), "data": tmp_path}
 
 
 def mail(where: dict[str, Any], raw: bytes, sender: str, to: str) -> None:

@@ -9,12 +9,8 @@ tests start the real drop box in this process. Timeouts here are hang guards onl
 from __future__ import annotations
 
 import json
-import os
-import signal
 import smtplib
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +34,7 @@ from entrypoints.settings import Settings
 from tests.aws.lambda_events import LambdaContext, http_event
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.serve_process import serving
 
 DOMAIN = "invites.example"
 ORGANIZER = "inboxapptest@gmail.com"
@@ -53,41 +50,15 @@ HUGE_FIELD = b"email,name\nann@example.org," + b"x" * (1024 * 1024) + b"\n"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``cis serve`` on free ports with small connection caps; stopped with SIGTERM."""
     data = tmp_path_factory.mktemp("serve")
-    env = {
-        **os.environ,
-        "CIS_DATA_DIR": str(data),
-        "CIS_MAIL_DOMAIN": DOMAIN,
+    settings = {
         "CIS_SMTP_MAX_MESSAGE_BYTES": str(MAX_MESSAGE),
         "CIS_SMTP_MAX_CONNECTIONS_PER_CLIENT": str(PER_CLIENT),
         "CIS_SMTP_MAX_CONNECTIONS": str(TOTAL),
         "CIS_HTTP_MAX_CONNECTIONS": str(HTTP_CONNECTIONS),
         "CIS_HTTP_READ_TIMEOUT": "5",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--http-port", "0", "--smtp-port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        where = json.loads(process.stdout.readline())
-        key = subprocess.run(
-            [sys.executable, "-m", "entrypoints.cli", "keys", "create", "--admin"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        host, port = where["smtp"].rsplit(":", 1)
-        yield {**where, "smtp": (host, int(port)), "key": key.splitlines()[-1].strip()}
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=GUARD)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serving(data, settings) as started:
+        yield {"smtp": started.smtp, "http": started.http, "key": started.admin_key()}
 
 
 def smtp(where: tuple[str, int], source: str = "127.0.0.1") -> smtplib.SMTP:
