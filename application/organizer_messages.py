@@ -63,7 +63,7 @@ def _registry_refusal(
         return None
     return (
         f"organizer {address} is not registered on this server; ask its operator to "
-        f"allow the address (cis organizers allow {address})"
+        f"allow the address {address}"
     )
 
 

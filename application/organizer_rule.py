@@ -106,8 +106,7 @@ def _unvouched(policy: SenderPolicy, organizer: str, check: SenderCheck, why: st
     if policy is SenderPolicy.PRIVATE_ONLY:
         return (
             f"mail for organizers of {domain} counts here only at the organizer's private "
-            f"drop-box address; {organizer} can ask the operator for it "
-            f"(cis organizers address {organizer})"
+            f"drop-box address; {organizer} can ask the operator for it"
         )
     details = check.authentication().summary() if check.given or check.verify else ""
     private = (

@@ -103,7 +103,10 @@ class OutgoingMail:
 
 
 class InviteRenderer(ABC):
-    """Builds the emails that carry an invite (DESIGN.md, Outbound) for many recipients."""
+    """Builds the emails that carry an invite to many recipients.
+
+    The rules they follow: docs/architecture.md, Outbound mail.
+    """
 
     @abstractmethod
     def render(

@@ -108,8 +108,8 @@ class Sender:
         distribution, outbound = self.current_version(invite, now)
         if distribution.held:
             reason = (
-                "an update of this invite is held for the organizer's review; approve it "
-                "(cis approve) before sending"
+                "an update of this invite is held for the organizer's review; it can be sent "
+                "once approved"
             )
             return [
                 SendResult(r.address, SendOutcome.BLOCKED, invite.id, reason=reason)

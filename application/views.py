@@ -1,4 +1,4 @@
-"""Read models the CLI and (later) the API show: an invite's state and its history."""
+"""An invite's current state as the CLI shows it (its history: application.history)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.values import EventDetails
 
-# Field groups as DESIGN.md names them: an update says which of these changed.
+# Field groups as docs/architecture.md (iTIP rules) names them: an update says which changed.
 _GROUPS: dict[str, tuple[str, ...]] = {
     "time": ("start", "end", "timezone", "zone_definition", "all_day"),
     "title": ("summary",),

@@ -1,4 +1,4 @@
-"""Deterministic identities derived from natural keys (DESIGN.md, Identity)."""
+"""Deterministic identities derived from natural keys (docs/architecture.md, Identity)."""
 
 from __future__ import annotations
 

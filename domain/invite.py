@@ -35,7 +35,7 @@ class Invite(Aggregate):
 
     @staticmethod
     def create_id(organizer: str, uid: str, **_: Any) -> UUID:
-        """Return the id derived from the natural key (DESIGN.md, Identity)."""
+        """Return the id derived from the natural key (docs/architecture.md, Identity)."""
         return invite_id(organizer, uid)
 
     @event("Created")

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 
 class Outcome(StrEnum):
-    """What became of a message (DESIGN.md, Inbound mail)."""
+    """What became of a message (docs/architecture.md, Inbound mail)."""
 
     CREATED = "created"
     UPDATED = "updated"

@@ -128,5 +128,5 @@ class Component:
 
     @property
     def key(self) -> str:
-        """Return the key its ordering is tracked under (DESIGN.md: per RECURRENCE-ID)."""
+        """Return the key its ordering is tracked under (docs/architecture.md, iTIP rules)."""
         return self.recurrence_id or MASTER

@@ -28,8 +28,6 @@ _ALTERED = "this link is not valid: it was altered, cut short or not issued by t
 
 # The answers a link carries, as its URL spells them (the public route's ``?answer=``).
 ANSWERS = ("accepted", "tentative", "declined")
-# Where the HTTP API serves RSVP links: entrypoints/api/routes/public.py, under /v1.
-RSVP_PATH = "/v1/rsvp/"
 # A link in a mail lives at least this long: most invitations are answered within weeks...
 LINK_TTL = timedelta(days=90)
 # ...and until the day after the event (a day covers every UTC offset of a floating time),
@@ -106,11 +104,15 @@ def link_expiry(sent: datetime, event_end: datetime | None) -> datetime:
     return expires
 
 
-def rsvp_urls(base: str, token: str) -> dict[str, str]:
-    """Return, by answer (ANSWERS), the web address that gives it with the link ``token``."""
+def rsvp_urls(links: str, token: str) -> dict[str, str]:
+    """Return, by answer (ANSWERS), the web address that gives it with the link ``token``.
+
+    ``links`` is the address RSVP links live under, up to where the token starts
+    (``https://host/some/path/``): the web server's routes are its own business.
+    """
     if not token or not set(token) <= _TOKEN_CHARS:
         raise ValueError(f"not a link token: {token!r}")
-    return {answer: f"{base}{RSVP_PATH}{token}?answer={answer}" for answer in ANSWERS}
+    return {answer: f"{links}{token}?answer={answer}" for answer in ANSWERS}
 
 
 def checked_base_url(url: str) -> str:

@@ -1,1 +1,1 @@
-"""Composition root and the ways in: CLI (and later HTTP, Lambda)."""
+"""Composition root and the ways in: CLI, local server, HTTP API, Lambda handlers."""

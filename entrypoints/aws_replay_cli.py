@@ -109,7 +109,7 @@ def rebuild_views(
     counters off, the store is cleared, and the rows, the counters summed from them and
     each stream's position are written in batches the store can commit.
     """
-    from application.projections.projector import IGNORED, Projector
+    from application.projections.projector import Projector, Route
     from application.projections.staging import Staging
 
     streams: defaultdict[str, list[StoredEvent]] = defaultdict(list)
@@ -120,7 +120,7 @@ def rebuild_views(
     for name, stream in streams.items():
         stream.sort(key=lambda event: event.originator_version)
         for stored in stream:
-            if stored.topic.partition(":")[2] in IGNORED:
+            if projector.route(stored.topic) is Route.SKIP:
                 projector.skip(staged, name, stored.originator_version)
             else:
                 # Events of aggregates no view is made of are left alone by the projector.

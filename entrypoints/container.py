@@ -37,6 +37,7 @@ from application.send_types import OutboundSettings
 from application.service import InviteService
 from domain.authentication import SenderPolicy
 from entrypoints.settings import Settings
+from entrypoints.web_paths import RSVP_PATH
 
 
 def persistence_env(settings: Settings, recovery: bool = False) -> dict[str, str]:
@@ -166,6 +167,7 @@ class Container(containers.DeclarativeContainer):
     renderer = providers.Singleton(
         IcalendarInviteRenderer,
         web_base_url=providers.Callable(lambda s: s.web_base_url, settings),
+        rsvp_path=RSVP_PATH,
     )
     recipient_lists = providers.Singleton(
         CsvRecipientReader,

@@ -29,6 +29,7 @@ from adapters.outbound.vtimezone import add_timezones, definitions_of
 from domain.outbound import Addressee, OutboundInvite
 from domain.values import EventDetails, Method
 from domain.web_links import rsvp_urls
+from entrypoints.web_paths import RSVP_PATH
 
 TEMPLATES = environment()
 
@@ -173,7 +174,7 @@ def reference_mail(
     message["Message-ID"] = addressee.message_id
     links = None
     if web_base_url and addressee.rsvp_token and invite.method == Method.REQUEST:
-        links = rsvp_urls(web_base_url, addressee.rsvp_token)
+        links = rsvp_urls(web_base_url + RSVP_PATH, addressee.rsvp_token)
     text, html = render_bodies(templates, invite, links)
     calendar = reference_calendar(invite, addressee, now)
     method = {"method": invite.method.value, "charset": "UTF-8"}

@@ -7,12 +7,12 @@ queue). boto3 clients are made on first use, once per reader.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from adapters.aws.clients import LazyClient
 from adapters.aws.mail_events import (
     INBOUND,
     Arrival,
@@ -48,27 +48,6 @@ class Ingested:
     result: IngestResult
 
 
-class _Client:
-    """A lazily made boto3 client of one service (a session of its own: thread-safe)."""
-
-    def __init__(self, service: str, region: str | None, factory: Callable[[], Any] | None) -> None:
-        self._service, self._region = service, region
-        self._factory = factory or self._default
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def _default(self) -> Any:
-        import boto3  # only when first used: importing this module stays cheap
-
-        return boto3.session.Session().client(self._service, region_name=self._region)
-
-    def __call__(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
-
-
 class S3Mail:
     """Reads and lists the raw mail SES stored under ``inbound/`` in the mail bucket."""
 
@@ -80,7 +59,7 @@ class S3Mail:
         client_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.bucket = bucket
-        self._s3 = _Client("s3", region, client_factory)
+        self._s3 = LazyClient.of("s3", region, client_factory).get
 
     def read(self, key: str) -> bytes:
         """Return the object's bytes; raise MissingMailError if there is no such object."""
@@ -186,7 +165,7 @@ class DeadLetters:
         self.url = url
         self.wait = max(0, min(wait, _LONGEST_WAIT))
         self.visibility = visibility
-        self._sqs = _Client("sqs", region, client_factory)
+        self._sqs = LazyClient.of("sqs", region, client_factory).get
 
     def receive(self) -> list[Letter]:
         """Return up to ten messages, hidden from other readers for ``visibility`` seconds."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from adapters.aws.clients import LazyClient
 from application.ports import Announcement, Announcer
 
 
@@ -22,20 +22,11 @@ class SnsAnnouncer(Announcer):
     ) -> None:
         self.topics = dict(topics)
         self.region = region
-        self._factory = client_factory or self._default_client
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def _default_client(self) -> Any:
-        import boto3  # imported on first publish: a Lambda that never publishes never pays for it
-
-        return boto3.session.Session().client("sns", region_name=self.region)
+        # Made on first publish: a Lambda that never publishes never pays for boto3.
+        self._client = LazyClient.of("sns", region, client_factory)
 
     def _sns(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
+        return self._client.get()
 
     def publish(self, announcement: Announcement) -> None:
         """Publish to the kind's topic; a kind without a topic is not published."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from adapters.aws.clients import LazyClient, new_client
 from application.ports import (
     DeliveryError,
     Mailer,
@@ -49,8 +49,7 @@ class SesMailer(Mailer):
         self._sleep = sleep
         self.attempts = max(1, attempts)
         self.first_backoff, self.max_backoff = first_backoff, max_backoff
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self._client = LazyClient(self._client_factory)
 
     def send(self, mail: OutgoingMail) -> str:
         """Send ``mail`` to its one recipient and return the SES MessageId."""
@@ -83,19 +82,14 @@ class SesMailer(Mailer):
             attempt += 1
 
     def _get_client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._client_factory()
-            return self._client
+        return self._client.get()
 
     def _default_client(self) -> Any:
-        import boto3
         from botocore.config import Config
 
         # Our loop owns retries (bounded, observable); botocore's own would multiply them.
         config = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=30)
-        # A session of our own: boto3's default session is not safe to share across threads.
-        return boto3.session.Session().client("ses", region_name=self.region, config=config)
+        return new_client("ses", self.region, config=config)
 
 
 def classify(error: ClientError, region: str) -> tuple[DeliveryError, bool]:

@@ -1,4 +1,4 @@
-"""Outbound mail: invites rendered as iMIP emails (DESIGN.md, Outbound mail)."""
+"""Outbound mail: invites rendered as iMIP emails (docs/architecture.md, Outbound mail)."""
 
 from adapters.outbound.renderer import IcalendarInviteRenderer
 

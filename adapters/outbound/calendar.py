@@ -19,7 +19,7 @@ _MARKER = f"\r\n{PERSONAL}:\r\n".encode("ascii")
 
 
 def events_of(invite: OutboundInvite, now: datetime) -> list[Event]:
-    """Return the VEVENTs a version carries (DESIGN.md, Outbound mail)."""
+    """Return the VEVENTs a version carries (docs/architecture.md, Outbound mail)."""
     cancel = invite.method == Method.CANCEL
     if cancel and invite.cancelled_instance is not None:
         rid = invite.cancelled_instance
@@ -87,7 +87,7 @@ def publication_of(invite: OutboundInvite, now: datetime) -> Calendar:
     events = _events(invite, now)
     for event in events:
         del event[PERSONAL]
-    # Never sent by mail (DESIGN.md): PUBLISH is only for these files.
+    # Never sent by mail (docs/architecture.md, Outbound mail): PUBLISH is only for these files.
     return _calendar(Method.PUBLISH.value, events, definitions_of(invite))
 
 

@@ -1,9 +1,9 @@
 """The MIME message of one version, encoded once and completed per recipient from ready bytes.
 
-Layout (DESIGN.md, Outbound mail): multipart/mixed → [multipart/alternative → [text/plain,
-text/html, text/calendar; method=…], application/ics invite.ics]. Every body part is quoted-
-printable or base64, so boundaries with "=_" cannot occur in them, and the message is 7-bit
-unless an address itself is not ASCII (which needs SMTPUTF8 anyway).
+Layout (docs/architecture.md, Outbound mail): multipart/mixed → [multipart/alternative →
+[text/plain, text/html, text/calendar; method=…], application/ics invite.ics]. Every body part
+is quoted-printable or base64, so boundaries with "=_" cannot occur in them, and the message is
+7-bit unless an address itself is not ASCII (which needs SMTPUTF8 anyway).
 """
 
 from __future__ import annotations

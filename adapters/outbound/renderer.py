@@ -32,7 +32,8 @@ class IcalendarInviteRenderer(InviteRenderer):
     """Renders each version once, then gives every recipient a copy with their own lines.
 
     With ``web_base_url``, invitations (not cancellations) to addressees holding an RSVP link
-    token also carry Accept / Maybe / Decline links to the web under that address.
+    token also carry Accept / Maybe / Decline links to the web under that address, at
+    ``rsvp_path`` (the web server's RSVP route; the composition root passes the one it serves).
     """
 
     def __init__(
@@ -41,11 +42,12 @@ class IcalendarInviteRenderer(InviteRenderer):
         *,
         clock: Callable[[], datetime] | None = None,
         web_base_url: str | None = None,
+        rsvp_path: str = "/v1/rsvp/",
     ) -> None:
         self._templates = environment(templates)
         # Only calendar files read it: their DTSTAMP is when the file was made (RFC 5545 3.8.7.2).
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._web = None if web_base_url is None else checked_base_url(web_base_url)
+        self._web = None if web_base_url is None else checked_base_url(web_base_url) + rsvp_path
 
     def render(
         self,
@@ -55,7 +57,7 @@ class IcalendarInviteRenderer(InviteRenderer):
         sender: str,
         now: datetime,
     ) -> Iterator[OutgoingMail]:
-        """Yield one email per addressee, in order (DESIGN.md, Outbound mail)."""
+        """Yield one email per addressee, in order (docs/architecture.md, Outbound mail)."""
         stamp = stamp_of(now)
         calendar = PersonalCalendar(invite, stamp)
         version = _Version(self._templates, invite, checked_address(sender), stamp)
@@ -115,7 +117,7 @@ class _Version:
             )
         return self._layouts[linked]
 
-    def links(self, base: str, token: str) -> dict[str, str]:
+    def links(self, web: str, token: str) -> dict[str, str]:
         """Return each hole's value for the link ``token``: the URL giving that answer."""
-        urls = rsvp_urls(base, token)
+        urls = rsvp_urls(web, token)
         return {hole: urls[answer] for answer, hole in self._holes.items()}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from adapters.aws.clients import LazyClient
 from application.ports import Job, Received, WorkQueue
 
 # SQS's own limits: ten entries per batch call, twenty seconds of long polling.
@@ -26,20 +26,11 @@ class SqsWorkQueue(WorkQueue):
     ) -> None:
         self.url = url
         self.region = region
-        self._factory = client_factory or self._default_client
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def _default_client(self) -> Any:
-        import boto3  # imported on first use: a process that never queues never pays for it
-
-        return boto3.session.Session().client("sqs", region_name=self.region)
+        # Made on first use: a process that never queues never pays for boto3.
+        self._client = LazyClient.of("sqs", region, client_factory)
 
     def _sqs(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
+        return self._client.get()
 
     def put(self, jobs: Sequence[Job]) -> None:
         """Send every job; raise naming the first refused entry (SQS reports them per entry)."""

@@ -29,16 +29,18 @@ DynamoDB's key limits (2,048 bytes for ``pk``, 1,024 for ``sk``).
 from __future__ import annotations
 
 import json
-import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from adapters.storage.dynamodb.table import (
+from adapters.storage.dynamodb.client import LazyDynamoClient
+from adapters.storage.dynamodb.table import create_table_if_missing
+from adapters.storage.dynamodb.transactions import (
     MAX_TRANSACTION_ITEMS,
-    TRANSIENT_CANCELLATIONS,
-    create_table_if_missing,
+    TransactionContendedError,
+    TransactionRefusedError,
+    jittered_backoff,
+    transact_write,
 )
 from application.projections.store import Batch, Item, ReadModel, ViewConflictError
 
@@ -72,7 +74,7 @@ def _position_key(stream: str) -> Attributes:
 
 def _backoff(attempt: int) -> None:
     """Wait a capped exponential time with full jitter, so colliding writers spread out."""
-    time.sleep(random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt)))
+    time.sleep(jittered_backoff(attempt, _BACKOFF_BASE, _BACKOFF_CAP))
 
 
 def _revision_condition(expected: int) -> tuple[str, Attributes]:
@@ -107,37 +109,16 @@ class DynamoReadModel(ReadModel):
         self.region = region
         self.endpoint_url = endpoint_url
         self.create = create
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self._lazy = LazyDynamoClient(region, endpoint_url, prepare=self._create_if_missing)
 
     @property
     def client(self) -> Any:
         """The boto3 DynamoDB client (and the table, when ``create``), made on first use."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    import boto3  # Imported here: ~180 ms kept off every import path.
-                    from botocore.config import Config
-
-                    # Standard mode jitters and caps its backoff on throttling, so throttled
-                    # projectors spread out; its re-sends of a TransactWriteItems reuse the
-                    # call's idempotency token, so a commit whose answer was lost is not
-                    # applied twice.
-                    config = Config(retries={"mode": "standard", "total_max_attempts": 10})
-                    client = boto3.session.Session().client(
-                        "dynamodb",
-                        region_name=self.region,
-                        endpoint_url=self.endpoint_url,
-                        config=config,
-                    )
-                    if self.create:
-                        self._create_if_missing(client)
-                    # Published last: no thread sees a client whose table is not ready yet.
-                    self._client = client
-        return self._client
+        return self._lazy.get()
 
     def _create_if_missing(self, client: Any) -> None:
-        create_table_if_missing(client, self.table_name, sort_key_type="S")
+        if self.create:
+            create_table_if_missing(client, self.table_name, sort_key_type="S")
 
     # Reads: GetItem and Query only.
 
@@ -312,29 +293,15 @@ class DynamoReadModel(ReadModel):
         return operation
 
     def _transact(self, operations: list[Attributes]) -> None:
-        client = self.client
-        reasons: list[str] = []
-        for attempt in range(_TRANSACT_ATTEMPTS):
-            if attempt:
-                _backoff(attempt)
-            try:
-                client.transact_write_items(TransactItems=operations)
-            except client.exceptions.TransactionCanceledException as e:
-                reasons = [
-                    r.get("Code") or "None" for r in e.response.get("CancellationReasons", [])
-                ]
-                if "ConditionalCheckFailed" in reasons:
-                    msg = "an item or a stream position changed since it was read"
-                    raise ViewConflictError(msg) from e
-                if set(reasons) - TRANSIENT_CANCELLATIONS:
-                    raise  # e.g. ValidationError: DynamoDB refused the data itself.
-                continue
-            return
-        msg = (
-            f"DynamoDB transaction still cancelled after {_TRANSACT_ATTEMPTS} attempts "
-            f"by concurrent transactions or throttling ({', '.join(sorted(set(reasons)))})"
-        )
-        raise ViewConflictError(msg)
+        try:
+            transact_write(self.client, operations, attempts=_TRANSACT_ATTEMPTS, pause=_backoff)
+        except TransactionRefusedError as refused:
+            if refused.failed_conditions:
+                msg = "an item or a stream position changed since it was read"
+                raise ViewConflictError(msg) from refused.error
+            raise refused.error from None  # e.g. ValidationError: DynamoDB refused the data.
+        except TransactionContendedError as contended:
+            raise ViewConflictError(str(contended)) from None
 
     def clear(self) -> None:
         """Delete every view, counter and position: the one place this adapter scans.

@@ -9,9 +9,11 @@ Kept messages, their leftovers and quarantine are the folder blob store's own ch
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 
 from adapters.files import write_atomically
@@ -119,6 +121,10 @@ def _sent(outbox: Path) -> Iterator[Path]:
     return outbox.glob("*.eml") if outbox.is_dir() else iter(())
 
 
+# Longer than a message may take to be recorded (the drop box's ingest timeout is 300 s).
+_FIRST_MESSAGE_GRACE = 600.0
+
+
 def orphaned_store(store: Path, messages: Path, outbox: Path) -> str | None:
     """Return why the event store at ``store`` cannot be taken as a fresh start (None: it can).
 
@@ -129,7 +135,16 @@ def orphaned_store(store: Path, messages: Path, outbox: Path) -> str | None:
     size = store.stat().st_size if store.exists() else None
     if size and _has_events(store):
         return None
-    if next(_kept(messages), None) is None and next(_sent(outbox), None) is None:
+    if size:
+        # A store with its tables but no event yet is also a server recording its very first
+        # message: only mail kept a while ago (well past one message's processing) says the
+        # events were lost.
+        settled = time.time() - _FIRST_MESSAGE_GRACE
+        found = chain(_kept(messages), _sent(outbox))
+        evidence: Iterator[Path] = (p for p in found if p.stat().st_mtime < settled)
+    else:
+        evidence = chain(_kept(messages), _sent(outbox))
+    if next(evidence, None) is None:
         return None
     state = {None: "missing", 0: "empty (0 bytes)"}.get(size, "without any event")
     kept, sent = sum(1 for _ in _kept(messages)), sum(1 for _ in _sent(outbox))

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
+from adapters.aws.clients import LazyClient, new_client
 from adapters.storage.blob_files import content_key
 from application.kept_mail import CorruptMessageError, Envelope
 from application.ports import BlobStore
@@ -54,10 +54,9 @@ class S3BlobStore(BlobStore):
         self.uploads_prefix = uploads_prefix
         self.quarantine_prefix = quarantine_prefix
         self.region = region
-        self._client_factory = client_factory or self._default_client
-        self._client: Any = None
+        self._client_factory = client_factory or (lambda: new_client("s3", region))
         self._conditional = False
-        self._lock = threading.Lock()
+        self._client = LazyClient(self._made)
 
     def object_key(self, key: str) -> str:
         """Return the S3 object key for a content key; raise KeyError if it is not a SHA-256."""
@@ -260,18 +259,12 @@ class S3BlobStore(BlobStore):
         return int(value) if value.isdigit() else None
 
     def _get_client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                client = self._client_factory()
-                self._conditional = supports_if_none_match(client)
-                self._client = client
-            return self._client
+        return self._client.get()
 
-    def _default_client(self) -> Any:
-        import boto3
-
-        # A session of our own: boto3's default session is not safe to share across threads.
-        return boto3.session.Session().client("s3", region_name=self.region)
+    def _made(self) -> Any:
+        client = self._client_factory()
+        self._conditional = supports_if_none_match(client)
+        return client
 
 
 def envelope_metadata(envelope: Envelope | None) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.domain import DomainEvent
 
-from application.projections.events import kind_of
+from application.projections import events as ev
 from application.report import BOUNCED, NO_ANSWER, client_family
 from domain.attendance import Reply
 from domain.values import MASTER
@@ -42,22 +42,22 @@ def new_row(invite: str, address: str) -> Row:
 def evolve_row(row: Mapping[str, Any], event: DomainEvent) -> Mapping[str, Any]:
     """Return the row after a delivery or attendance event of its attendee: a new dict, or
     ``row`` itself when the event changes nothing it shows."""
-    kind, facts, new = kind_of(event), vars(event), dict(row)
+    kind, facts, new = type(event), vars(event), dict(row)
     at = event.timestamp.isoformat()
-    if kind == "Delivery.Invited":
+    if kind is ev.DELIVERY_INVITED:
         new |= {"recipient": True, "name": facts["name"], "origin": facts["origin"]}
         return _noted(new, at, f"invited ({facts['origin']})")
-    if kind == "Delivery.Sent":
+    if kind is ev.DELIVERY_SENT:
         sequence, last = facts["sequence"], new["last_sequence_sent"]
         new["last_sequence_sent"] = sequence if last is None else max(last, sequence)
         return _noted(new, at, f"sent version {sequence}")
-    if kind == "Delivery.SendFailed" and facts["permanent"]:
+    if kind is ev.DELIVERY_SEND_FAILED and facts["permanent"]:
         return _noted(new, at, f"send failed: {facts['reason']}")
-    if kind == "Delivery.Bounced":
+    if kind is ev.DELIVERY_BOUNCED:
         new["bounced"] = True
         return _noted(new, at, f"bounced: {facts['reason']}")
     reply = facts.get("reply")
-    if kind == "Attendance.ReplyRecorded" and isinstance(reply, Reply) and reply.key == MASTER:
+    if kind is ev.ATTENDANCE_REPLY_RECORDED and isinstance(reply, Reply) and reply.key == MASTER:
         new["reply"] = _reply(reply)
         return _noted(new, at, f"replied {reply.partstat.lower()}")
     return row

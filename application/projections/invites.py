@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsourcing.domain import DomainEvent
 
-from application.projections.events import kind_of
+from application.projections import events as ev
 from domain.values import EventDetails
 
 Summary = dict[str, Any]
@@ -18,8 +18,8 @@ NO_START = "~"
 
 def evolve_summary(summary: Summary | None, event: DomainEvent) -> Summary | None:
     """Return the invite summary after ``event`` (None: the event says nothing about it)."""
-    kind, facts = kind_of(event), vars(event)
-    if kind == "Invite.Created":
+    kind, facts = type(event), vars(event)
+    if kind is ev.INVITE_CREATED:
         return {
             "invite": str(event.originator_id),
             "organizer": facts["organizer"],
@@ -38,21 +38,21 @@ def evolve_summary(summary: Summary | None, event: DomainEvent) -> Summary | Non
     if summary is None:
         return None
     new = dict(summary)
-    if kind in ("Invite.Scheduled", "Invite.Updated", "Invite.Cancelled"):
+    if kind in (ev.INVITE_SCHEDULED, ev.INVITE_UPDATED, ev.INVITE_CANCELLED):
         new |= _shown(facts["details"])
         new["master_sequence"] = new["sequence"] = facts["revision"].sequence
-        new["status"] = "cancelled" if kind == "Invite.Cancelled" else "confirmed"
+        new["status"] = "cancelled" if kind is ev.INVITE_CANCELLED else "confirmed"
         new["update_count"] = facts.get("update_count", new["update_count"])
-    elif kind in ("Invite.InstanceOverridden", "Invite.InstanceCancelled"):
+    elif kind in (ev.INVITE_INSTANCE_OVERRIDDEN, ev.INVITE_INSTANCE_CANCELLED):
         new["update_count"] = facts.get("update_count", new["update_count"])
-        if new["master_sequence"] is None and kind == "Invite.InstanceOverridden":
+        if new["master_sequence"] is None and kind is ev.INVITE_INSTANCE_OVERRIDDEN:
             # Without a master, replies are measured against the newest REQUEST of any
             # instance (Invite.sequence): cancelling one instance resets no answer.
             new["sequence"] = max(new["sequence"], facts["revision"].sequence)
-    elif kind == "Invite.CounterProposed":
+    elif kind is ev.INVITE_COUNTER_PROPOSED:
         new["counter_count"] += 1
         return new
-    elif kind == "Invite.LateVersionRecorded":
+    elif kind is ev.INVITE_LATE_VERSION_RECORDED:
         if new["master_sequence"] is None:
             # A REQUEST that lost to a cancellation is still the newest REQUEST of its instance.
             new["sequence"] = max(new["sequence"], facts["revision"].sequence)

@@ -13,7 +13,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from application.projections.projector import IGNORED, PROJECTED, Projector
+from application.projections.projector import Projector, Route
 from application.projections.session import Session, Views
 from application.projections.staging import Staging
 from application.projections.store import ReadModel, ViewConflictError
@@ -106,10 +106,10 @@ class ProjectionRunner:
         self, projector: Projector, views: Views, notifications: Sequence[Notification]
     ) -> None:
         for notification in notifications:
-            kind = notification.topic.partition(":")[2]
-            if kind in IGNORED:
+            route = projector.route(notification.topic)
+            if route is Route.SKIP:
                 stream, version = str(notification.originator_id), notification.originator_version
                 projector.skip(views, stream, version)
-            elif kind.startswith(PROJECTED):
+            elif route is Route.PROJECT:
                 event = self.app.mapper.to_domain_event(notification)
                 projector.project(views, event)  # type: ignore[arg-type]

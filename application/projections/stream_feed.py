@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 
-from application.projections.projector import IGNORED, PROJECTED, Projector
+from application.projections.projector import Projector, Route
 from application.projections.session import Session
 from application.projections.store import ReadModel, ViewConflictError
 
@@ -31,11 +31,6 @@ class EarlierRecordFailedError(Exception):
     """A record was not tried because one before it in the batch failed."""
 
 
-def topic_kind(stored: StoredEvent) -> str:
-    """Return the event's ``Aggregate.Event`` name from its topic."""
-    return stored.topic.partition(":")[2]
-
-
 class StreamFeed:
     """Projects stored events one at a time onto a read model."""
 
@@ -46,10 +41,9 @@ class StreamFeed:
         self.store = store
         self.projector = projector or Projector()
 
-    @staticmethod
-    def tracks(stored: StoredEvent) -> bool:
+    def tracks(self, stored: StoredEvent) -> bool:
         """Return whether the event's stream is projected (its position is kept)."""
-        return topic_kind(stored).startswith(PROJECTED)
+        return self.projector.route(stored.topic) is not Route.NONE
 
     def apply(self, stored: StoredEvent) -> bool:
         """Project one event in a session of its own; return whether it was new.
@@ -61,7 +55,7 @@ class StreamFeed:
         stream, version = str(stored.originator_id), stored.originator_version
         for attempt in range(_ATTEMPTS):
             session = Session(self.store)
-            if topic_kind(stored) in IGNORED:
+            if self.projector.route(stored.topic) is Route.SKIP:
                 applied = self.projector.skip(session, stream, version)
             else:
                 event = self.app.mapper.to_domain_event(stored)

@@ -1,12 +1,11 @@
-"""What every request of the API shares: the container, the rate limiters, the views' refresh."""
+"""What every request of the API shares: the container, the rate limiters, the views' freshness."""
 
 from __future__ import annotations
 
 import math
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from application.projections.queries import Reports
 from application.send_types import OutboundSettings
@@ -23,10 +22,11 @@ class ApiState:
     container: Container
     per_key: RateLimiter
     per_ip: RateLimiter
-    # Embedded and memory backends bring the views up to date before each read; a deployment
-    # that projects in the background turns it off.
+    # True where the views follow this process's notification log (embedded and memory
+    # backends, kept current by the server's background runner): reads then say how many
+    # events they lag behind. False where a change stream projects them (AWS). Either way a
+    # read never projects: a GET writes nothing.
     refresh_views: bool = True
-    _refreshing: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def service(self) -> InviteService:
@@ -43,12 +43,17 @@ class ApiState:
         return outbound
 
     def reports(self) -> Reports:
-        """Return the dashboards' reads, brought up to date first when so configured."""
-        if self.refresh_views:
-            with self._refreshing:  # one projector at a time; the others wait, then read
-                self.container.projections().run()
+        """Return the dashboards' reads over the views as they are (nothing is projected)."""
         reports: Reports = self.container.reports()
         return reports
+
+    def views_pending(self) -> int | None:
+        """Return how many stored events the views have not projected yet (None: unknown
+        here, as where a change stream projects them)."""
+        if not self.refresh_views:
+            return None
+        pending: int = self.container.projections().pending()
+        return pending
 
     def limit_key(self, key_id: str) -> None:
         """Spend one request of an API key's allowance; raise a 429 problem when spent."""
@@ -72,7 +77,17 @@ def _enforce(limiter: RateLimiter, key: str, who: str) -> None:
         )
 
 
-def api_state(request: Request) -> ApiState:
-    """Return the app's shared state (a FastAPI dependency)."""
+# On every GET answer where it is known: how many stored events the views lag behind
+# (0: current). The views are kept current in the background, never by the read itself.
+VIEWS_PENDING_HEADER = "X-Views-Pending"
+
+
+def api_state(request: Request, response: Response) -> ApiState:
+    """Return the app's shared state (a FastAPI dependency); a GET says how fresh the views
+    are that it reads."""
     state: ApiState = request.app.state.api
+    if request.method == "GET":
+        pending = state.views_pending()
+        if pending is not None:
+            response.headers[VIEWS_PENDING_HEADER] = str(pending)
     return state

@@ -8,38 +8,21 @@ nothing. A record that cannot be read is reported in ``batchItemFailures``, alon
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING
 
 from entrypoints.aws import runtime
+from entrypoints.aws.batch import sqs_handler
 from entrypoints.aws.runtime import logger
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
     from application.ses_bounces import NoticeResult
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Record each SES notification's bounce or complaint; return the records that failed."""
-    return dict(process_partial_response(event, _record, processor, context))
 
 
 def _record(record: SQSRecord) -> None:
-    logger.set_correlation_id(record.message_id)
-    try:
-        results = record_notification(record.body)
-    except Exception:
-        logger.exception("ses notification failed", extra={"sqs_message": record.message_id})
-        raise
+    """Record one SES notification's bounce or complaint."""
+    results = record_notification(record.body)
     if results is None:
         logger.info("ses notification needs nothing (not a bounce or complaint)")
     for result in results or ():
@@ -51,6 +34,10 @@ def _record(record: SQSRecord) -> None:
                 "invite": str(result.invite) if result.invite else None,
             },
         )
+
+
+# Records each SES notification's bounce or complaint; returns the records that failed.
+handler = sqs_handler(_record, failure="ses notification failed")
 
 
 def record_notification(body: str, *, now: datetime | None = None) -> list[NoticeResult] | None:

@@ -8,7 +8,6 @@ to date from the event table's stream. The app's body limit (``CIS_HTTP_MAX_BODY
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -21,23 +20,18 @@ if TYPE_CHECKING:
 
     from entrypoints.container import Container
 
-_lock = threading.Lock()
-_adapter: tuple[Container, Mangum] | None = None
+
+def _adapter(container: Container) -> Mangum:
+    """A Mangum adapter over the API of ``container``."""
+    from mangum import Mangum
+
+    from entrypoints.api.app import create_app
+
+    return Mangum(create_app(container, refresh_views=False), lifespan="off")
 
 
-def adapter() -> Mangum:
-    """Return this process's Mangum adapter over the API, made on first use."""
-    global _adapter
-    container = runtime.container()
-    with _lock:
-        if _adapter is None or _adapter[0] is not container:
-            from mangum import Mangum
-
-            from entrypoints.api.app import create_app
-
-            app = create_app(container, refresh_views=False)
-            _adapter = (container, Mangum(app, lifespan="off"))
-        return _adapter[1]
+# This process's Mangum adapter over the API, made on first use.
+adapter = runtime.per_container(_adapter)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

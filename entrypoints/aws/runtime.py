@@ -8,7 +8,8 @@ never invoked never pays for the whole application.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from entrypoints.container import Container
 
 logger = Logger(service="calendar-invite-server")
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _container: Container | None = None
@@ -33,6 +36,25 @@ def container() -> Container:
             if warning is not None:
                 logger.warning(warning)
         return _container
+
+
+def per_container(make: Callable[[Container], T]) -> Callable[[], T]:
+    """``make`` applied to this process's container on first use, again only if it changes.
+
+    Tests swap the container through ``reset``; what was made from the old one is not reused.
+    """
+    lock = threading.Lock()
+    made: tuple[Container, T] | None = None
+
+    def current() -> T:
+        nonlocal made
+        now = container()
+        with lock:
+            if made is None or made[0] is not now:
+                made = (now, make(now))
+            return made[1]
+
+    return current
 
 
 def reset(replacement: Container | None = None) -> None:

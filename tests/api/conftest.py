@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Request
 
 from application.keys import Scope
 from entrypoints.api import create_app
@@ -61,6 +62,21 @@ class World:
         return {"Authorization": f"Bearer {token}"}
 
 
+def caught_up(client: TestClient, container: Container) -> TestClient:
+    """Return ``client`` with the views caught up before each GET it sends.
+
+    A read never projects; the embedded server's background runner keeps the views current
+    within its interval. These tests have no runner, so the test does its job, at once.
+    """
+
+    def catch_up(request: Request) -> None:
+        if request.method == "GET":
+            container.projections().run()
+
+    client.event_hooks = {**client.event_hooks, "request": [catch_up]}
+    return client
+
+
 def new_container(tmp_path: Path) -> Container:
     """Return a memory-backed server whose outbox lives under ``tmp_path``."""
     return bootstrap(
@@ -84,7 +100,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     rival_invite = ingest(container, invite_ics("rival-1", OTHER, "20400101T100000Z"))
     with TestClient(create_app(container)) as client:
         yield World(
-            client=client,
+            client=caught_up(client, container),
             container=container,
             invite=invite,
             rival_invite=rival_invite,

@@ -11,7 +11,7 @@ from application.keys import Scope
 from entrypoints.api import create_app
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
-from tests.api.conftest import ORGANIZER, SEQ0, ingest, key
+from tests.api.conftest import ORGANIZER, SEQ0, caught_up, ingest, key
 
 
 def test_reads_and_sends_over_sqlite_from_the_servers_threads(tmp_path: Path) -> None:
@@ -21,6 +21,7 @@ def test_reads_and_sends_over_sqlite_from_the_servers_threads(tmp_path: Path) ->
     invite = ingest(container, SEQ0.read_bytes(), datetime.now(UTC))
     auth = {"Authorization": f"Bearer {key(container, Scope.ORGANIZER, ORGANIZER)}"}
     with TestClient(create_app(container)) as client:
+        client = caught_up(client, container)
         sent = client.post(
             f"/v1/invites/{invite}/recipients", headers=auth, json={"address": "ann@example.org"}
         )

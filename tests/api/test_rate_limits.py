@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from application.keys import Scope
 from entrypoints.api import create_app
 from entrypoints.api.ratelimit import RateLimiter
-from tests.api.conftest import SEQ0, assert_problem, ingest, key, new_container
+from tests.api.conftest import SEQ0, assert_problem, caught_up, ingest, key, new_container
 
 
 class Clock:
@@ -42,7 +42,7 @@ def strict(tmp_path: Path) -> Iterator[tuple[TestClient, str, str]]:
     invite = ingest(container, SEQ0.read_bytes())
     app = create_app(container, per_key_per_minute=2, per_ip_per_minute=2)
     with TestClient(app) as client:
-        yield client, str(invite), key(container, Scope.ADMIN, None)
+        yield caught_up(client, container), str(invite), key(container, Scope.ADMIN, None)
 
 
 def test_a_key_sending_too_fast_gets_429_with_retry_after(

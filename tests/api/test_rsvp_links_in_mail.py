@@ -31,7 +31,7 @@ from domain.web_links import LINK_TTL, read_link
 from entrypoints.api import create_app
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings
-from tests.api.conftest import SEQ0, ingest, invite_ics, key
+from tests.api.conftest import SEQ0, caught_up, ingest, invite_ics, key
 
 WEB = "https://invites.example.com/cal"
 ANN = "ann@example.org"
@@ -77,7 +77,8 @@ def serve(data: Path, web: str | None = WEB, secret: str | None = None) -> Serve
     )
     container = bootstrap(settings)
     admin = key(container, Scope.ADMIN, None)
-    return Server(TestClient(create_app(container)), container, settings.outbox_path, admin)
+    client = caught_up(TestClient(create_app(container)), container)
+    return Server(client, container, settings.outbox_path, admin)
 
 
 @pytest.fixture

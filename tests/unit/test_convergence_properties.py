@@ -1,4 +1,6 @@
-"""The main property (DESIGN.md, Domain rules): any delivery order, with redeliveries, converges.
+"""The main property: any delivery order, with redeliveries, converges.
+
+See docs/architecture.md, iTIP rules.
 
 Also: loading an aggregate (from a snapshot or not) equals replaying its events, and no
 message whatsoever makes ``InviteService.ingest`` raise.

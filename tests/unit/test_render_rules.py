@@ -1,4 +1,7 @@
-"""Rendered invites follow DESIGN.md's outbound rules, read back as a mail client would."""
+"""Rendered invites follow the outbound rules, read back as a mail client would.
+
+The rules: docs/architecture.md, Outbound mail.
+"""
 
 from __future__ import annotations
 

@@ -7,24 +7,25 @@ Key schema: ``pk`` (S, partition) and ``sk`` (N, sort). Each recorder owns a ``p
 from __future__ import annotations
 
 import contextlib
-import random
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
 
-# DynamoDB's hard limit on the number of items in one TransactWriteItems call.
-MAX_TRANSACTION_ITEMS = 100
+from adapters.storage.dynamodb.client import LazyDynamoClient
+from adapters.storage.dynamodb.transactions import (
+    MAX_TRANSACTION_ITEMS,
+    TRANSIENT_CANCELLATIONS,
+    TransactionContendedError,
+    TransactionRefusedError,
+    jittered_backoff,
+    transact_write,
+)
+
+__all__ = ["MAX_TRANSACTION_ITEMS", "TRANSIENT_CANCELLATIONS"]  # re-exported for callers
 
 Item = dict[str, Any]
-
-# Cancellation reason codes that say nothing about our data, only about contention or capacity:
-# the same transaction can succeed if sent again. "None" marks the items that did not fail.
-TRANSIENT_CANCELLATIONS = frozenset(
-    {"None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-)
 
 # Error codes botocore's standard mode retries as throttling; still seeing one means it gave up.
 THROTTLING_ERRORS = frozenset(
@@ -76,34 +77,17 @@ class DynamoTable:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._sleep = sleep
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self._lazy = LazyDynamoClient(region, endpoint_url, max_attempts=max_attempts)
 
     @property
     def client(self) -> Any:
         """The boto3 DynamoDB client, created lazily so importing costs nothing."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    import boto3  # Imported here: ~180 ms kept off every import path.
-                    from botocore.config import Config
+        return self._lazy.get()
 
-                    # Standard mode jitters and caps its backoff and keeps a client-wide retry
-                    # budget, so throttled writers spread out instead of retrying in lockstep.
-                    # Its re-sends of a TransactWriteItems reuse the idempotency token botocore
-                    # fills in once per call: a commit whose answer was lost is not applied
-                    # twice, nor reported as a version conflict.
-                    config = Config(
-                        retries={"mode": "standard", "total_max_attempts": self.max_attempts}
-                    )
-                    session = boto3.session.Session()
-                    self._client = session.client(
-                        "dynamodb",
-                        region_name=self.region,
-                        endpoint_url=self.endpoint_url,
-                        config=config,
-                    )
-        return self._client
+    @property
+    def _client(self) -> Any:
+        """The client if made already, else None: constructing makes no AWS call."""
+        return self._lazy.made
 
     @contextlib.contextmanager
     def throttling_as_operational_error(self, operation: str) -> Iterator[None]:
@@ -127,7 +111,7 @@ class DynamoTable:
 
     def backoff(self, attempt: int) -> float:
         """Capped exponential backoff with full jitter, so colliding writers spread out."""
-        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+        return jittered_backoff(attempt, self.backoff_base, self.backoff_cap)
 
     def create_if_missing(self) -> None:
         """Create the table (on-demand billing) unless it exists already."""
@@ -149,37 +133,28 @@ class DynamoTable:
                 f"this save needs {len(operations)}: save fewer events at once"
             )
             raise TransactionTooLargeError(msg)
-        client = self.client
-        reasons: list[str] = []
-        for attempt in range(self.transact_attempts):
-            if attempt:
-                self._sleep(self.backoff(attempt - 1))
-            try:
-                with self.throttling_as_operational_error("TransactWriteItems"):
-                    client.transact_write_items(TransactItems=list(operations))
-            except client.exceptions.TransactionCanceledException as e:
-                reasons = [
-                    r.get("Code") or "None" for r in e.response.get("CancellationReasons", [])
-                ]
-                failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
-                if failed - set(retryable):
-                    raise IntegrityError(str(e)) from e
-                if failed:
-                    # Only items numbered from a stale counter failed: sending the same items
-                    # again cannot succeed, the caller must re-read the counter.
-                    raise RetryableConflictError(str(e)) from e
-                refused = sorted(set(reasons) - TRANSIENT_CANCELLATIONS)
-                if refused:
-                    # e.g. ValidationError: DynamoDB refused the data itself; a retry would too.
-                    msg = f"DynamoDB cancelled the transaction ({', '.join(refused)}): {e}"
-                    raise OperationalError(msg) from e
-                continue
-            return
-        msg = (
-            f"DynamoDB transaction still cancelled after {self.transact_attempts} attempts "
-            f"by concurrent transactions or throttling ({', '.join(sorted(set(reasons)))})"
-        )
-        raise RetryableConflictError(msg)
+        try:
+            with self.throttling_as_operational_error("TransactWriteItems"):
+                transact_write(
+                    self.client,
+                    operations,
+                    attempts=self.transact_attempts,
+                    pause=lambda n: self._sleep(self.backoff(n - 1)),
+                )
+        except TransactionRefusedError as refused:
+            e = refused.error
+            failed = refused.failed_conditions
+            if failed - set(retryable):
+                raise IntegrityError(str(e)) from e
+            if failed:
+                # Only items numbered from a stale counter failed: sending the same items
+                # again cannot succeed, the caller must re-read the counter.
+                raise RetryableConflictError(str(e)) from e
+            # e.g. ValidationError: DynamoDB refused the data itself; a retry would too.
+            msg = f"DynamoDB cancelled the transaction ({', '.join(refused.refusals)}): {e}"
+            raise OperationalError(msg) from e
+        except TransactionContendedError as contended:
+            raise RetryableConflictError(str(contended)) from None
 
     def put(self, item: Item, *, condition: str | None = None) -> Item:
         """A Put operation for ``transact``, conditional when asked."""

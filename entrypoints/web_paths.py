@@ -1,0 +1,4 @@
+"""Where the HTTP API serves what mail links to; the composition root hands it to the renderer."""
+
+# The RSVP links' route: entrypoints/api/routes/public.py's /rsvp/{token} under the API's /v1.
+RSVP_PATH = "/v1/rsvp/"
