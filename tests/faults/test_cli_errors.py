@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import CORPUS
 from tests.e2e.test_cli import cis
 from tests.faults.data_folders import kept_messages, one_line_error, used_folder
+from tests.faults.disks import fill, small_tmpfs
 
 ANOTHER = CORPUS / "request/tb-single-event.eml"
 
@@ -155,40 +156,15 @@ def test_permission_denied_on_the_event_store_is_one_line(tmp_path: Path) -> Non
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MB tmpfs, mounted for this test (root only), unmounted after it."""
-    mount = shutil.which("mount")
-    if os.geteuid() != 0 or mount is None:
-        pytest.skip("a real full disk needs root to mount a small tmpfs")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        [mount, "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    """A 2 MB tmpfs, mounted for this test, unmounted after it."""
+    with small_tmpfs(tmp_path / "disk", "2m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def _fill(disk: Path) -> None:
-    """Write to ``disk`` until it has no byte left."""
-    with (disk / "filler").open("wb", buffering=0) as filler:
-        block = b"\0" * 65536
-        while True:
-            try:
-                filler.write(block)
-            except OSError:
-                block = block[: len(block) // 2]
-                if not block:
-                    return
 
 
 def test_a_full_disk_is_one_line_saying_so(small_disk: Path) -> None:
     data = small_disk / "data"
     used_folder(data, "ann@example.org")
-    _fill(small_disk)
+    fill(small_disk)
 
     result = cis(data, "ingest", "--to", "create@invites.example", str(ANOTHER))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.faults.disks import fill, small_tmpfs
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 PEOPLE = [f"guest{n}@example.org" for n in range(8)]
@@ -102,40 +102,9 @@ def test_an_oserror_below_the_ses_client_is_a_temporary_failure() -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs mounted on the data folder's outbox (root only; skipped otherwise)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    outbox = tmp_path / "outbox"
-    outbox.mkdir(exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(outbox)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    """A 256 KiB tmpfs mounted on the data folder's outbox."""
+    with small_tmpfs(tmp_path / "outbox", "256k") as outbox:
         yield outbox
-    finally:
-        subprocess.run(["umount", "-l", str(outbox)], check=False)
-
-
-def fill(folder: Path) -> Path:
-    """Write a file until the disk under ``folder`` is full; return it."""
-    filler = folder / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        with pytest.raises(OSError, match="No space left"):
-            _write_for_ever(fd)
-    finally:
-        os.close(fd)
-    return filler
-
-
-def _write_for_ever(fd: int) -> None:
-    while True:
-        os.write(fd, b"\0" * 4096)
 
 
 def test_a_really_full_outbox_disk_leaves_every_send_pending_until_space_returns(
