@@ -14,16 +14,19 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
-from application.attendee_messages import handle_attendee_message
-from application.bounces import handle_bounce
-from application.bulk_mail import invite_named_in, recipients_of, refusal_of
+from application.admin.registry import OrganizerRegistry
 from application.errors import InviteNotFoundError
-from application.history import HistoryEntry
+from application.inbound.attendee_messages import handle_attendee_message
+from application.inbound.bounces import handle_bounce
+from application.inbound.bulk_mail import invite_named_in, recipients_of, refusal_of
+from application.inbound.organizer_messages import handle_organizer_message, organizer_cancel
+from application.inbound.organizer_rule import speaks_for
+from application.inbound.routing import Mailboxes, unsupported_method
+from application.inbound.senders import Arrival, Policies, SenderCheck
+from application.inbound.token_replies import handle_token_reply
 from application.kept_mail import CorruptMessageError, Envelope
-from application.notices import Notifier, deferred_notices
-from application.organizer_messages import handle_organizer_message, organizer_cancel
-from application.organizer_rule import speaks_for
-from application.outbox import OutboxEntry, outbox
+from application.outbound.notices import Notifier, deferred_notices
+from application.outbound.sender import Sender
 from application.ports import (
     Announcement,
     Announcer,
@@ -39,18 +42,15 @@ from application.ports import (
     UnreadableListError,
     WorkQueue,
 )
-from application.queries import all_invite_ids, find_invite, invite_history, show_invite
-from application.registry import OrganizerRegistry
-from application.report import ReportRow, rsvp_report
+from application.reading.history import HistoryEntry
+from application.reading.outbox import OutboxEntry, outbox
+from application.reading.queries import all_invite_ids, find_invite, invite_history, show_invite
+from application.reading.report import ReportRow, rsvp_report
+from application.reading.views import InviteView
 from application.results import Decision, IngestResult, receipt_of, redelivered, result_of
-from application.routing import Mailboxes, unsupported_method
 from application.send_types import OutboundSettings, Progress, Recipient, SendResult
-from application.senders import Arrival, Policies, SenderCheck
-from application.sending import Sender
 from application.stores import loader
-from application.token_replies import handle_token_reply
 from application.transcodings import register_domain_transcodings
-from application.views import InviteView
 from domain.attendance import Attendance
 from domain.authentication import SenderAuthentication, SenderPolicy
 from domain.delivery import Delivery, delivery_id

@@ -26,13 +26,13 @@ from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
 from adapters.storage.health import EmptyEventStoreError, orphaned_store
 from adapters.storage.s3_blobs import S3BlobStore
 from adapters.storage.secrets import server_secret
-from application.keys import ApiKeys
+from application.admin.keys import ApiKeys
+from application.inbound.routing import Mailboxes
 from application.ports import MessageParser, WorkQueue
 from application.projections.memory import MemoryReadModel
 from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
 from application.projections.store import ReadModel
-from application.routing import Mailboxes
 from application.send_types import OutboundSettings
 from application.service import InviteService
 from domain.authentication import SenderPolicy

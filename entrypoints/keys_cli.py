@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from application.keys import ApiKeys, InvalidSubjectError, KeyView, Scope, UnknownApiKeyError
+from application.admin.keys import ApiKeys, InvalidSubjectError, KeyView, Scope, UnknownApiKeyError
 from entrypoints import session
 from entrypoints.lines import emit
 

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from application.history import HistoryEntry
-from application.views import InviteView
+from application.reading.history import HistoryEntry
+from application.reading.views import InviteView
 
 
 def _cell(value: object) -> Text:

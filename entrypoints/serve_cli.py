@@ -46,7 +46,7 @@ def serve(
     now = datetime.now(UTC)
     facts: dict[str, object] = {}
     if demo:
-        from application.keys import Scope
+        from application.admin.keys import Scope
         from entrypoints.demo import load_demo
 
         facts["invites"] = load_demo(container.service(), settings.create_address, now)

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from adapters.aws.ses_verdicts import authentication_of
-from application.ses_bounces import DeliveryNotice, NoticeKind, NoticeRecipient
+from application.inbound.delivery_notices import DeliveryNotice, NoticeKind, NoticeRecipient
 from domain.authentication import SenderAuthentication
 
 INBOUND = "inbound/"

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import fields
 
-from application.report import ReportRow
+from application.reading.report import ReportRow
 
 # Leading characters that make Excel, LibreOffice or Google Sheets evaluate a cell.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from adapters.mail.workers import WorkerPool
-from application.routing import Mailboxes
+from application.inbound.routing import Mailboxes
 
 log = logging.getLogger(__name__)
 

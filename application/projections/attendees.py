@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.domain import DomainEvent
 
 from application.projections import events as ev
-from application.report import BOUNCED, NO_ANSWER, client_family
+from application.reading.report import BOUNCED, NO_ANSWER, client_family
 from domain.attendance import Reply
 from domain.values import MASTER
 

@@ -15,7 +15,7 @@ from uuid import UUID
 from application.projections.attendees import bucket_status, row_status
 from application.projections.projector import DEFAULT_SHARDS
 from application.projections.store import Item, ReadModel
-from application.report import BOUNCED, NO_ANSWER
+from application.reading.report import BOUNCED, NO_ANSWER
 
 STATUSES = ("accepted", "declined", "tentative", "delegated", NO_ANSWER, BOUNCED)
 MAX_PAGE = 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from application.keys import Principal
+from application.admin.keys import Principal
 from domain.invite import Invite
 from entrypoints.api.auth import may_write
 from entrypoints.api.problems import ProblemError, not_found

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from application.keys import Principal, Scope
+from application.admin.keys import Principal, Scope
 from entrypoints.api.problems import ProblemError
 from entrypoints.api.state import ApiState, api_state
 

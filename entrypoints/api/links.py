@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.landing import Landings
-from application.rsvp_links import RsvpLinks
+from application.links.landing import Landings
+from application.links.rsvp_links import RsvpLinks
 from application.service import InviteService
 
 

@@ -17,7 +17,7 @@ from entrypoints.aws.runtime import logger
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from application.ses_bounces import NoticeResult
+    from application.inbound.delivery_notices import NoticeResult
 
 
 def _record(record: SQSRecord) -> None:
@@ -43,7 +43,7 @@ handler = sqs_handler(_record, failure="ses notification failed")
 def record_notification(body: str, *, now: datetime | None = None) -> list[NoticeResult] | None:
     """Record what one bounce-queue record body reports; None when it reports nothing to do."""
     from adapters.aws.mail_events import notice_in
-    from application.ses_bounces import record_delivery_notice
+    from application.inbound.delivery_notices import record_delivery_notice
 
     notice = notice_in(body)
     if notice is None:

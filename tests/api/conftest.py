@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Request
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from entrypoints.api import create_app
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings

@@ -13,7 +13,7 @@ import pytest
 from httpx import Response
 
 from adapters.mail.outbox import OutboxFolderMailer
-from application.rsvp_links import RsvpLinks
+from application.links.rsvp_links import RsvpLinks
 from tests.api.conftest import SEQ0, World
 
 

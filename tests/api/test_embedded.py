@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from entrypoints.api import create_app
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from entrypoints.api import create_app
 from tests.api.conftest import World, assert_problem, key, new_container
 

@@ -10,8 +10,8 @@ import pytest
 from entrypoints.api.links import landing_signature as landing_signature_of
 from tests.api.conftest import ORGANIZER, World, assert_problem
 
-rsvp_links = pytest.importorskip("application.rsvp_links")
-pytest.importorskip("application.downloads")
+rsvp_links = pytest.importorskip("application.links.rsvp_links")
+pytest.importorskip("application.links.downloads")
 
 
 def signature(world: World, invite: UUID) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from entrypoints.api import create_app
 from entrypoints.api.ratelimit import RateLimiter
 from tests.api.conftest import SEQ0, assert_problem, caught_up, ingest, key, new_container

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from application.send_types import Recipient
 from tests.api.conftest import ORGANIZER, OTHER, World, assert_problem, ingest, invite_ics, key
 

@@ -24,8 +24,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.mail.outbox import OutboxFolderMailer
-from application.keys import Scope
-from application.rsvp_links import InvalidLinkError, RsvpLinks
+from application.admin.keys import Scope
+from application.links.rsvp_links import InvalidLinkError, RsvpLinks
 from application.send_types import Recipient
 from domain.web_links import LINK_TTL, read_link
 from entrypoints.api import create_app

@@ -11,7 +11,7 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from entrypoints.api import create_app
 from tests.api.conftest import SEQ0, ingest, key, new_container
 

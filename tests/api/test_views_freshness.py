@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from entrypoints.api import create_app
 from entrypoints.api.state import VIEWS_PENDING_HEADER
 from tests.api.conftest import SEQ0, ingest, key, new_container

@@ -16,7 +16,7 @@ import pytest
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from application.send_types import Recipient
 from entrypoints.aws import http, runtime
 from entrypoints.container import Container, bootstrap

@@ -17,7 +17,7 @@ from adapters.aws.mail_events import (
     header_recipients,
     notice_in,
 )
-from application.ses_bounces import NoticeKind, NoticeRecipient
+from application.inbound.delivery_notices import NoticeKind, NoticeRecipient
 from tests.aws.lambda_events import ses_authentication_results, ses_receipt_notification
 
 DOMAIN = "invites.example"

@@ -28,7 +28,7 @@ from icalendar import Calendar
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from entrypoints.aws import http, inbound, projections, runtime, work
 from entrypoints.aws.environment import REQUIRED
 from tests.aws.lambda_events import (

@@ -26,7 +26,7 @@ import pytest
 from mangum import Mangum
 
 from adapters.mail.dropbox import DropBox, Limits, SmtpClient
-from application.routing import Mailboxes
+from application.inbound.routing import Mailboxes
 from domain.outcomes import Outcome
 from entrypoints.api import create_app
 from entrypoints.container import bootstrap

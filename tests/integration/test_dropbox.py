@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from adapters.mail.dropbox import DropBox, SmtpClient
+from application.inbound.routing import Mailboxes
 from application.results import IngestResult
-from application.routing import Mailboxes
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
-from application.keys import ApiKeys, Scope
+from application.admin.keys import ApiKeys, Scope
 from application.stores import A, Loader
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings

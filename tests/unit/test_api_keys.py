@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from application.keys import ApiKeys, InvalidSubjectError, Principal, Scope, UnknownApiKeyError
+from application.admin.keys import (
+    ApiKeys,
+    InvalidSubjectError,
+    Principal,
+    Scope,
+    UnknownApiKeyError,
+)
 from application.service import InviteService
 from domain.api_keys import ApiKey, KeyRing, hash_secret, key_ring_id
 from entrypoints.container import bootstrap

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.bulk_mail import invite_named_in
+from application.inbound.bulk_mail import invite_named_in
 from application.service import InviteService
 from domain.outcomes import Outcome
 from tests.fakes import ORGANIZER, UID, deliver, new_service, request

@@ -14,8 +14,8 @@ from icalendar import Calendar
 from icalendar.cal.component import Component
 
 from adapters.outbound import IcalendarInviteRenderer
-from application.downloads import calendar_file
 from application.errors import InviteNotFoundError
+from application.links.downloads import calendar_file
 from application.send_types import Recipient
 from application.service import InviteService
 from domain.outbound import OutboundInstance, OutboundInvite, server_uid

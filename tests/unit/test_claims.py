@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from application.claims import Workers
+from application.outbound.claims import Workers
 from domain.delivery import Delivery
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

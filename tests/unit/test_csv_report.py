@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.lists.csv_report import COLUMNS, report_csv
-from application.report import ReportRow
+from application.reading.report import ReportRow
 from tests.fakes import BOB, CAROL, at
 
 BOB_ROW = ReportRow(

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from application.queries import find_invite
-from application.report import ReportRow, client_family, rsvp_report
+from application.reading.queries import find_invite
+from application.reading.report import ReportRow, client_family, rsvp_report
 from application.service import InviteService
 from domain.attendance import Attendance, Reply
 from domain.delivery import FORWARDED, Delivery

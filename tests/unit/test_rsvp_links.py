@@ -22,14 +22,14 @@ from icalendar import Calendar
 from pydantic import ValidationError
 
 from adapters.mail.outbox import OutboxFolderMailer
-from application.report import ReportRow, client_family
-from application.rsvp_links import (
+from application.links.rsvp_links import (
     WEB_PRODID,
     InvalidLinkError,
     LinkQuestion,
     RsvpLinks,
     WebAnswer,
 )
+from application.reading.report import ReportRow, client_family
 from application.send_types import OutboundSettings, Recipient
 from application.service import InviteService
 from domain.outbound import OutboundInstance, OutboundInvite, event_end

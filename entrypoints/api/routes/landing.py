@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from application.landing import LandingOutcome
+from application.links.landing import LandingOutcome
 from domain.organizer import origin_of
 from entrypoints.api.auth import State
 from entrypoints.api.links import landings

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from application.keys import Scope
+from application.admin.keys import Scope
 from domain.identity import normalize_address
 from entrypoints.api.auth import Caller, State
 from entrypoints.api.models import InviteSummary, Totals

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import Response
 
-from application.rsvp_links import InvalidLinkError, RsvpLinks
+from application.links.rsvp_links import InvalidLinkError, RsvpLinks
 from domain import web_links
 from domain.invite import Invite
 from entrypoints.api.auth import State
@@ -168,7 +168,7 @@ def invite_calendar(
     service = state.service
     if not signature_valid(service, invite_id, sig) or service.load(Invite, invite_id) is None:
         raise not_found()
-    from application.downloads import calendar_file
+    from application.links.downloads import calendar_file
 
     data = calendar_file(service.load, state.container.renderer(), state.outbound, invite_id)
     return Response(

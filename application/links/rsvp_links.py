@@ -29,7 +29,7 @@ from domain.web_links import LINK_TTL, InvalidLinkError, LinkClaim, read_link, s
 
 __all__ = ["WEB_PRODID", "InvalidLinkError", "LinkQuestion", "RsvpLinks", "WebAnswer"]
 
-# What the RSVP report's client column shows for these answers (application/report.py).
+# What the RSVP report's client column shows for these answers (application/reading/report.py).
 WEB_PRODID = "-//Calendar Invite Server//web RSVP//EN"
 PARTSTATS = ("ACCEPTED", "DECLINED", "TENTATIVE")
 # Two clicks on one link race for one stream; the loser reads again and decides again.

@@ -8,7 +8,7 @@ private drop-box address, as the sender policy of the organizer's domain says.
 
 from __future__ import annotations
 
-from application.senders import Policies, SenderCheck, domain_of, single_sender
+from application.inbound.senders import Policies, SenderCheck, domain_of, single_sender
 from application.stores import Loader
 from domain.authentication import SenderPolicy
 from domain.identity import organizer_id

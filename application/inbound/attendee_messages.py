@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
+from application.inbound.senders import SenderCheck, single_sender
 from application.results import Decision
-from application.senders import SenderCheck, single_sender
 from application.stores import Loader
 from domain.attendance import Attendance, Reply
 from domain.authentication import SenderPolicy

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from application.organizer_rule import speaks_for
+from application.inbound.organizer_rule import speaks_for
+from application.inbound.senders import Policies, SenderCheck
 from application.results import Decision
-from application.senders import Policies, SenderCheck
 from application.stores import Loader
 from domain.identity import invite_id, uid_index_id
 from domain.indexes import UidIndex

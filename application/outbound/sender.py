@@ -18,8 +18,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
-from application.claims import Workers
-from application.outbound_state import (
+from application.outbound.claims import Workers
+from application.outbound.roster import add_to_roster, roster_size
+from application.outbound.versions import (
     cancelled_keys,
     fingerprints,
     instance_cancel,
@@ -33,7 +34,6 @@ from application.ports import (
     PermanentDeliveryError,
     TemporaryDeliveryError,
 )
-from application.roster import add_to_roster, roster_size
 from application.send_types import (
     OutboundSettings,
     Progress,

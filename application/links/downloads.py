@@ -6,7 +6,7 @@ from dataclasses import replace
 from uuid import UUID
 
 from application.errors import InviteNotFoundError
-from application.outbound_state import fingerprints, outbound_of
+from application.outbound.versions import fingerprints, outbound_of
 from application.ports import InviteRenderer
 from application.send_types import OutboundSettings
 from application.stores import Loader

@@ -1,4 +1,4 @@
-"""An invite's current state as the CLI shows it (its history: application.history)."""
+"""An invite's current state as the CLI shows it (its history: application.reading.history)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.history import jsonable
+from application.reading.history import jsonable
 from domain.invite import Invite
 from domain.occurrence import Occurrence
 from domain.values import MASTER, EventDetails

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
-from application.bounces import handle_bounce
+from application.inbound.bounces import handle_bounce
 from application.results import Decision
 from application.send_types import OutboundSettings, Save
 from application.stores import Loader

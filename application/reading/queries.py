@@ -9,9 +9,9 @@ from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
-from application.history import HistoryEntry, history_entry
+from application.reading.history import HistoryEntry, history_entry
+from application.reading.views import InviteView, invite_view
 from application.stores import Loader
-from application.views import InviteView, invite_view
 from domain.attendance import Attendance
 from domain.identity import attendance_id, uid_index_id
 from domain.indexes import UidIndex

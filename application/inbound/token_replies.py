@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.attendee_messages import quarantine, record_proposal
+from application.inbound.attendee_messages import quarantine, record_proposal
+from application.inbound.senders import SenderCheck
+from application.outbound.roster import add_to_roster
 from application.results import Decision
-from application.roster import add_to_roster
-from application.senders import SenderCheck
 from application.stores import Loader
 from domain.attendance import Attendance, Reply
 from domain.authentication import SenderPolicy

@@ -23,7 +23,7 @@ BOUNCED = "bounced"
 
 # First match wins, on the lower-cased PRODID. Mozilla's calendar (Lightning) ships inside
 # Thunderbird; CALENDARSERVER.ORG is Apple's calendar server, which iCloud answers from. The
-# server's own RSVP links answer as "Calendar Invite Server//web" (application/rsvp_links.py).
+# server's own RSVP links answer as "Calendar Invite Server//web" (application/links/rsvp_links.py).
 _CLIENT_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("google",), "Google Calendar"),
     (("microsoft", "outlook", "exchange"), "Microsoft Outlook/Exchange"),

@@ -22,7 +22,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
-from application.claims import Workers
+from application.outbound.claims import Workers
 from application.ports import (
     DeliveryError,
     Notice,

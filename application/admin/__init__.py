@@ -1,0 +1,1 @@
+"""Admin: organizers (allow, suspend, limits, review, policies) and API keys."""

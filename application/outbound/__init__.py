@@ -1,0 +1,2 @@
+"""Outbound: sending invites (one, a list, held updates, retries, queued jobs) and the
+organizer notices about them."""

@@ -1,0 +1,1 @@
+"""Reading: invites, histories, reports, the outbox and the dashboards' views."""
