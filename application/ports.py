@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from application.kept_mail import Envelope
 from domain.authentication import SenderAuthentication
 from domain.messages import ListRequest, ParsedMessage, Unusable
 from domain.outbound import Addressee, OutboundInvite
+
+if TYPE_CHECKING:
+    from application.reading.report import ReportRow
 
 
 class BlobStore(ABC):
@@ -333,3 +337,28 @@ class Received:
     job: Job | None
     problem: str | None = None
     deliveries: int = 1
+
+
+class ReportFormat(ABC):
+    """Writes the RSVP report as a file organizers open (CSV that spreadsheets read safely)."""
+
+    media_type: str = "text/csv"
+
+    @abstractmethod
+    def write(self, rows: Iterable[ReportRow]) -> bytes:
+        """Return the file's bytes: a header, then one line per row."""
+
+
+class Processes(ABC):
+    """The processes of this host, as far as claims on sends need to know them: a claim whose
+    holder is known to have stopped lapses at once instead of after its timeout."""
+
+    host: str
+
+    @abstractmethod
+    def current(self) -> int:
+        """Return this process's id."""
+
+    @abstractmethod
+    def running(self, pid: int) -> bool:
+        """Return whether process ``pid`` of this host exists (True when that cannot be told)."""

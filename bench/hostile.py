@@ -59,14 +59,14 @@ def ingest_costs(rounds: int) -> dict[str, float]:
         # No fsync: on a shared disk its swings (0-200 ms) would drown what is measured here.
         settings = Settings(data_dir=Path(data), sender_policy="off", fsync_messages=False)
         container = bootstrap(settings)
-        service = container.service()
+        inbound = container.inbound()
         now = datetime.now(UTC)
-        service.ingest(_fresh(messages["ordinary invite"], -1), now=now)  # workers warm
+        inbound.ingest(_fresh(messages["ordinary invite"], -1), now=now)  # workers warm
         for run in range(rounds):
             for name, raw in messages.items():
                 fresh = _fresh(raw, run)
                 started = time.perf_counter()
-                service.ingest(fresh, now=now)
+                inbound.ingest(fresh, now=now)
                 times[name].append(time.perf_counter() - started)
         container.parser().close()
     return {name: statistics.median(values) for name, values in times.items()}

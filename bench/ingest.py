@@ -83,15 +83,15 @@ def ingest_round(
         )
         container = bootstrap(settings)
         container.resolver.override(providers.Object(resolver or ZoneResolver({})))
-        service = container.service()
+        inbound = container.inbound()
         now = datetime.now(UTC)
 
         def work() -> None:
             for raw in messages:
-                service.ingest(raw, now=now)
+                inbound.ingest(raw, now=now)
 
         elapsed = timed(work)
-        service.close()
+        container.store().close()
         return elapsed
 
 

@@ -39,6 +39,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS, free_port
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 from tests.faults.smtp_sink import CountingSink, running_sink
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +74,7 @@ def prepare(data: Path, guests: list[str], pending: bool) -> str:
     """Receive the invite (relay down); with ``pending``, also send it to every guest while
     the relay is down, so that there is something for `cis retry` to do. Return its id."""
     settings = Settings(data_dir=data, mailer="smtp", smtp_port=free_port(), smtp_starttls=False)
-    service = bootstrap(settings).service()
+    service = driver(bootstrap(settings))
     raw = INVITATION.read_bytes()
     invite = str(from_organizer(service, raw, now=datetime.now(UTC)).invite)
     if pending:
@@ -181,9 +182,7 @@ def window_in_process(guests: list[str]) -> tuple[float, float]:
         container = bootstrap(settings)
         mailer = TimedMailer(SmtpMailer("127.0.0.1", port, starttls=False))
         container.mailer.override(providers.Object(mailer))
-        service = container.service()
-        sender = service.sender
-        assert sender is not None
+        sender = container.sender()
         saved: list[float] = []
         save = sender.save
 
@@ -193,8 +192,8 @@ def window_in_process(guests: list[str]) -> tuple[float, float]:
             return done
 
         sender.save = timed_save  # a bench's probe: when each save is durable
-        service.send(invite, [Recipient(g) for g in guests], now=datetime.now(UTC))
-        service.close()
+        container.outbound().send(invite, [Recipient(g) for g in guests], now=datetime.now(UTC))
+        container.store().close()
         counted = sink.counted_at[-len(guests) :]
         windows = [min(t for t in saved if t > at) - at for at in counted]
         started = mailer.started

@@ -24,11 +24,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from adapters.readmodels.sqlite import SqliteReadModel
+from application.projections.keys import Attendees
 from application.projections.projector import Projector
 from application.projections.queries import Reports, encode_cursor
 from application.projections.runner import ProjectionRunner
 from application.projections.session import Session
-from application.service import InviteService
+from application.store import InviteStore
 from bench.scratch import scratch
 from domain.attendance import Attendance, Reply
 from domain.delivery import Delivery
@@ -81,24 +82,24 @@ def invite_with_audience(number: int, recipients: int) -> Iterator[Aggregate]:
             yield attendance
 
 
-def fill(service: InviteService, invites: int, recipients: int) -> int:
+def fill(store: InviteStore, invites: int, recipients: int) -> int:
     """Store the histories, saving in batches as the use cases do; return the event count."""
     batch: list[Aggregate] = []
     for number in range(invites):
         batch.extend(invite_with_audience(number, recipients))
         if len(batch) > 300:
-            service.save(*batch)
+            store.save(*batch)
             batch = []
-    service.save(*batch)
-    return service.recorder.max_notification_id() or 0
+    store.save(*batch)
+    return store.recorder.max_notification_id() or 0
 
 
-def decode_all(service: InviteService) -> int:
+def decode_all(store: InviteStore) -> int:
     """Read and decode every stored event, page by page, as the runner does; no projecting."""
     start, count = 0, 0
-    while page := service.recorder.select_notifications(start, 1000, inclusive_of_start=False):
+    while page := store.recorder.select_notifications(start, 1000, inclusive_of_start=False):
         for notification in page:
-            service.mapper.to_domain_event(notification)
+            store.mapper.to_domain_event(notification)
         count += len(page)
         start = page[-1].id
     return count
@@ -129,13 +130,13 @@ def project_directly(views: SqliteReadModel, aggregates: Iterator[Aggregate]) ->
 
 
 def rebuild_ratio(folder: Path, invites: int, recipients: int, rounds: int) -> None:
-    service = bootstrap(Settings(data_dir=folder)).service()
-    events = fill(service, invites, recipients)
+    store = bootstrap(Settings(data_dir=folder)).store()
+    events = fill(store, invites, recipients)
     views = SqliteReadModel(folder / "bench-views.sqlite3")
-    runner = ProjectionRunner(service, views)
+    runner = ProjectionRunner(store, views)
     decode, rebuild = [], []
     for _ in range(rounds):
-        decode.append(median_seconds(lambda: decode_all(service), 1))
+        decode.append(median_seconds(lambda: decode_all(store), 1))
         rebuild.append(median_seconds(runner.rebuild, 1))
     decoded, rebuilt = events / statistics.median(decode), events / statistics.median(rebuild)
     print(f"stored events:            {events}")
@@ -143,7 +144,7 @@ def rebuild_ratio(folder: Path, invites: int, recipients: int, rounds: int) -> N
     print(f"rebuild views (SQLite):   {rebuilt:10.0f} events/s (median of {rounds})")
     print(f"ratio rebuild / decode:   {rebuilt / decoded:.2f} (target >= 0.5)")
     views.close()
-    service.close()
+    store.close()
 
 
 def read_latency(folder: Path, big: int, rounds: int) -> None:
@@ -172,7 +173,7 @@ def read_latency(folder: Path, big: int, rounds: int) -> None:
 
 def _late(reports: Reports, invite: UUID) -> str | None:
     # The cursor of the last full page: pages cost the same wherever they are.
-    row = reports.store.query(f"attendees#{invite}", descending=True, limit=11)[-1]
+    row = reports.store.query(Attendees(str(invite)), descending=True, limit=11)[-1]
     return encode_cursor(row.sk)
 
 

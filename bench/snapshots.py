@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from application.service import InviteService
+from application.store import InviteStore
 from bench.scratch import scratch
 from domain.invite import Invite
 from domain.messages import ItipMessage
@@ -27,7 +27,7 @@ from entrypoints.settings import Settings
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def build(service: InviteService, uid: str, updates: int) -> UUID:
+def build(store: InviteStore, uid: str, updates: int) -> UUID:
     """Create an invite and apply ``updates`` updates, one save each, as ingest would."""
     invite = Invite(
         organizer="organizer@example.com", organizer_name=None, uid=uid, timestamp=START
@@ -39,7 +39,7 @@ def build(service: InviteService, uid: str, updates: int) -> UUID:
         )
         message = ItipMessage(Method.REQUEST, uid, (Component(sequence, stamp, details=details),))
         invite.receive(message, stamp)
-        service.save(invite)
+        store.save(invite)
     return invite.id
 
 
@@ -60,13 +60,13 @@ def main() -> None:
     options.add_argument("--loads", type=int, default=200)
     args = options.parse_args()
     with tempfile.TemporaryDirectory(dir=scratch()) as tmp:
-        service = bootstrap(Settings(data_dir=Path(tmp))).service()
-        short = build(service, "short@example.com", 10)
-        long = build(service, "long@example.com", args.updates)
-        short_load = median_seconds(lambda: service.repository.get(short), args.loads)
-        long_load = median_seconds(lambda: service.repository.get(long), args.loads)
-        replay = median_seconds(lambda: list(service.events.get(long)), max(3, args.loads // 50))
-        service.close()
+        store = bootstrap(Settings(data_dir=Path(tmp))).store()
+        short = build(store, "short@example.com", 10)
+        long = build(store, "long@example.com", args.updates)
+        short_load = median_seconds(lambda: store.repository.get(short), args.loads)
+        long_load = median_seconds(lambda: store.repository.get(long), args.loads)
+        replay = median_seconds(lambda: list(store.events.get(long)), max(3, args.loads // 50))
+        store.close()
     print(f"load invite with 10 updates:      {short_load * 1e3:8.3f} ms (median)")
     print(f"load invite with {args.updates} updates: {long_load * 1e3:8.3f} ms (median, snapshot)")
     print(f"read all {args.updates + 2} events of it:    {replay * 1e3:8.3f} ms (no snapshot)")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from adapters.aws.inbound_mail import DeadLetters, InboundMail, Ingested, Letter
-    from adapters.aws.mail_events import Arrival
+    from entrypoints.aws.inbound import Arrived
 
 
 @dataclass
@@ -23,7 +23,7 @@ class _Tally:
     failures: list[dict[str, str]] = field(default_factory=list)
     deleted: int = 0
 
-    def done(self, source: str, arrived: list[Ingested]) -> None:
+    def done(self, source: str, arrived: Sequence[Arrived]) -> None:
         for each in arrived:
             result = each.result
             self.outcomes[result.outcome.value] += 1
@@ -100,7 +100,6 @@ def redrive(
     if from_dlq is not None and (mailbox is not None or since is not None):
         raise typer.BadParameter("--mailbox and --since go with --from-s3")
     from entrypoints.aws import runtime
-    from entrypoints.aws.inbound import inbound_mail
 
     tally = _Tally()
     origin = "s3" if from_dlq is None else "dlq"
@@ -108,92 +107,32 @@ def redrive(
         if runtime.container().settings().backend != "aws":
             msg = "set the deployment's environment first: CIS_BACKEND=aws, MAIL_BUCKET, …"
             raise ValueError(msg)
-        inbound = inbound_mail()
+        redriver = runtime.container().mail_redrive()
     except Exception as error:  # the environment names no usable deployment
         tally.failed("configuration", error)
         typer.echo(json.dumps(tally.summary(origin)))
         raise typer.Exit(1) from None
     if from_dlq is None:
-        boxes = _mailboxes(inbound, mailbox)
-        _from_s3(inbound, tally, boxes, since.replace(tzinfo=UTC) if since else None)
+        boxes = _mailboxes(redriver.mailboxes, mailbox)
+        steps = redriver.from_s3(boxes, since=since.replace(tzinfo=UTC) if since else None)
     else:
-        from adapters.aws.inbound_mail import DeadLetters
-
-        region = runtime.container().settings().region
-        _from_dlq(inbound, DeadLetters(from_dlq, region=region, wait=wait), tally)
+        steps = redriver.from_dlq(from_dlq, wait=wait)
+    for step in steps:
+        if step.error is not None:
+            tally.failed(step.source, step.error)
+            continue
+        tally.done(step.source, step.arrived)
+        if step.deleted:
+            tally.deleted += 1
     typer.echo(json.dumps(tally.summary(origin)))
     if tally.failures:
         raise typer.Exit(1)
 
 
-def _mailboxes(inbound: InboundMail, chosen: str | None) -> list[str]:
-    known = sorted(inbound.place.mailboxes)
+def _mailboxes(known: list[str], chosen: str | None) -> list[str]:
     if chosen is None:
         return known
     if chosen not in known:
         msg = f"no mailbox {chosen!r} here; the mailboxes are {', '.join(known)}"
         raise typer.BadParameter(msg, param_hint="--mailbox")
     return [chosen]
-
-
-def _from_s3(
-    inbound: InboundMail, tally: _Tally, mailboxes: list[str], since: datetime | None
-) -> None:
-    where = f"s3://{inbound.mail.bucket}/inbound/"
-    try:
-        keys = inbound.mail.keys(mailboxes, since=since)
-    except Exception as error:  # no bucket, no permission, no network: say so in the summary
-        tally.failed(where, error)
-        return
-    for key in keys:
-        try:
-            arrival, received = _as_first_received(inbound, key)
-            tally.done(key, inbound.ingest(arrival, now=received or datetime.now(UTC)))
-        except Exception as error:
-            tally.failed(key, error)
-
-
-def _as_first_received(inbound: InboundMail, key: str) -> tuple[Arrival, datetime | None]:
-    """Return the arrival at ``key`` with the envelope kept with its message when it was
-    first ingested (recipient, sender, time received), if the blob store has one.
-
-    SES's notification named the recipient (``bulk@``, ``rsvp+TOKEN@``), often in no
-    header; without the kept envelope, the headers are all there is.
-    """
-    from adapters.aws.mail_events import arrival_at
-    from adapters.storage.blobs import content_key
-
-    arrival = arrival_at(key, inbound.place, bucket=inbound.mail.bucket)
-    kept = inbound.service.blobs.envelope(content_key(inbound.mail.read(key)))
-    if kept is None or kept.to is None:
-        return arrival, None
-    sender = kept.sender or arrival.sender
-    return replace(arrival, recipients=(kept.to,), sender=sender), kept.received
-
-
-def _from_dlq(inbound: InboundMail, letters: DeadLetters, tally: _Tally) -> None:
-    seen: set[str] = set()
-    failed: list[Letter] = []
-    try:
-        while True:
-            batch = [letter for letter in letters.receive() if letter.message_id not in seen]
-            if not batch:
-                # Empty, or only messages seen already whose visibility ran out mid-run.
-                break
-            for letter in batch:
-                seen.add(letter.message_id)
-                try:
-                    arrived = inbound.receive(letter.body, now=datetime.now(UTC))
-                except Exception as error:
-                    tally.failed(letter.message_id, error)
-                    failed.append(letter)
-                    continue
-                tally.done(letter.message_id, arrived)
-                # Deleted only once everything it announced was ingested.
-                letters.delete(letter)
-                tally.deleted += 1
-    except Exception as error:  # no queue, no permission, no network
-        tally.failed(letters.url, error)
-    for letter in failed:
-        # Back on the queue now, not after the visibility timeout, for whoever looks next.
-        letters.release(letter)

@@ -20,8 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from entrypoints import session
 
 if TYPE_CHECKING:
-    from eventsourcing.application import Application
-    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.persistence import Mapper, StoredEvent
 
     from application.projections.store import ReadModel
 
@@ -54,28 +53,24 @@ def replay(
     from botocore.exceptions import BotoCoreError, ClientError
     from eventsourcing.persistence import OperationalError
 
-    from adapters.storage.dynamodb.factory import DynamoDBFactory
-    from adapters.storage.dynamodb.scan import scan_events
     from application.projections.projector import OutOfOrderError
     from application.projections.store import ViewConflictError
 
-    service = container.service()
-    factory = service.factory
-    assert isinstance(factory, DynamoDBFactory)  # what the aws backend always wires
+    table = container.event_scan()
     store = container.views()
     shards = container.projections().projector.shards
     columns = (TextColumn("{task.description:10}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
         scanning = bar.add_task("scanning", total=None)
         try:
-            events = scan_events(factory.table, segments, lambda n: bar.advance(scanning, n))
+            events = table.events(segments, lambda n: bar.advance(scanning, n))
         except (OperationalError, ClientError, BotoCoreError) as error:
-            _fail(f"scanning {factory.table.name} failed: {type(error).__name__}: {error}")
+            _fail(f"scanning {table.name} failed: {type(error).__name__}: {error}")
         projecting = bar.add_task("projecting", total=len(events))
         writing = bar.add_task("writing", total=None)
         try:
             applied, streams = rebuild_views(
-                service,
+                container.event_mapper(),
                 store,
                 events,
                 shards=shards,
@@ -94,7 +89,7 @@ def replay(
 
 
 def rebuild_views(
-    app: Application[Any],
+    mapper: Mapper[Any],
     store: ReadModel,
     events: Sequence[StoredEvent],
     *,
@@ -124,7 +119,7 @@ def rebuild_views(
                 projector.skip(staged, name, stored.originator_version)
             else:
                 # Events of aggregates no view is made of are left alone by the projector.
-                projector.project(staged, app.mapper.to_domain_event(stored))  # type: ignore[arg-type]
+                projector.project(staged, mapper.to_domain_event(stored))  # type: ignore[arg-type]
         if projected is not None:
             projected(len(stream))
     store.clear()

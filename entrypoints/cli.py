@@ -101,7 +101,7 @@ def ingest(
     From (a file has no connecting address for SPF). Exit status is 0 whatever the outcomes;
     2 if a file could not be read.
     """
-    service = session.service()
+    inbound = session.doors().inbound
     outcomes: Counter[str] = Counter()
     unreadable = 0
     for source in files:
@@ -111,7 +111,7 @@ def ingest(
             err.print(f"cannot read {source}: {exc.strerror or exc}", markup=False)
             unreadable += 1
             continue
-        result = service.ingest(
+        result = inbound.ingest(
             raw, now=datetime.now(UTC), envelope_to=to, envelope_from=sender, channel="cli"
         )
         outcomes[result.outcome.value] += 1
@@ -145,7 +145,7 @@ def reingest(
             soft_wrap=True,
         )
     outcomes: Counter[str] = Counter()
-    for key, result in session.service().reingest(now=datetime.now(UTC)):
+    for key, result in session.doors().inbound.reingest(now=datetime.now(UTC)):
         outcomes[result.outcome.value] += 1
         emit({"source": key, **result.as_dict()})
     if summary:
@@ -153,14 +153,14 @@ def reingest(
 
 
 def _lookup(ref: str, *, show: bool, as_json: bool) -> None:
-    service = session.service()
+    reading = session.doors().reading
     try:
         if show:
-            view = service.show(ref)
+            view = reading.show(ref)
             payload: object = view.as_dict()
             table = invite_table(view)
         else:
-            entries = service.history(ref)
+            entries = reading.history(ref)
             payload = [e.as_dict() for e in entries]
             table = history_table(entries)
     except (InviteNotFoundError, AmbiguousInviteError) as exc:
@@ -200,7 +200,7 @@ def message(
     vouched_by, private_address and authentication (DKIM per signature, SPF, DMARC, who
     checked). Exit status 1 if no message with that digest was received.
     """
-    receipt = session.service().receipt(digest)
+    receipt = session.doors().reading.receipt(digest)
     if receipt is None:
         err.print(f"no message with digest {digest} was received", markup=False)
         raise typer.Exit(1)
@@ -223,7 +223,7 @@ def list_invites(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """List every invite, oldest first."""
-    views = session.service().invites()
+    views = session.doors().reading.invites()
     if as_json:
         for view in views:
             emit(view.as_dict())

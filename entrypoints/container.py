@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from dependency_injector import containers, providers
 
+from adapters.aws import wiring as aws_wiring
 from adapters.aws.sns import SnsAnnouncer
 from adapters.inbound.authentication.dns import SystemResolver, ZoneResolver
 from adapters.inbound.authentication.verifier import MailAuthenticator
@@ -14,27 +15,54 @@ from adapters.inbound.budget import BudgetedParser
 from adapters.inbound.parse_once import ParsedOnce
 from adapters.inbound.parser import EmailCalendarParser
 from adapters.lists.csv_recipients import CsvRecipientReader
+from adapters.lists.csv_report import CsvReport
 from adapters.mail.outbox import OutboxFolderMailer
 from adapters.mail.ses import SesMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.outbound.notices import EmailNoticeSender
 from adapters.outbound.renderer import IcalendarInviteRenderer
+from adapters.processes import LocalProcesses
 from adapters.queues.sqs import SqsWorkQueue
+from adapters.readmodels.memory import MemoryReadModel
 from adapters.readmodels.sqlite import SqliteReadModel
 from adapters.storage.announcements import JsonLinesAnnouncer
 from adapters.storage.blobs import FolderBlobStore, MemoryBlobStore
-from adapters.storage.health import EmptyEventStoreError, orphaned_store
+from adapters.storage.health import (
+    DataFolder,
+    EmptyEventStoreError,
+    Finding,
+    examine,
+    orphaned_store,
+    repair,
+)
 from adapters.storage.s3_blobs import S3BlobStore
 from adapters.storage.secrets import server_secret
+from application.admin.front_door import Admin
 from application.admin.keys import ApiKeys
+from application.admin.registry import OrganizerRegistry
+from application.front_doors import FrontDoors
+from application.inbound.deciding import SenderRules
+from application.inbound.front_door import Inbound
 from application.inbound.routing import Mailboxes
+from application.inbound.senders import Policies
+from application.links.front_door import Links
+from application.links.landing import Landings
+from application.links.rsvp_links import RsvpLinks
+from application.nulls import NoAnnouncer, NoNotices
+from application.outbound.claims import Workers
+from application.outbound.dispatch import BULK_PART, AtOnce, Dispatch, Queued
+from application.outbound.front_door import KeptLists, Outbound
+from application.outbound.notices import Notifier
+from application.outbound.propagation import Propagation, Reviews
+from application.outbound.sender import Sender
 from application.ports import MessageParser, WorkQueue
-from application.projections.memory import MemoryReadModel
 from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
 from application.projections.store import ReadModel
+from application.projections.stream_feed import StreamFeed
+from application.reading.front_door import Reading
 from application.send_types import OutboundSettings
-from application.service import InviteService
+from application.store import InviteStore
 from domain.authentication import SenderPolicy
 from entrypoints.settings import Settings
 from entrypoints.web_paths import RSVP_PATH
@@ -129,6 +157,14 @@ def work_queue(settings: Settings) -> WorkQueue | None:
     return SqsWorkQueue(settings.sqs_url, region=settings.region) if settings.sqs_url else None
 
 
+def dispatcher(
+    queue: WorkQueue | None, sender: Sender, notifier: Notifier, bulk_part: int = BULK_PART
+) -> Dispatch:
+    """Return how sending work is done: queued for workers when a queue is set (a bulk list in
+    parts of ``bulk_part`` recipients), else at once."""
+    return AtOnce(sender, notifier) if queue is None else Queued(sender, queue, bulk_part)
+
+
 class Container(containers.DeclarativeContainer):
     """Wires settings to adapters to the invite service; tests override providers."""
 
@@ -201,7 +237,7 @@ class Container(containers.DeclarativeContainer):
             JsonLinesAnnouncer,
             providers.Callable(lambda s: s.data_dir / "announcements.jsonl", settings),
         ),
-        memory=providers.Object(None),
+        memory=providers.Singleton(NoAnnouncer),
         aws=providers.Singleton(
             SnsAnnouncer,
             providers.Callable(lambda s: s.topics, settings),
@@ -209,38 +245,151 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     queue = providers.Singleton(work_queue, settings)
-    service = providers.Singleton(
-        InviteService,
-        providers.Callable(persistence_env, settings, recovery),
+    report_format = providers.Singleton(CsvReport)
+
+    store = providers.Singleton(
+        InviteStore, providers.Callable(persistence_env, settings, recovery)
+    )
+    load = providers.Callable(lambda store: store.load, store)
+    save = providers.Callable(lambda store: store.save, store)
+    sending_settings = providers.Singleton(outbound_settings, settings)
+    registry = providers.Singleton(OrganizerRegistry, load, save)
+    api_keys = providers.Singleton(ApiKeys, load, save)
+    policies = providers.Singleton(
+        Policies,
+        providers.Callable(lambda s: SenderPolicy(s.sender_policy), settings),
+        providers.Callable(lambda registry: registry.domain_policy, registry),
+    )
+    rules = providers.Singleton(
+        SenderRules,
+        verifier,
+        policies,
+        open_registry=providers.Callable(lambda s: s.open_registry, settings),
+        relays=providers.Callable(lambda s: s.relay_domains, settings),
+    )
+    workers = providers.Singleton(Workers, providers.Singleton(LocalProcesses))
+    notifier = providers.Singleton(
+        Notifier,
+        providers.Callable(
+            lambda s, n: n if s.notify_organizers else NoNotices(), settings, notices
+        ),
+        load=load,
+        save=save,
+        workers=workers,
+    )
+    sender = providers.Singleton(Sender, load, save, renderer, mailer, sending_settings, workers)
+    bulk_part = providers.Object(BULK_PART)
+    dispatch = providers.Singleton(dispatcher, queue, sender, notifier, bulk_part)
+    followups = providers.Singleton(
+        Propagation,
+        load,
+        sender,
+        notifier,
+        announcer,
+        dispatch,
+        providers.Singleton(
+            Reviews, registry, providers.Callable(lambda s: s.review_updates, settings)
+        ),
+    )
+    inbound = providers.Singleton(
+        Inbound,
+        store,
         parser=parser,
         blobs=blobs,
         mailboxes=mailboxes,
-        open_registry=providers.Callable(lambda s: s.open_registry, settings),
-        relays=providers.Callable(lambda s: s.relay_domains, settings),
-        renderer=renderer,
-        mailer=mailer,
-        outbound=providers.Callable(outbound_settings, settings),
-        review_updates=providers.Callable(lambda s: s.review_updates, settings),
-        notices=providers.Callable(
-            lambda s, n: n if s.notify_organizers else None, settings, notices
-        ),
+        rules=rules,
+        outbound=sending_settings,
+        followups=followups,
         lists=recipient_lists,
-        announcer=announcer,
-        queue=queue,
-        verifier=verifier,
-        sender_policy=providers.Callable(lambda s: SenderPolicy(s.sender_policy), settings),
     )
-
+    outbound = providers.Singleton(
+        Outbound,
+        store,
+        sender=sender,
+        notifier=notifier,
+        dispatch=dispatch,
+        kept_lists=providers.Singleton(KeptLists, parser, blobs, recipient_lists),
+        report_format=report_format,
+    )
     views = providers.Singleton(read_model, settings)
     reports = providers.Singleton(Reports, views)
-    projections = providers.Singleton(ProjectionRunner, service, views)
-    api_keys = providers.Singleton(lambda service: ApiKeys(service.load, service.save), service)
+    reading = providers.Singleton(Reading, store, views=reports, report_format=report_format)
+    links = providers.Singleton(
+        Links,
+        store,
+        rsvp=providers.Singleton(RsvpLinks, load, save, sending_settings),
+        landings=providers.Singleton(
+            Landings,
+            load,
+            save,
+            providers.Callable(lambda o: o.secret, sending_settings),
+            providers.Callable(lambda o: o.send, outbound),
+        ),
+        renderer=renderer,
+        outbound=sending_settings,
+        registry=registry,
+    )
+    admin = providers.Singleton(Admin, registry, api_keys, policies)
+    front_doors = providers.Singleton(
+        FrontDoors,
+        inbound=inbound,
+        outbound=outbound,
+        links=links,
+        reading=reading,
+        admin=admin,
+    )
+    projections = providers.Singleton(ProjectionRunner, store, views)
+
+    # -- AWS entry points' collaborators (what reads SES, S3, SQS and stream payloads) --
+    # Each built on first use, its module imported then: the HTTP function never loads them.
+    inbound_mail = providers.Singleton(
+        aws_wiring.inbound_mail,
+        inbound,
+        bucket=providers.Callable(lambda s: s.mail_bucket, settings),
+        domain=providers.Callable(lambda s: s.mail_domain, settings),
+        region=providers.Callable(lambda s: s.region, settings),
+    )
+    mail_redrive = providers.Singleton(
+        aws_wiring.redrive,
+        inbound_mail,
+        region=providers.Callable(lambda s: s.region, settings),
+    )
+    notice_reader = providers.Singleton(aws_wiring.notice_reader)
+    work_reader = providers.Singleton(aws_wiring.work_reader)
+    stream_records = providers.Singleton(
+        aws_wiring.stream_records, providers.Singleton(StreamFeed, store, views)
+    )
+    event_scan = providers.Singleton(aws_wiring.event_scan, store)
+    # What turns a scanned stored event back into a domain event (``cis aws replay``).
+    event_mapper = providers.Callable(lambda store: store.mapper, store)
 
 
 def bootstrap(settings: Settings | None = None, *, recovery: bool = False) -> Container:
     """Return a container for ``settings`` (from the environment when None); ``recovery``
     accepts an empty event store beside kept mail (``cis reingest`` rebuilding it)."""
     return Container(settings=settings or Settings(), recovery=providers.Object(recovery))
+
+
+# One finding of ``cis doctor``, as the CLI renders it.
+DataFinding = Finding
+
+
+def check_data_folder(container: Container, *, fix: bool) -> list[DataFinding]:
+    """Examine the embedded data folder (and with ``fix`` repair what is safe); return the
+    findings. Only the blob store is built: the checks must work where the event store
+    cannot be opened."""
+    settings: Settings = container.settings()
+    folder = DataFolder(
+        settings.data_dir,
+        settings.event_store_path,
+        settings.views_path,
+        settings.messages_path,
+        settings.outbox_path,
+    )
+    blobs = container.blobs()
+    assert isinstance(blobs, FolderBlobStore)  # what the embedded backend wires
+    found = examine(folder, blobs)
+    return repair(found, folder, blobs) if fix else found
 
 
 def sender_policy_warning(settings: Settings) -> str | None:

@@ -7,8 +7,8 @@ from email.message import EmailMessage
 
 from icalendar import Calendar, Event, vCalAddress
 
+from application.front_doors import FrontDoors
 from application.send_types import Recipient
-from application.service import InviteService
 from domain.authentication import SenderAuthentication
 from domain.outbound import server_uid
 from domain.reply_tokens import reply_address, reply_token
@@ -49,15 +49,14 @@ def invite(number: int, now: datetime) -> bytes:
     return data
 
 
-def reply(service: InviteService, invite_id: str, guest: str, partstat: str) -> tuple[bytes, str]:
+def reply(doors: FrontDoors, invite_id: str, guest: str, partstat: str) -> tuple[bytes, str]:
     """Return a guest's REPLY to the copy the server sent, and the address it goes to."""
-    settings = service.outbound
-    assert settings is not None
-    token = reply_token(settings.secret, service.show(invite_id).invite, guest)
+    settings = doors.inbound.outbound
+    token = reply_token(settings.secret, doors.reading.show(invite_id).invite, guest)
     address = reply_address(token, settings.rsvp_mailbox, settings.domain)
     calendar = _calendar("REPLY")
     event = Event()
-    event.add("uid", server_uid(service.show(invite_id).invite, settings.domain))
+    event.add("uid", server_uid(doors.reading.show(invite_id).invite, settings.domain))
     event.add("dtstamp", datetime.now().astimezone())
     event.add("sequence", 0)
     event.add("organizer", vCalAddress(f"mailto:{address}"))
@@ -87,11 +86,11 @@ def _vouched(address: str) -> SenderAuthentication:
     )
 
 
-def load_demo(service: InviteService, create_address: str, now: datetime) -> list[str]:
+def load_demo(doors: FrontDoors, create_address: str, now: datetime) -> list[str]:
     """Create the demo invites, send them to the guests, record some replies; return ids."""
     ids = []
     for number in range(len(TITLES)):
-        result = service.ingest(
+        result = doors.inbound.ingest(
             _mail(ORGANIZER, "REQUEST", invite(number, now)),
             now=now,
             envelope_to=create_address,
@@ -101,13 +100,13 @@ def load_demo(service: InviteService, create_address: str, now: datetime) -> lis
         if result.invite is None:
             continue
         ids.append(str(result.invite))
-        service.send(
+        doors.outbound.send(
             str(result.invite), [Recipient(a, n, "landing") for a, n, _ in GUESTS], now=now
         )
         for address, _, partstat in GUESTS[: len(GUESTS) - number]:
             if partstat is not None:
-                data, to = reply(service, str(result.invite), address, partstat)
-                service.ingest(
+                data, to = reply(doors, str(result.invite), address, partstat)
+                doors.inbound.ingest(
                     _mail(address, "REPLY", data),
                     now=now,
                     envelope_to=to,

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from adapters.storage.blobs import FolderBlobStore
-from adapters.storage.health import DataFolder, Finding, examine, repair
 from entrypoints import session
+from entrypoints.container import DataFinding, check_data_folder
 from entrypoints.lines import emit
 from entrypoints.settings import Settings
 
@@ -38,21 +37,9 @@ def doctor(
             file=sys.stderr,
         )
         raise typer.Exit(2)
-    folder = DataFolder(
-        settings.data_dir,
-        settings.event_store_path,
-        settings.views_path,
-        settings.messages_path,
-        settings.outbox_path,
-    )
     if not settings.data_dir.is_dir():
         raise FileNotFoundError(2, "no data folder", str(settings.data_dir))
-    # Only the blob store: the checks must work where the event store cannot be opened.
-    blobs = session.container().blobs()
-    assert isinstance(blobs, FolderBlobStore)  # what the embedded backend wires
-    found = examine(folder, blobs)
-    if fix:
-        found = repair(found, folder, blobs)
+    found = check_data_folder(session.container(), fix=fix)
     left = [f for f in found if f.repaired is None]
     for finding in found:
         if as_json:
@@ -67,12 +54,14 @@ def doctor(
     raise typer.Exit(1 if left else 0)
 
 
-def _line(finding: Finding) -> str:
+def _line(finding: DataFinding) -> str:
     done = f" -> {finding.repaired}" if finding.repaired else f"; {finding.advice}"
     return f"{finding.check}: {finding.path}: {finding.problem}{done}"
 
 
-def _summary(settings: Settings, found: list[Finding], left: list[Finding], fix: bool) -> str:
+def _summary(
+    settings: Settings, found: list[DataFinding], left: list[DataFinding], fix: bool
+) -> str:
     if not found:
         return f"{settings.data_dir}: healthy"
     repaired = len(found) - len(left)

@@ -21,8 +21,7 @@ err = Console(stderr=True)
 
 
 def _api_keys() -> ApiKeys:
-    service = session.service()
-    return ApiKeys(service.load, service.save)
+    return session.doors().admin.keys
 
 
 def _fail(message: str) -> typer.Exit:

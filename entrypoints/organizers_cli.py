@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from domain.authentication import SenderPolicy
-from domain.organizer import InvalidOriginError
+from application.admin.registry import OrganizerRegistry
+from application.vocabulary import InvalidOriginError, SenderPolicy
 from entrypoints import session
 
 organizers = typer.Typer(
@@ -35,10 +35,14 @@ def _print_organizer(record: object) -> None:
     print(json.dumps(shown, ensure_ascii=False))
 
 
+def _registry() -> OrganizerRegistry:
+    return session.doors().admin.organizers
+
+
 @organizers.command("allow")
 def allow(address: str) -> None:
     """Allow an organizer to create invites."""
-    _print_organizer(session.service().registry.allow(address, now=datetime.now(UTC)))
+    _print_organizer(_registry().allow(address, now=datetime.now(UTC)))
 
 
 @organizers.command("suspend")
@@ -47,7 +51,7 @@ def suspend(
     reason: Annotated[str | None, typer.Option(help="Told to the organizer.")] = None,
 ) -> None:
     """Suspend an organizer: their messages are rejected."""
-    _print_organizer(session.service().registry.suspend(address, reason, now=datetime.now(UTC)))
+    _print_organizer(_registry().suspend(address, reason, now=datetime.now(UTC)))
 
 
 @organizers.command("limit")
@@ -56,9 +60,7 @@ def limit(
     max_events: Annotated[int | None, typer.Argument(help="Maximum events; omit to lift.")] = None,
 ) -> None:
     """Limit how many events an organizer may create."""
-    _print_organizer(
-        session.service().registry.limit_events(address, max_events, now=datetime.now(UTC))
-    )
+    _print_organizer(_registry().limit_events(address, max_events, now=datetime.now(UTC)))
 
 
 @organizers.command("review")
@@ -71,9 +73,7 @@ def review(
     if switch not in choices:
         err.print("the switch is on, off or default")
         raise typer.Exit(2)
-    _print_organizer(
-        session.service().registry.review(address, choices[switch], now=datetime.now(UTC))
-    )
+    _print_organizer(_registry().review(address, choices[switch], now=datetime.now(UTC)))
 
 
 @organizers.command("recipients-limit")
@@ -84,9 +84,7 @@ def recipients_limit(
     ] = None,
 ) -> None:
     """Limit how many recipients each of an organizer's invites may be sent to."""
-    record = session.service().registry.limit_recipients(
-        address, max_recipients, now=datetime.now(UTC)
-    )
+    record = _registry().limit_recipients(address, max_recipients, now=datetime.now(UTC))
     _print_organizer(record)
 
 
@@ -100,9 +98,7 @@ def origins(
 ) -> None:
     """Set the web origins an organizer's landing pages may redirect to after a request."""
     try:
-        record = session.service().registry.set_landing_origins(
-            address, origin or [], now=datetime.now(UTC)
-        )
+        record = _registry().set_landing_origins(address, origin or [], now=datetime.now(UTC))
     except InvalidOriginError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
@@ -122,7 +118,7 @@ def unblock(organizer: str, recipient: str) -> None:
 
 
 def _set_block(organizer: str, recipient: str, *, blocked: bool) -> None:
-    record = session.service().registry.block(organizer, recipient, blocked, now=datetime.now(UTC))
+    record = _registry().block(organizer, recipient, blocked, now=datetime.now(UTC))
     state = {"organizer": record.organizer, "recipient": record.recipient, "blocked": record.active}
     print(json.dumps(state))
 
@@ -130,7 +126,7 @@ def _set_block(organizer: str, recipient: str, *, blocked: bool) -> None:
 @organizers.command("show")
 def show_organizer(address: str) -> None:
     """Show an organizer's standing."""
-    record = session.service().registry.find(address)
+    record = _registry().find(address)
     if record is None:
         err.print(f"{address} is not registered (the registry's default applies)", markup=False)
         raise typer.Exit(1)
@@ -147,13 +143,13 @@ def private_address(
     """Issue an organizer's private drop-box address, shown once (an earlier one stops
     working); mail to it counts as the organizer's under the dmarc-or-private and
     private-only sender policies, for domains that do not sign their mail."""
-    service = session.service()
+    admin = session.doors().admin
     now = datetime.now(UTC)
     if revoke:
-        service.registry.revoke_private_address(address, now=now)
+        admin.organizers.revoke_private_address(address, now=now)
         print(json.dumps({"organizer": address, "revoked": True}))
         return
-    secret = service.registry.issue_private_address(address, now=now)
+    secret = admin.organizers.issue_private_address(address, now=now)
     settings = session.container().settings()
     print(
         json.dumps(
@@ -178,13 +174,13 @@ def policy(
     ] = None,
 ) -> None:
     """Show or set the sender policy of one organizer domain (overrides CIS_SENDER_POLICY)."""
-    service = session.service()
+    admin = session.doors().admin
     if name is not None:
         choices = {p.value: p for p in SenderPolicy} | {"default": None}
         if name not in choices:
             err.print(f"the policy is one of: {', '.join(choices)}", markup=False)
             raise typer.Exit(2)
-        service.registry.set_domain_policy(domain, choices[name], now=datetime.now(UTC))
-    own = service.registry.domain_policy(domain)
-    effective = service.policies.for_address(f"postmaster@{domain}")
+        admin.organizers.set_domain_policy(domain, choices[name], now=datetime.now(UTC))
+    own = admin.organizers.domain_policy(domain)
+    effective = admin.effective_policy(domain)
     print(json.dumps({"domain": domain.lower(), "policy": own, "effective": effective.value}))

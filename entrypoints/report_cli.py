@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from adapters.lists.csv_report import report_csv
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
 from entrypoints.lines import emit
@@ -33,14 +32,14 @@ def report(
 ) -> None:
     """RSVP report: each recipient's answer that counts now, origin, client, forwarded-by."""
     try:
-        rows = session.service().report(invite)
+        rows = session.doors().reading.report(invite)
         if email:
-            session.service().email_report(invite, report_csv(rows), now=datetime.now(UTC))
+            session.doors().outbound.email_report(invite, now=datetime.now(UTC))
     except (InviteNotFoundError, AmbiguousInviteError) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     if csv is not None:
-        data = report_csv(rows)
+        data = session.doors().reading.report_file(rows)
         if csv == "-":
             sys.stdout.buffer.write(data)
         else:

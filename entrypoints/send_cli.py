@@ -95,10 +95,10 @@ def _send(
     as_json: bool,
     bulk: bool,
 ) -> list[SendResult]:
-    service = session.service()
+    outbound = session.doors().outbound
     try:
         if as_json or len(recipients) < 20:
-            return service.send(
+            return outbound.send(
                 invite,
                 recipients,
                 now=datetime.now(UTC),
@@ -108,7 +108,7 @@ def _send(
             )
         with Progress(console=err) as bar:
             task = bar.add_task("sending", total=len(recipients))
-            return service.send(
+            return outbound.send(
                 invite,
                 recipients,
                 now=datetime.now(UTC),
@@ -151,7 +151,10 @@ def approve(
     """Approve an update held for review: it goes out to everyone who received the invite."""
     progress = _line if as_json else None
     now = datetime.now(UTC)
-    _report(_found(lambda: session.service().approve(invite, now=now, progress=progress)), as_json)
+    _report(
+        _found(lambda: session.doors().outbound.approve(invite, now=now, progress=progress)),
+        as_json,
+    )
 
 
 def retry(
@@ -161,7 +164,9 @@ def retry(
     """Send again whatever is pending (mailer failures, interrupted runs); nothing goes twice."""
     progress = _line if as_json else None
     now = datetime.now(UTC)
-    _report(_found(lambda: session.service().retry(invite, now=now, progress=progress)), as_json)
+    _report(
+        _found(lambda: session.doors().outbound.retry(invite, now=now, progress=progress)), as_json
+    )
 
 
 def _found(work: Callable[[], list[SendResult]]) -> list[SendResult]:
@@ -177,7 +182,7 @@ def outbox(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List what was sent, to whom, which version, and its status (sent, pending, failed)."""
-    entries = session.service().outbox()
+    entries = session.doors().reading.outbox()
     if as_json:
         for entry in entries:
             emit(entry.as_dict())

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from domain.web_links import checked_base_url
+from application.vocabulary import checked_base_url
 from entrypoints import session
 from entrypoints.container import sender_policy_warning
 
@@ -46,11 +46,12 @@ def serve(
     now = datetime.now(UTC)
     facts: dict[str, object] = {}
     if demo:
-        from application.admin.keys import Scope
+        from application.vocabulary import Scope
         from entrypoints.demo import load_demo
 
-        facts["invites"] = load_demo(container.service(), settings.create_address, now)
-        _, token = container.api_keys().create(Scope.ADMIN, None, "demo", now)
+        doors = container.front_doors()
+        facts["invites"] = load_demo(doors, settings.create_address, now)
+        _, token = doors.admin.keys.create(Scope.ADMIN, None, "demo", now)
         facts["api_key"] = token
     warning = sender_policy_warning(settings)
     if warning is not None:

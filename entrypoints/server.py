@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 def dropbox_for(container: Container, *, host: str = "127.0.0.1", port: int = 0) -> DropBox:
     """Return the SMTP drop box of ``container``: each copy it takes is ingested with the
     SMTP client's address and HELO name, so the sender can be verified (SPF)."""
-    service = container.service()
+    inbound = container.inbound()
     settings = container.settings()
     return DropBox(
-        lambda raw, to, sender, client: service.ingest(
+        lambda raw, to, sender, client: inbound.ingest(
             raw,
             now=datetime.now(UTC),
             envelope_to=to,
@@ -128,7 +128,7 @@ class LocalServer:
     def _work(self) -> None:
         """Keep the views current and complete pending sends, until stopped."""
         runner = self.container.projections()
-        service = self.container.service()
+        outbound = self.container.outbound()
         waited = 0.0
         while not self._stop.wait(self.interval):
             try:
@@ -136,7 +136,7 @@ class LocalServer:
                 waited += self.interval
                 if waited >= self.retry_every:
                     waited = 0.0
-                    service.retry(now=datetime.now(UTC))
+                    outbound.retry(now=datetime.now(UTC))
             except Exception:
                 # The next round tries again; a bad moment must not end the background work.
                 log.exception("background work failed; retrying in %s s", self.interval)

@@ -1,9 +1,10 @@
-"""The one container (and service) a CLI run uses, built lazily through the composition root."""
+"""The one container (and its front doors) a CLI run uses, built lazily through the
+composition root."""
 
 from __future__ import annotations
 
 from adapters.storage.health import orphaned_store
-from application.service import InviteService
+from application.front_doors import FrontDoors
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings
 
@@ -57,6 +58,7 @@ def container() -> Container:
     return _Session.current
 
 
-def service() -> InviteService:
-    """Return this run's invite service."""
-    return container().service()
+def doors() -> FrontDoors:
+    """Return this run's front doors (the use cases commands call)."""
+    found: FrontDoors = container().front_doors()
+    return found

@@ -31,7 +31,7 @@ def work(
     if queue is None:
         print("no work queue: set SQS_URL (or CIS_SQS_URL)", file=sys.stderr)
         raise typer.Exit(2)
-    service = session.service()
+    outbound = session.doors().outbound
     done = failed = 0
     while limit is None or done + failed < limit:
         batch = queue.receive(10 if limit is None else min(10, limit - done - failed), wait)
@@ -45,7 +45,7 @@ def work(
             else:
                 line["job"] = received.job.as_dict()
                 try:
-                    results = service.work(received.job, now=datetime.now(UTC))
+                    results = outbound.work(received.job, now=datetime.now(UTC))
                 except Exception as error:
                     line |= {"outcome": "failed", "reason": f"{type(error).__name__}: {error}"}
                     failed += 1

@@ -19,9 +19,9 @@ from icalendar import Calendar
 
 from adapters.inbound.mime import is_bare_calendar
 from application.results import IngestResult
-from application.service import InviteService
 from domain.identity import normalize_address
 from domain.values import ATTENDEE_METHODS
+from tests.driver import Driver
 
 
 def organizer_of(raw: bytes) -> str:
@@ -46,14 +46,14 @@ def sender_of(raw: bytes) -> str | None:
 
 
 def from_organizer(
-    service: InviteService, raw: bytes, *, now: datetime, envelope_to: str | None = None
+    service: Driver, raw: bytes, *, now: datetime, envelope_to: str | None = None
 ) -> IngestResult:
     """Ingest a bare organizer's .ics file as mailed from its ORGANIZER's own address."""
     return service.ingest(raw, now=now, envelope_to=envelope_to, envelope_from=organizer_of(raw))
 
 
 def as_sent(
-    service: InviteService, raw: bytes, *, now: datetime, envelope_to: str | None = None
+    service: Driver, raw: bytes, *, now: datetime, envelope_to: str | None = None
 ) -> IngestResult:
     """Ingest any corpus message as its author would have sent it (see :func:`sender_of`)."""
     return service.ingest(raw, now=now, envelope_to=envelope_to, envelope_from=sender_of(raw))

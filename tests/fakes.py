@@ -6,14 +6,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict, Unpack
 
-from adapters.storage.blobs import MemoryBlobStore
-from application.ports import MessageParser
+from dependency_injector import providers
+
+from application.ports import Mailer, MessageParser, NoticeSender, OutgoingMail, SenderVerifier
 from application.results import IngestResult
-from application.service import InviteService
+from application.store import InviteStore
 from domain.authentication import SenderPolicy
 from domain.identity import normalize_address
 from domain.messages import ItipMessage, ListRequest, ParsedMessage, Unusable
 from domain.values import Attendee, Component, EventDetails, Method
+from entrypoints.container import bootstrap
+from entrypoints.settings import Settings
+from tests.driver import Driver
 
 ORGANIZER = "alice@example.com"
 UID = "weekly-sync-1@example.com"
@@ -66,29 +70,55 @@ class FakeParser(MessageParser):
         return message
 
 
+class KeptMail(Mailer):
+    """Keeps every mail it is given, in memory."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMail] = []
+
+    def send(self, mail: OutgoingMail) -> str:
+        self.sent.append(mail)
+        return f"kept #{len(self.sent)}"
+
+
 def new_service(
     env: dict[str, str] | None = None,
     *,
     open_registry: bool = True,
     parser: FakeParser | None = None,
     sender_policy: SenderPolicy = SenderPolicy.OFF,
-) -> InviteService:
-    """Return an InviteService on POPO (or ``env``) with a FakeParser and in-memory blobs.
+    verifier: SenderVerifier | None = None,
+    notices: NoticeSender | None = None,
+    relays: frozenset[str] = frozenset(),
+) -> Driver:
+    """Return the application on POPO (or ``env``) with a FakeParser, built by the real
+    composition root (memory backend; mail kept in memory, organizers told nothing unless
+    ``notices`` says otherwise).
 
     Fake messages carry no mail authentication, so the sender policy is ``off`` unless a
-    test says otherwise (with a verifier of its own).
+    test says otherwise (with a ``verifier`` of its own).
     """
-    return InviteService(
-        env or {"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        parser=parser or FakeParser(),
-        blobs=MemoryBlobStore(),
+    settings = Settings(
+        backend="memory",
         open_registry=open_registry,
-        sender_policy=sender_policy,
+        sender_policy=sender_policy.value,
+        calendar_relays=",".join(sorted(relays)),
+        notify_organizers=notices is not None,
     )
+    container = bootstrap(settings)
+    container.parser.override(providers.Object(parser or FakeParser()))
+    container.mailer.override(providers.Object(KeptMail()))
+    if verifier is not None:
+        container.verifier.override(providers.Object(verifier))
+    if notices is not None:
+        container.notices.override(providers.Object(notices))
+    if env is not None:
+        container.store.override(providers.Singleton(InviteStore, env))
+    return Driver(container)
 
 
 def deliver(
-    service: InviteService,
+    service: Driver,
     message: ParsedMessage,
     *,
     now: datetime | None = None,

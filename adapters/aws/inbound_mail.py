@@ -8,7 +8,7 @@ queue). boto3 clients are made on first use, once per reader.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +23,11 @@ from adapters.aws.mail_events import (
     header_recipients,
     is_setup_object,
 )
+from adapters.storage.blob_files import content_key
 from application.results import IngestResult
 
 if TYPE_CHECKING:
-    from application.service import InviteService
+    from application.inbound.front_door import Inbound
 
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 # SQS's own limits: ten messages per receive, twenty seconds of long polling.
@@ -92,10 +93,27 @@ class S3Mail:
 class InboundMail:
     """Turns arrivals into ingest calls, one per envelope recipient, as the drop box does."""
 
-    def __init__(self, service: InviteService, mail: S3Mail, place: Place) -> None:
-        self.service = service
+    def __init__(self, inbound: Inbound, mail: S3Mail, place: Place) -> None:
+        self.inbound = inbound
         self.mail = mail
         self.place = place
+
+    @classmethod
+    def of(
+        cls,
+        inbound: Inbound,
+        *,
+        bucket: str,
+        domain: str,
+        region: str | None = None,
+        client_factory: Callable[[], Any] | None = None,
+    ) -> InboundMail:
+        """The processor of the mail ``bucket`` keeps for ``inbound``'s mailboxes on ``domain``."""
+        boxes = inbound.mailboxes
+        # With the bounce mailbox: DSNs mailed to the VERP address, when a receipt rule keeps them.
+        known = {boxes.create, boxes.rsvp, boxes.bulk, inbound.outbound.bounce_mailbox}
+        mail = S3Mail(bucket, region=region, client_factory=client_factory)
+        return cls(inbound, mail, Place(bucket, domain, frozenset(known)))
 
     def receive(self, body: str, *, now: datetime) -> list[Ingested]:
         """Ingest everything one inbound-queue record body announces."""
@@ -108,6 +126,21 @@ class InboundMail:
     def ingest_key(self, key: str, *, now: datetime) -> list[Ingested]:
         """Ingest the object at ``key`` as a bare S3 notification of it would."""
         return self.ingest(arrival_at(key, self.place, bucket=self.mail.bucket), now=now)
+
+    def ingest_as_first(self, key: str, *, now: datetime) -> list[Ingested]:
+        """Ingest the object at ``key`` again as it first arrived: with the envelope kept
+        with its message then (recipient, sender, time received), else as ``ingest_key``.
+
+        SES's notification named the recipient (``bulk@``, ``rsvp+TOKEN@``), often in no
+        header; without the kept envelope, the headers are all there is.
+        """
+        arrival = arrival_at(key, self.place, bucket=self.mail.bucket)
+        kept = self.inbound.blobs.envelope(content_key(self.mail.read(key)))
+        if kept is None or kept.to is None:
+            return self.ingest(arrival, now=now)
+        sender = kept.sender or arrival.sender
+        arrival = replace(arrival, recipients=(kept.to,), sender=sender)
+        return self.ingest(arrival, now=kept.received or now)
 
     def ingest(self, arrival: Arrival, *, now: datetime) -> list[Ingested]:
         """Read the arrival's raw mail and ingest it for each of its recipients.
@@ -128,7 +161,7 @@ class InboundMail:
                 arrival.key,
                 arrival.mailbox,
                 to,
-                self.service.ingest(
+                self.inbound.ingest(
                     raw,
                     now=now,
                     envelope_to=to,

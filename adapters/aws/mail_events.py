@@ -23,6 +23,8 @@ from application.inbound.delivery_notices import DeliveryNotice, NoticeKind, Not
 from domain.authentication import SenderAuthentication
 
 INBOUND = "inbound/"
+# Who reports bounces and complaints here: named in the reason a bounce records.
+PROVIDER = "SES"
 # SES writes this object under an S3 action's prefix when the rule is saved: not mail.
 SES_SETUP = "AMAZON_SES_SETUP_NOTIFICATION"
 # Headers naming who a stored message was for, most exact first.
@@ -145,6 +147,7 @@ def notice_in(body: str) -> DeliveryNotice | None:
             tuple(_recipients(bounce, "bouncedRecipients")),
             permanent=kinds[0] == "Permanent",
             detail="/".join(k for k in kinds if k) or "bounce",
+            provider=PROVIDER,
         )
     complaint = _object(data, "complaint")
     feedback = complaint.get("complaintFeedbackType") or complaint.get("complaintSubType")
@@ -154,6 +157,7 @@ def notice_in(body: str) -> DeliveryNotice | None:
         tuple(_recipients(complaint, "complainedRecipients")),
         permanent=True,
         detail=str(feedback or "no feedback type"),
+        provider=PROVIDER,
     )
 
 

@@ -10,23 +10,37 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from adapters.storage.dynamodb.events import prefix_for
+from application.projections.stream_feed import StreamBatch, StreamFeed
+
+Record = Mapping[str, Any]
 
 _STREAM = prefix_for("events") + "#"
 
 
-def sequence_number(record: Mapping[str, Any]) -> str:
+class StreamRecords:
+    """Lambda's batches of the event table's stream records, projected through a feed."""
+
+    def __init__(self, feed: StreamFeed) -> None:
+        self.feed = feed
+
+    def batch(self, records: Sequence[Record]) -> StreamBatch[Record]:
+        """Return one delivered batch, each record named by its sequence number."""
+        return self.feed.batch(records, stored_event, sequence_number)
+
+
+def sequence_number(record: Record) -> str:
     """Return the record's sequence number (its identity in a batch's failures)."""
     return str(record["dynamodb"]["SequenceNumber"])
 
 
-def stored_event(record: Mapping[str, Any]) -> StoredEvent | None:
+def stored_event(record: Record) -> StoredEvent | None:
     """Return the event a record inserted, or None for any other item or change.
 
     ``record`` is a Lambda record (binary values base64-encoded) or one returned by

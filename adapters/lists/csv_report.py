@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import fields
 
+from application.ports import ReportFormat
 from application.reading.report import ReportRow
 
 # Leading characters that make Excel, LibreOffice or Google Sheets evaluate a cell.
@@ -34,3 +35,13 @@ def report_csv(rows: Iterable[ReportRow]) -> bytes:
         # Every cell, not only the user-supplied ones: nothing is left to remember later.
         writer.writerow(neutralize("" if values[c] is None else str(values[c])) for c in COLUMNS)
     return out.getvalue().encode("utf-8-sig")
+
+
+class CsvReport(ReportFormat):
+    """The RSVP report as CSV (the :func:`report_csv` format)."""
+
+    media_type = "text/csv"
+
+    def write(self, rows: Iterable[ReportRow]) -> bytes:
+        """Return the report as UTF-8 CSV bytes with a BOM and a header row."""
+        return report_csv(rows)

@@ -2,7 +2,7 @@
 
 Key schema: ``pk`` (S, partition) and ``sk`` (S, sort); a separate table from the event store's
 (whose ``sk`` is a number). Three key spaces share it, told apart by the first character of the
-stored ``pk``:
+stored ``pk`` (``pk`` and ``stream`` are the typed keys as ``layout`` spells them):
 
 =========  =====================  ==============  =========================================
 kind       stored ``pk``          stored ``sk``   attributes
@@ -12,10 +12,10 @@ counter    ``"#c#" + pk``         ``"=" + sk``    ``n`` (N), changed only with `
 position   ``"#t#" + stream``     ``"="``         ``version`` (N)
 =========  =====================  ==============  =========================================
 
-Every key the caller gives is stored behind a one-character prefix, so:
+Every key is stored behind a one-character prefix, so:
 
-* a caller's ``pk`` always starts with ``=`` once stored and can never meet the ``#``-prefixed
-  counter and position partitions, whatever it contains (even ``"#c#..."``);
+* an item's ``pk`` always starts with ``=`` once stored and can never meet the ``#``-prefixed
+  counter and position partitions, whatever its fields hold (even ``"#c#..."``);
 * the empty sort key the projector uses for its per-stream meta items (DynamoDB refuses empty
   key attributes) is stored as ``"="``, and so is the empty partition key;
 * order is kept: DynamoDB sorts strings by their UTF-8 bytes, which is code-point order, the
@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from adapters.readmodels import layout
 from adapters.storage.dynamodb.client import LazyDynamoClient
 from adapters.storage.dynamodb.table import create_table_if_missing
 from adapters.storage.dynamodb.transactions import (
@@ -42,6 +43,7 @@ from adapters.storage.dynamodb.transactions import (
     jittered_backoff,
     transact_write,
 )
+from application.projections.keys import Partition, Position
 from application.projections.store import Batch, Item, ReadModel, ViewConflictError
 
 Attributes = dict[str, Any]
@@ -60,16 +62,16 @@ _BATCH_WRITE_ITEMS = 25
 _BATCH_WRITE_ATTEMPTS = 10
 
 
-def _item_key(pk: str, sk: str) -> Attributes:
-    return {"pk": {"S": _ITEM + pk}, "sk": {"S": _SORT + sk}}
+def _item_key(pk: Partition, sk: str) -> Attributes:
+    return {"pk": {"S": _ITEM + layout.partition(pk)}, "sk": {"S": _SORT + sk}}
 
 
-def _counter_key(pk: str, sk: str) -> Attributes:
-    return {"pk": {"S": _COUNTER + pk}, "sk": {"S": _SORT + sk}}
+def _counter_key(pk: Partition, sk: str) -> Attributes:
+    return {"pk": {"S": _COUNTER + layout.partition(pk)}, "sk": {"S": _SORT + sk}}
 
 
-def _position_key(stream: str) -> Attributes:
-    return {"pk": {"S": _POSITION + stream}, "sk": {"S": _SORT}}
+def _position_key(key: Position) -> Attributes:
+    return {"pk": {"S": _POSITION + layout.position(key)}, "sk": {"S": _SORT}}
 
 
 def _backoff(attempt: int) -> None:
@@ -122,7 +124,7 @@ class DynamoReadModel(ReadModel):
 
     # Reads: GetItem and Query only.
 
-    def get(self, pk: str, sk: str) -> Item | None:
+    def get(self, pk: Partition, sk: str) -> Item | None:
         """Return one item, or None (one strongly consistent GetItem)."""
         response = self.client.get_item(
             TableName=self.table_name, Key=_item_key(pk, sk), ConsistentRead=True
@@ -132,7 +134,7 @@ class DynamoReadModel(ReadModel):
 
     def query(
         self,
-        pk: str,
+        pk: Partition,
         *,
         after: str | None = None,
         before: str | None = None,
@@ -149,7 +151,7 @@ class DynamoReadModel(ReadModel):
         if limit <= 0 or (after is not None and before is not None and after >= before):
             # Nothing can match; DynamoDB also refuses a BETWEEN whose bounds are reversed.
             return []
-        values: Attributes = {":pk": {"S": _ITEM + pk}}
+        values: Attributes = {":pk": {"S": _ITEM + layout.partition(pk)}}
         condition = "pk = :pk"
         bounds: set[str] = set()
         if after is not None and before is not None:
@@ -178,22 +180,22 @@ class DynamoReadModel(ReadModel):
                     break
         return items
 
-    def counters(self, pk: str) -> dict[str, int]:
+    def counters(self, pk: Partition) -> dict[str, int]:
         """Return every counter of one partition (one Query of its counter partition)."""
         params: Attributes = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": _COUNTER + pk}},
+            "ExpressionAttributeValues": {":pk": {"S": _COUNTER + layout.partition(pk)}},
             "ConsistentRead": True,
         }
         return {
             found["sk"]["S"][len(_SORT) :]: int(found["n"]["N"]) for found in self._query(params)
         }
 
-    def position(self, stream: str) -> int:
-        """Return the version of ``stream`` last projected (one GetItem)."""
+    def position(self, key: Position) -> int:
+        """Return the version a stream or a log is projected up to (one GetItem)."""
         response = self.client.get_item(
-            TableName=self.table_name, Key=_position_key(stream), ConsistentRead=True
+            TableName=self.table_name, Key=_position_key(key), ConsistentRead=True
         )
         found = response.get("Item")
         return int(found["version"]["N"]) if found else 0
@@ -214,7 +216,7 @@ class DynamoReadModel(ReadModel):
             params["ExclusiveStartKey"] = last
 
     @staticmethod
-    def _item(pk: str, found: Attributes) -> Item:
+    def _item(pk: Partition, found: Attributes) -> Item:
         sk = found["sk"]["S"][len(_SORT) :]
         return Item(pk, sk, json.loads(found["data"]["S"]), int(found["rev"]["N"]))
 
@@ -244,7 +246,8 @@ class DynamoReadModel(ReadModel):
             raise ValueError(msg)
         both = batch.puts.keys() & batch.deletes.keys()
         if both:
-            msg = f"a batch both puts and deletes {sorted(both)}"
+            named = sorted((layout.partition(pk), sk) for pk, sk in both)
+            msg = f"a batch both puts and deletes {named}"
             raise ValueError(msg)
         operations = self._operations(batch)
         if operations:
@@ -274,12 +277,12 @@ class DynamoReadModel(ReadModel):
                 "ExpressionAttributeValues": {":d": {"N": str(amount)}},
             }
             operations.append({"Update": update})
-        for stream, (expected, new) in batch.tracking.items():
+        for key, (expected, new) in batch.tracking.items():
             # A position stored as 0 counts as never projected, as in the other stores.
             condition = "version = :expected"
             if expected == 0:
                 condition = "attribute_not_exists(pk) OR " + condition
-            item = {**_position_key(stream), "version": {"N": str(new)}}
+            item = {**_position_key(key), "version": {"N": str(new)}}
             put = {"TableName": self.table_name, "Item": item}
             values = {":expected": {"N": str(expected)}}
             operations.append({"Put": self._conditional(put, condition, values)})

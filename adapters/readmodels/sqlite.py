@@ -1,14 +1,20 @@
-"""The read model in a SQLite file beside the event store (WAL: readers never wait)."""
+"""The read model in a SQLite file beside the event store (WAL: readers never wait).
+
+Keys are stored as ``layout`` spells them.
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from application.projections.store import Batch, Item, ReadModel, ViewConflictError
+from adapters.readmodels import layout
+from application.projections.keys import Key, Partition, Position
+from application.projections.store import Batch, Item, ReadModel, Row, ViewConflictError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -37,17 +43,17 @@ class SqliteReadModel(ReadModel):
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
-    def get(self, pk: str, sk: str) -> Item | None:
+    def get(self, pk: Partition, sk: str) -> Item | None:
         """Return one item, or None."""
         with self._lock:
             row = self._db.execute(
-                "SELECT data, rev FROM items WHERE pk = ? AND sk = ?", (pk, sk)
+                "SELECT data, rev FROM items WHERE pk = ? AND sk = ?", (layout.partition(pk), sk)
             ).fetchone()
         return Item(pk, sk, json.loads(row[0]), row[1]) if row else None
 
     def query(
         self,
-        pk: str,
+        pk: Partition,
         *,
         after: str | None = None,
         before: str | None = None,
@@ -56,7 +62,7 @@ class SqliteReadModel(ReadModel):
     ) -> list[Item]:
         """Return one partition's items between the bounds, in order (one index range)."""
         sql = "SELECT sk, data, rev FROM items WHERE pk = ?"
-        params: list[Any] = [pk]
+        params: list[Any] = [layout.partition(pk)]
         if after is not None:
             sql += " AND sk > ?"
             params.append(after)
@@ -69,19 +75,24 @@ class SqliteReadModel(ReadModel):
             rows = self._db.execute(sql, params).fetchall()
         return [Item(pk, sk, json.loads(data), rev) for sk, data, rev in rows]
 
-    def counters(self, pk: str) -> dict[str, int]:
+    def counters(self, pk: Partition) -> dict[str, int]:
         """Return every counter of one partition."""
+        stored = layout.partition(pk)
         with self._lock:
-            rows = self._db.execute("SELECT sk, n FROM counters WHERE pk = ?", (pk,)).fetchall()
+            rows = self._db.execute("SELECT sk, n FROM counters WHERE pk = ?", (stored,)).fetchall()
         return dict(rows)
 
-    def position(self, stream: str) -> int:
-        """Return the version of ``stream`` last projected."""
+    def position(self, key: Position) -> int:
+        """Return the version a stream or a log is projected up to."""
         with self._lock:
             row = self._db.execute(
-                "SELECT version FROM positions WHERE stream = ?", (stream,)
+                "SELECT version FROM positions WHERE stream = ?", (layout.position(key),)
             ).fetchone()
         return int(row[0]) if row else 0
+
+    def in_write_order(self, rows: Iterable[tuple[Key, Row]]) -> list[tuple[Key, Row]]:
+        """Return ``rows`` in the items table's key order (inserting so is appending)."""
+        return sorted(rows, key=_stored)
 
     def commit(self, batch: Batch) -> None:
         """Write ``batch`` in one IMMEDIATE transaction; any unmet expectation undoes it all.
@@ -104,9 +115,12 @@ class SqliteReadModel(ReadModel):
 
     @staticmethod
     def _write(db: sqlite3.Connection, batch: Batch) -> None:
-        fresh = [(pk, sk, json.dumps(d)) for (pk, sk), (d, rev) in batch.puts.items() if not rev]
+        puts = [
+            (layout.partition(pk), sk, data, rev) for (pk, sk), (data, rev) in batch.puts.items()
+        ]
+        fresh = [(pk, sk, json.dumps(data)) for pk, sk, data, rev in puts if not rev]
         db.executemany("INSERT INTO items (pk, sk, data, rev) VALUES (?, ?, ?, 1)", fresh)
-        for (pk, sk), (data, rev) in batch.puts.items():
+        for pk, sk, data, rev in puts:
             if rev:
                 _expect(
                     db.execute(
@@ -116,7 +130,8 @@ class SqliteReadModel(ReadModel):
                     ),
                     f"item {pk} {sk}",
                 )
-        for (pk, sk), rev in batch.deletes.items():
+        for (key, sk), rev in batch.deletes.items():
+            pk = layout.partition(key)
             _expect(
                 db.execute("DELETE FROM items WHERE pk = ? AND sk = ? AND rev = ?", (pk, sk, rev)),
                 f"item {pk} {sk}",
@@ -124,11 +139,12 @@ class SqliteReadModel(ReadModel):
         db.executemany(
             "INSERT INTO counters (pk, sk, n) VALUES (?, ?, ?) "
             "ON CONFLICT (pk, sk) DO UPDATE SET n = n + excluded.n",
-            [(pk, sk, n) for (pk, sk), n in batch.adds.items()],
+            [(layout.partition(pk), sk, n) for (pk, sk), n in batch.adds.items()],
         )
-        starting = [(s, new) for s, (old, new) in batch.tracking.items() if not old]
+        tracking = [(layout.position(key), old, new) for key, (old, new) in batch.tracking.items()]
+        starting = [(stream, new) for stream, old, new in tracking if not old]
         db.executemany("INSERT INTO positions (stream, version) VALUES (?, ?)", starting)
-        for stream, (old, new) in batch.tracking.items():
+        for stream, old, new in tracking:
             if old:
                 _expect(
                     db.execute(
@@ -150,6 +166,11 @@ class SqliteReadModel(ReadModel):
         """Close the connection."""
         with self._lock:
             self._db.close()
+
+
+def _stored(row: tuple[Key, object]) -> tuple[str, str]:
+    (pk, sk), _ = row
+    return layout.partition(pk), sk
 
 
 def _expect(cursor: sqlite3.Cursor, what: str) -> None:

@@ -1,7 +1,8 @@
-"""Use case: SES's bounce and complaint notifications mark the recipient's delivery.
+"""Use case: a mail provider's bounce and complaint notifications mark the recipient's delivery.
 
-SES reports what became of mail it accepted as notifications, not as mail: the VERP
-return path we sent with (``bounces+TOKEN@domain``, ``mail.source``) names the delivery.
+A sending provider reports what became of mail it accepted as notifications, not as mail
+(a DSN mailed back is ``handle_bounce``'s): the VERP return path we sent with
+(``bounces+TOKEN@domain``) names the delivery.
 A complaint (the recipient pressed "this is spam") is recorded as a permanent bounce whose
 reason says so: the domain has no other way to say "stop mailing them", and a bounced
 delivery is skipped by every later send, which is what a complaint must cause.
@@ -28,7 +29,7 @@ _ATTEMPTS = 5
 
 
 class NoticeKind(StrEnum):
-    """What SES reports: a bounce or a complaint (deliveries are not notices here)."""
+    """What the provider reports: a bounce or a complaint (deliveries are not notices here)."""
 
     BOUNCE = "bounce"
     COMPLAINT = "complaint"
@@ -36,7 +37,7 @@ class NoticeKind(StrEnum):
 
 @dataclass(frozen=True)
 class NoticeRecipient:
-    """One recipient SES names in a notification, with what their mail system said."""
+    """One recipient a notification names, with what their mail system said."""
 
     address: str
     status: str | None = None
@@ -45,10 +46,11 @@ class NoticeRecipient:
 
 @dataclass(frozen=True)
 class DeliveryNotice:
-    """An SES bounce or complaint about one message we sent.
+    """A mail provider's bounce or complaint about one message we sent.
 
-    ``permanent`` is True for a Permanent bounce and for every complaint; ``detail`` is SES's
-    type and subtype (``Permanent/General``) or the complaint's feedback type.
+    ``permanent`` is True for a permanent bounce and for every complaint; ``detail`` is the
+    provider's type and subtype of the bounce (``Permanent/General``) or the complaint's
+    feedback type; ``provider`` names who reported it, for the reason recorded.
     """
 
     kind: NoticeKind
@@ -56,6 +58,7 @@ class DeliveryNotice:
     recipients: tuple[NoticeRecipient, ...]
     permanent: bool
     detail: str
+    provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,8 @@ def record_delivery_notice(
 ) -> list[NoticeResult]:
     """Mark the delivery the notice's return path names as bounced, once; report each recipient.
 
-    A transient bounce changes nothing (SES or the receiving system tried; a later send may
-    work); a notice whose return path carries no token of ours is rejected, not an error.
+    A transient bounce changes nothing (the provider or the receiving system tried; a later
+    send may work); a notice whose return path carries no token of ours is rejected, not an error.
     """
     named = notice.recipients or (NoticeRecipient(address=""),)
     return [_record(notice, recipient, load, save, outbound, now) for recipient in named]
@@ -111,14 +114,16 @@ def _as_bounce(notice: DeliveryNotice, recipient: NoticeRecipient) -> Bounce:
     if notice.kind is NoticeKind.COMPLAINT:
         diagnostic = f"complaint: the recipient reported the message as spam ({notice.detail})"
         return Bounce(True, recipient.address or None, None, diagnostic)
-    diagnostic = "; ".join(p for p in (recipient.diagnostic, f"SES {notice.detail}") if p)
+    reported = " ".join(p for p in (notice.provider, notice.detail) if p)
+    diagnostic = "; ".join(p for p in (recipient.diagnostic, reported) if p)
     return Bounce(notice.permanent, recipient.address or None, recipient.status, diagnostic)
 
 
 def _result(notice: DeliveryNotice, bounce: Bounce, decision: Decision) -> NoticeResult:
     outcome, reason = decision.verdict.outcome, decision.verdict.reason
     if not notice.permanent and outcome is Outcome.DUPLICATE:
-        # handle_bounce words this for a DSN's "delayed"; SES's transient bounce is final.
+        # handle_bounce words this for a DSN's "delayed"; a provider's transient bounce is
+        # final (it gave up on that message).
         reason = (
             f"a transient bounce ({bounce.reason}): nothing recorded, later versions are "
             "still sent to this recipient"

@@ -27,7 +27,7 @@ _ON_ITS_WAY = {SendOutcome.SENT, SendOutcome.QUEUED, SendOutcome.DUPLICATE}
 
 
 class Send(Protocol):
-    """Sends an invite's current version to recipients (InviteService.send)."""
+    """Sends an invite's current version to recipients (the outbound door's ``send``)."""
 
     def __call__(
         self, ref: str, recipients: Sequence[Recipient], *, now: datetime

@@ -9,14 +9,14 @@ claim lapses.
 
 from __future__ import annotations
 
-import os
-import platform
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from uuid import uuid4
+
+from application.ports import Processes
 
 # Longer than a chunk of sends can take when every send waits out an SMTP timeout
 # (30 recipients x 30 s), so a slow but living worker never loses its claim.
@@ -35,19 +35,21 @@ class Workers:
 
     def __init__(
         self,
+        processes: Processes,
         timeout: timedelta = CLAIM_TIMEOUT,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        self.processes = processes
         self.timeout = timeout
         # Claims are timed by the clock, not by a command's ``now``: a bulk send started an
         # hour ago still claims each chunk for the next twenty minutes.
         self.clock = clock
-        self.host = platform.node() or "localhost"
+        self.host = processes.host
 
     @contextmanager
     def run(self) -> Iterator[str]:
         """Name one sending run; while it lasts, its claims count as held by a living worker."""
-        name = f"{self.host}:{os.getpid()}:{uuid4().hex[:12]}"
+        name = f"{self.host}:{self.processes.current()}:{uuid4().hex[:12]}"
         with self._lock:
             self._running.add(name)
         try:
@@ -63,16 +65,10 @@ class Workers:
         if host != self.host or not pid_text.isdigit():
             return True
         pid = int(pid_text)
-        if pid == os.getpid():
+        if pid == self.processes.current():
             with self._lock:
                 return holder in self._running
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True  # another user's process: it exists
-        return True
+        return self.processes.running(pid)
 
     def now(self) -> datetime:
         """Return the time claims are made and checked at."""

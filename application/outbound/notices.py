@@ -46,19 +46,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Notifier:
-    """Builds and sends organizer notices through the NoticeSender port (if one is wired)."""
+    """Builds and sends organizer notices through the NoticeSender port."""
 
-    sender: NoticeSender | None
+    sender: NoticeSender
+    # Where notices that cannot be sent now are kept for a retry.
+    load: Loader
+    save: Save
+    workers: Workers
     rejections: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(hours=1)))
-    # Where notices that cannot be sent now are kept for a retry (not kept without them).
-    load: Loader | None = None
-    save: Save | None = None
-    workers: Workers = field(default_factory=Workers)
 
     def tell(self, notice: Notice, now: datetime) -> None:
         """Send ``notice``; one the mailer cannot take now is kept for a retry, never raised."""
-        if self.sender is None:
-            return
         if address_problem(notice.to) is not None:
             # Addresses come from mail we did not write: one we cannot send to is skipped.
             log.info("notice %s not sent: %r is not a usable address", notice.kind, notice.to)
@@ -78,8 +76,6 @@ class Notifier:
 
     def _defer(self, notice: Notice, now: datetime, reason: str) -> None:
         log.warning("notice %s to %s kept for a retry: %s", notice.kind, notice.to, reason)
-        if self.load is None or self.save is None:
-            return
         key = notice_key(notice)
         try:
             if self.load(DeferredNotice, deferred_notice_id(key)) is not None:
@@ -113,8 +109,6 @@ class Notifier:
         progress: Progress | None = None,
     ) -> list[SendResult]:
         """Send the kept notices still pending (only ``invite``'s, when given); one result each."""
-        if self.sender is None or self.load is None or self.save is None:
-            return []
         results: list[SendResult] = []
         with self.workers.run() as worker:
             for record_id in kept:

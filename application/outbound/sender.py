@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -73,7 +73,7 @@ class Sender:
     renderer: InviteRenderer
     mailer: Mailer
     settings: OutboundSettings
-    workers: Workers = field(default_factory=Workers)
+    workers: Workers
 
     def current_version(self, invite: Invite, now: datetime) -> tuple[Distribution, OutboundInvite]:
         """Return the invite's distribution and its current version, publishing it if new."""

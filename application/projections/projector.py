@@ -19,6 +19,25 @@ from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from application.projections import events as ev
 from application.projections.attendees import contributions, evolve_row, new_row
 from application.projections.invites import NO_START, Summary, evolve_summary
+from application.projections.keys import (
+    DISTRIBUTION,
+    META,
+    SUMMARY,
+    Attendees,
+    DomainListing,
+    DomainUpcoming,
+    InviteItems,
+    Key,
+    Order,
+    OrganizerListing,
+    OrganizerUpcoming,
+    Partition,
+    Scope,
+    Statistics,
+    StreamMeta,
+    StreamPosition,
+    ordered,
+)
 from application.projections.session import Views
 
 DEFAULT_SHARDS = 8
@@ -101,7 +120,7 @@ class Projector:
             return False
         if handler is not None:
             handler(self, session, event, stream)
-        session.track(stream, int(event.originator_version))
+        session.track(StreamPosition(stream), int(event.originator_version))
         session.events += 1
         return True
 
@@ -109,14 +128,14 @@ class Projector:
         """Move a stream past an event no view uses (see IGNORED), without decoding it."""
         if not self.due(session, stream, version):
             return False
-        session.track(stream, version)
+        session.track(StreamPosition(stream), version)
         session.events += 1
         return True
 
     @staticmethod
     def due(session: Views, stream: str, version: int) -> bool:
         """Return whether ``version`` is the stream's next event; raise if one is missing."""
-        position = session.position(stream)
+        position = session.position(StreamPosition(stream))
         if version <= position:
             return False
         if version > position + 1:
@@ -127,12 +146,12 @@ class Projector:
     # -- invites -------------------------------------------------------------------------
 
     def _invite(self, session: Views, event: DomainEvent, stream: str) -> None:
-        pk = f"invite#{stream}"
-        old = session.get(pk, "summary")
+        pk = InviteItems(stream)
+        old = session.get(pk, SUMMARY)
         new = evolve_summary(dict(old) if old is not None else None, event)
         if new is None or new == old:
             return
-        session.put(pk, "summary", new)
+        session.put(pk, SUMMARY, new)
         before, after = self._indexed(old, stream), self._indexed(new, stream)
         for key in before.keys() - after.keys():
             session.delete(*key)
@@ -142,27 +161,25 @@ class Projector:
         if self.counting:
             self._count(session, self._totals(old, stream), self._totals(new, stream))
 
-    def _indexed(
-        self, summary: Mapping[str, Any] | None, stream: str
-    ) -> dict[tuple[str, str], Summary]:
+    def _indexed(self, summary: Mapping[str, Any] | None, stream: str) -> dict[Key, Summary]:
         if summary is None:
             return {}
         organizer, domain = summary["organizer"], summary["domain"]
         shard = shard_of(stream, self.shards)
-        by_modified = f"{summary['last_modified']}#{stream}"
-        by_start = f"{summary['starts_at']}#{stream}"
+        by_modified = ordered(summary["last_modified"], stream)
+        by_start = ordered(summary["starts_at"], stream)
         data = dict(summary)
-        keys = {
-            (f"organizer#{organizer}#modified", by_modified): data,
-            (f"organizer#{organizer}#start", by_start): data,
-            (f"domain#{domain}#modified#{shard}", by_modified): data,
+        keys: dict[Key, Summary] = {
+            (OrganizerListing(organizer, Order.MODIFIED), by_modified): data,
+            (OrganizerListing(organizer, Order.START), by_start): data,
+            (DomainListing(domain, shard), by_modified): data,
         }
         if summary["status"] != "cancelled" and summary["starts_at"] != NO_START:
-            keys[(f"upcoming#organizer#{organizer}", by_start)] = data
-            keys[(f"upcoming#domain#{domain}#{shard}", by_start)] = data
+            keys[(OrganizerUpcoming(organizer), by_start)] = data
+            keys[(DomainUpcoming(domain, shard), by_start)] = data
         return keys
 
-    def _totals(self, summary: Mapping[str, Any] | None, stream: str) -> dict[tuple[str, str], int]:
+    def _totals(self, summary: Mapping[str, Any] | None, stream: str) -> dict[Key, int]:
         if summary is None:
             return {}
         shard = shard_of(stream, self.shards)
@@ -173,17 +190,17 @@ class Projector:
             "counter_proposals": summary["counter_count"],
         }
         partitions = (
-            f"stats#organizer#{summary['organizer']}",
-            f"stats#domain#{summary['domain']}#{shard}",
-            f"stats#system#{shard}",
+            Statistics(Scope.ORGANIZER, summary["organizer"]),
+            Statistics(Scope.DOMAIN, summary["domain"], shard),
+            Statistics(Scope.SYSTEM, shard=shard),
         )
         return {(pk, name): n for pk in partitions for name, n in counted.items()}
 
     @staticmethod
     def _count(
         session: Views,
-        before: Mapping[tuple[str, str], int],
-        after: Mapping[tuple[str, str], int],
+        before: Mapping[Key, int],
+        after: Mapping[Key, int],
     ) -> None:
         for (pk, sk), n in after.items():
             session.add(pk, sk, n - before.get((pk, sk), 0))
@@ -194,34 +211,34 @@ class Projector:
     # -- distribution (the server's versions) --------------------------------------------
 
     def _opened(self, session: Views, event: DomainEvent, stream: str) -> None:
-        session.put(f"stream#{stream}", "", {"invite": str(getattr(event, "invite"))})  # noqa: B009
+        session.put(StreamMeta(stream), META, {"invite": str(getattr(event, "invite"))})  # noqa: B009
 
     def _published(self, session: Views, event: DomainEvent, stream: str) -> None:
         facts = vars(event)
-        meta = session.get(f"stream#{stream}", "")
+        meta = session.get(StreamMeta(stream), META)
         if meta is None:
             return
-        pk = f"invite#{meta['invite']}"
-        current = session.get(pk, "distribution") or {"sequence": 0, "significant_from": 0}
+        pk = InviteItems(meta["invite"])
+        current = session.get(pk, DISTRIBUTION) or {"sequence": 0, "significant_from": 0}
         # The same rule as Distribution: cancelling one instance is no significant change.
         moved = facts["significant"] and not facts.get("cancelled_instance")
         significant = facts["sequence"] if moved else current["significant_from"]
         session.put(
-            pk, "distribution", {"sequence": facts["sequence"], "significant_from": significant}
+            pk, DISTRIBUTION, {"sequence": facts["sequence"], "significant_from": significant}
         )
 
     # -- attendees (deliveries and replies) ----------------------------------------------
 
     def _attendee(self, session: Views, event: DomainEvent, stream: str) -> None:
         facts = vars(event)
-        meta = session.get(f"stream#{stream}", "")
+        meta = session.get(StreamMeta(stream), META)
         if meta is None:
             if "invite" not in facts or "address" not in facts:
                 return
             meta = {"invite": str(facts["invite"]), "address": facts["address"]}
-            session.put(f"stream#{stream}", "", meta)
+            session.put(StreamMeta(stream), META, meta)
         invite, address = meta["invite"], meta["address"]
-        pk = f"attendees#{invite}"
+        pk = Attendees(invite)
         old = session.get(pk, address)
         base = old if old is not None else new_row(invite, address)
         row = evolve_row(base, event)
@@ -237,32 +254,33 @@ class Projector:
 
     def _row_counts(
         self, invite: str, address: str, row: Mapping[str, Any] | None
-    ) -> dict[tuple[str, str], int]:
+    ) -> dict[Key, int]:
         # Sharded by the row, not by the stream: two streams feed each row, and whichever
         # arrives first must count in the same place.
         shard = shard_of(f"{invite}\n{address}", self.shards)
-        return {**_keyed(f"stats#invite#{invite}", contributions(row)), **_system(row, shard)}
+        statistics = Statistics(Scope.INVITE, invite)
+        return {**_keyed(statistics, contributions(row)), **_system(row, shard)}
 
     # -- counters from scratch -----------------------------------------------------------
 
-    def counts(self, pk: str, sk: str, data: Mapping[str, Any]) -> dict[tuple[str, str], int]:
+    def counts(self, pk: Partition, sk: str, data: Mapping[str, Any]) -> dict[Key, int]:
         """Return the counters one view item contributes to (what the live path adds up
         event by event, so summing this over every item gives the same counters)."""
-        if pk.startswith("invite#") and sk == "summary":
-            return self._totals(data, pk.removeprefix("invite#"))
-        if pk.startswith("attendees#"):
-            return self._row_counts(pk.removeprefix("attendees#"), sk, data)
+        if isinstance(pk, InviteItems) and sk == SUMMARY:
+            return self._totals(data, pk.invite)
+        if isinstance(pk, Attendees):
+            return self._row_counts(pk.invite, sk, data)
         return {}
 
 
-def _keyed(pk: str, counts: Mapping[str, int]) -> dict[tuple[str, str], int]:
+def _keyed(pk: Partition, counts: Mapping[str, int]) -> dict[Key, int]:
     return {(pk, name): n for name, n in counts.items()}
 
 
-def _system(row: Mapping[str, Any] | None, shard: int) -> dict[tuple[str, str], int]:
+def _system(row: Mapping[str, Any] | None, shard: int) -> dict[Key, int]:
     if row is None or not row["recipient"]:
         return {}
-    pk = f"stats#system#{shard}"
+    pk = Statistics(Scope.SYSTEM, shard=shard)
     return {
         (pk, "recipients"): 1,
         (pk, "replied"): int(row["reply"] is not None),

@@ -13,6 +13,20 @@ from typing import Any
 from uuid import UUID
 
 from application.projections.attendees import bucket_status, row_status
+from application.projections.keys import (
+    DISTRIBUTION,
+    SUMMARY,
+    Attendees,
+    DomainListing,
+    DomainUpcoming,
+    InviteItems,
+    Order,
+    OrganizerListing,
+    OrganizerUpcoming,
+    Partition,
+    Scope,
+    Statistics,
+)
 from application.projections.projector import DEFAULT_SHARDS
 from application.projections.store import Item, ReadModel
 from application.reading.report import BOUNCED, NO_ANSWER
@@ -59,12 +73,12 @@ class Reports:
 
     def invite(self, invite: UUID) -> dict[str, Any] | None:
         """Return the invite's summary, or None."""
-        item = self.store.get(f"invite#{invite}", "summary")
+        item = self.store.get(InviteItems(str(invite)), SUMMARY)
         return dict(item.data) if item else None
 
     def thresholds(self, invite: UUID, summary: Mapping[str, Any]) -> tuple[int, int | None]:
         """Return the SEQUENCEs replies must reach: the organizer's, and the server's."""
-        distribution = self.store.get(f"invite#{invite}", "distribution")
+        distribution = self.store.get(InviteItems(str(invite)), DISTRIBUTION)
         server = distribution.data["significant_from"] if distribution else None
         return int(summary["sequence"]), server
 
@@ -77,7 +91,7 @@ class Reports:
         by_status: Counter[str] = Counter(dict.fromkeys(STATUSES, 0))
         by_origin: Counter[str] = Counter()
         by_client: Counter[str] = Counter()
-        for name, count in self.store.counters(f"stats#invite#{invite}").items():
+        for name, count in self.store.counters(Statistics(Scope.INVITE, str(invite))).items():
             kind, _, value = name.partition(":")
             if kind == "bucket":
                 by_status[bucket_status(value, organizer_sequence, server_sequence)] += count
@@ -103,7 +117,7 @@ class Reports:
         organizer_sequence, server_sequence = self.thresholds(invite, summary)
         limit = _bounded(limit)
         items = self.store.query(
-            f"attendees#{invite}", after=decode_cursor(cursor), limit=limit + 1
+            Attendees(str(invite)), after=decode_cursor(cursor), limit=limit + 1
         )
         rows = [
             _attendee(item.data, row_status(item.data, organizer_sequence, server_sequence))
@@ -117,10 +131,12 @@ class Reports:
         self, organizer: str, *, sort: str = "modified", cursor: str | None = None, limit: int = 50
     ) -> Page:
         """Return an organizer's invites, newest change first or soonest start first."""
-        if sort not in ("modified", "start"):
-            raise ValueError("sort is 'modified' or 'start'")
+        try:
+            order = Order(sort)
+        except ValueError:
+            raise ValueError("sort is 'modified' or 'start'") from None
         return self._page(
-            [f"organizer#{organizer}#{sort}"], cursor, limit, descending=sort == "modified"
+            [OrganizerListing(organizer, order)], cursor, limit, descending=order is Order.MODIFIED
         )
 
     def upcoming(
@@ -135,40 +151,44 @@ class Reports:
         """Return invites not cancelled that start after ``now``, soonest first."""
         if (organizer is None) == (domain is None):
             raise ValueError("name an organizer or a domain")
-        partitions = (
-            [f"upcoming#organizer#{organizer}"]
+        partitions: list[Partition] = (
+            [OrganizerUpcoming(organizer)]
             if organizer is not None
-            else [f"upcoming#domain#{domain}#{shard}" for shard in range(self.shards)]
+            else [DomainUpcoming(str(domain), shard) for shard in range(self.shards)]
         )
         floor = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return self._page(partitions, cursor, limit, descending=False, floor=floor)
 
     def domain_invites(self, domain: str, cursor: str | None = None, limit: int = 50) -> Page:
         """Return every invite of a domain's organizers, newest change first."""
-        partitions = [f"domain#{domain}#modified#{shard}" for shard in range(self.shards)]
+        partitions: list[Partition] = [DomainListing(domain, s) for s in range(self.shards)]
         return self._page(partitions, cursor, limit, descending=True)
 
     def organizer_statistics(self, organizer: str) -> dict[str, Any]:
         """Return an organizer's totals: invites, cancelled, updates, counter proposals."""
         return {
             "organizer": organizer,
-            **_totals([self.store.counters(f"stats#organizer#{organizer}")]),
+            **_totals([self.store.counters(Statistics(Scope.ORGANIZER, organizer))]),
         }
 
     def domain_statistics(self, domain: str) -> dict[str, Any]:
         """Return a domain's totals, summed over its shards."""
-        shards = [self.store.counters(f"stats#domain#{domain}#{s}") for s in range(self.shards)]
+        shards = [
+            self.store.counters(Statistics(Scope.DOMAIN, domain, s)) for s in range(self.shards)
+        ]
         return {"domain": domain, **_totals(shards)}
 
     def system_statistics(self) -> dict[str, Any]:
         """Return the whole system's totals, summed over the shards."""
-        shards = [self.store.counters(f"stats#system#{s}") for s in range(self.shards)]
+        shards = [
+            self.store.counters(Statistics(Scope.SYSTEM, shard=s)) for s in range(self.shards)
+        ]
         names = ("recipients", "replied", "bounced")
         return _totals(shards, names)
 
     def _page(
         self,
-        partitions: list[str],
+        partitions: list[Partition],
         cursor: str | None,
         limit: int,
         *,

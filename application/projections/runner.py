@@ -13,6 +13,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from application.projections.keys import LogPosition
 from application.projections.projector import Projector, Route
 from application.projections.session import Session, Views
 from application.projections.staging import Staging
@@ -37,7 +38,7 @@ class ProjectionRunner:
         self.projector = projector or Projector()
         # A store with a small transaction limit gets one event per commit (≤ 13 writes).
         self.batch = batch if store.max_batch is None else 1
-        self.log = f"log#{app.name}"
+        self.log = LogPosition(app.name)
 
     def pending(self) -> int:
         """Return how many notifications are not projected yet."""
@@ -84,7 +85,8 @@ class ProjectionRunner:
         if start:
             staged.track(self.log, start)
         self.store.clear()
-        for batch in staged.batches(min(chunk, self.store.max_batch or chunk), projector.counts):
+        size = min(chunk, self.store.max_batch or chunk)
+        for batch in staged.batches(size, projector.counts, self.store.in_write_order):
             self.store.commit(batch)
         return staged.events
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from application.projections.store import Batch, Data, Key, ReadModel
+from application.projections.keys import Key, Partition, Position
+from application.projections.store import Batch, Data, ReadModel
 
 
 class Views(Protocol):
@@ -12,23 +13,23 @@ class Views(Protocol):
 
     events: int
 
-    def get(self, pk: str, sk: str) -> Data | None:
+    def get(self, pk: Partition, sk: str) -> Data | None:
         """Return an item's data, or None."""
 
-    def put(self, pk: str, sk: str, data: Data) -> None:
+    def put(self, pk: Partition, sk: str, data: Data) -> None:
         """Write an item."""
 
-    def delete(self, pk: str, sk: str) -> None:
+    def delete(self, pk: Partition, sk: str) -> None:
         """Delete an item."""
 
-    def add(self, pk: str, sk: str, amount: int) -> None:
+    def add(self, pk: Partition, sk: str, amount: int) -> None:
         """Add ``amount`` to a counter."""
 
-    def position(self, stream: str) -> int:
-        """Return the version ``stream`` is projected up to."""
+    def position(self, key: Position) -> int:
+        """Return the version a stream or a log is projected up to."""
 
-    def track(self, stream: str, version: int) -> None:
-        """Record that ``stream`` is projected up to ``version``."""
+    def track(self, key: Position, version: int) -> None:
+        """Record that a stream or a log is projected up to ``version``."""
 
 
 class Session:
@@ -44,10 +45,10 @@ class Session:
         self._read: dict[Key, Data | None] = {}
         self._values: dict[Key, Data | None] = {}
         self._adds: dict[Key, int] = {}
-        self._positions: dict[str, tuple[int, int]] = {}
+        self._positions: dict[Position, tuple[int, int]] = {}
         self.events = 0
 
-    def get(self, pk: str, sk: str) -> Data | None:
+    def get(self, pk: Partition, sk: str) -> Data | None:
         """Return an item's data as this session sees it."""
         key = (pk, sk)
         if key not in self._values:
@@ -56,31 +57,31 @@ class Session:
             self._read[key] = self._values[key] = item.data if item else None
         return self._values[key]
 
-    def put(self, pk: str, sk: str, data: Data) -> None:
+    def put(self, pk: Partition, sk: str, data: Data) -> None:
         """Write an item (its revision is read first if it was not)."""
         self.get(pk, sk)
         self._values[(pk, sk)] = data
 
-    def delete(self, pk: str, sk: str) -> None:
+    def delete(self, pk: Partition, sk: str) -> None:
         """Delete an item."""
         self.get(pk, sk)
         self._values[(pk, sk)] = None
 
-    def add(self, pk: str, sk: str, amount: int) -> None:
+    def add(self, pk: Partition, sk: str, amount: int) -> None:
         """Add ``amount`` to a counter."""
         if amount:
             self._adds[(pk, sk)] = self._adds.get((pk, sk), 0) + amount
 
-    def position(self, stream: str) -> int:
-        """Return the stream's projected version as this session sees it."""
-        if stream in self._positions:
-            return self._positions[stream][1]
-        return self.store.position(stream)
+    def position(self, key: Position) -> int:
+        """Return the stream's (or log's) projected version as this session sees it."""
+        if key in self._positions:
+            return self._positions[key][1]
+        return self.store.position(key)
 
-    def track(self, stream: str, version: int) -> None:
-        """Record that the stream is projected up to ``version``."""
-        first = self._positions[stream][0] if stream in self._positions else self.position(stream)
-        self._positions[stream] = (first, version)
+    def track(self, key: Position, version: int) -> None:
+        """Record that the stream (or log) is projected up to ``version``."""
+        first = self._positions[key][0] if key in self._positions else self.position(key)
+        self._positions[key] = (first, version)
 
     def batch(self) -> Batch:
         """Return the changes, each write conditional on the revision read.

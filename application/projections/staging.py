@@ -9,14 +9,17 @@ up once at the end. That makes the rebuild cost little more than decoding the ev
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
-from application.projections.store import Batch, Data, Key
+from application.projections.keys import Key, LogPosition, Partition, Position
+from application.projections.store import Batch, Data
 
 # The counters a view row contributes, as the projector defines them.
-Counting = Callable[[str, str, Mapping[str, Any]], Mapping[Key, int]]
+Counting = Callable[[Partition, str, Mapping[str, Any]], Mapping[Key, int]]
+# The store's cheapest order to insert rows in (see ReadModel.in_write_order).
+Ordering = Callable[[Iterable[tuple[Key, Data]]], list[tuple[Key, Data]]]
 
 
 class Staging:
@@ -24,52 +27,55 @@ class Staging:
 
     def __init__(self) -> None:
         self._values: dict[Key, Data] = {}
-        self._positions: dict[str, int] = {}
+        self._positions: dict[Position, int] = {}
         self.events = 0
 
-    def get(self, pk: str, sk: str) -> Data | None:
+    def get(self, pk: Partition, sk: str) -> Data | None:
         """Return an item's data, or None."""
         return self._values.get((pk, sk))
 
-    def put(self, pk: str, sk: str, data: Data) -> None:
+    def put(self, pk: Partition, sk: str, data: Data) -> None:
         """Write an item."""
         self._values[(pk, sk)] = data
 
-    def delete(self, pk: str, sk: str) -> None:
+    def delete(self, pk: Partition, sk: str) -> None:
         """Delete an item."""
         self._values.pop((pk, sk), None)
 
-    def add(self, pk: str, sk: str, amount: int) -> None:
+    def add(self, pk: Partition, sk: str, amount: int) -> None:
         """Ignore a counter change: counters are summed from the final rows instead."""
 
-    def position(self, stream: str) -> int:
-        """Return the version ``stream`` is projected up to."""
-        return self._positions.get(stream, 0)
+    def position(self, key: Position) -> int:
+        """Return the version a stream or a log is projected up to."""
+        return self._positions.get(key, 0)
 
-    def track(self, stream: str, version: int) -> None:
-        """Record that ``stream`` is projected up to ``version``."""
-        self._positions[stream] = version
+    def track(self, key: Position, version: int) -> None:
+        """Record that a stream or a log is projected up to ``version``."""
+        self._positions[key] = version
 
-    def batches(self, size: int, counts: Counting) -> Iterator[Batch]:
-        """Yield everything as batches of at most ``size`` writes for an empty store: items,
-        then counters, then stream positions (a log position, ``log#…``, last of all, so a
-        rebuild cut short resumes from the start rather than from a half-written state)."""
+    def batches(
+        self, size: int, counts: Counting, order: Ordering | None = None
+    ) -> Iterator[Batch]:
+        """Yield everything as batches of at most ``size`` writes for an empty store: items
+        (in the store's ``order``, if given), then counters, then stream positions (a log
+        position last of all, so a rebuild cut short resumes from the start rather than
+        from a half-written state)."""
         size = max(1, size)
         totals: Counter[Key] = Counter()
         for (pk, sk), data in self._values.items():
             totals.update(counts(pk, sk, data))
-        # In key order: appending to a B-tree is much cheaper than inserting all over it.
-        items = iter(sorted(self._values.items(), key=_key))
+        rows = self._values.items()
+        items = iter(order(rows) if order is not None else rows)
         while chunk := list(islice(items, size)):
             yield Batch(puts={key: (data, 0) for key, data in chunk})
         added = iter([(key, n) for key, n in totals.items() if n])
         while counted := list(islice(added, size)):
             yield Batch(adds=dict(counted))
-        streams = sorted(self._positions, key=lambda stream: (stream.startswith("log#"), stream))
-        positions = iter(streams)
+        positions = iter(sorted(self._positions, key=_log_last))
         while chosen := list(islice(positions, size)):
-            yield Batch(tracking={stream: (0, self._positions[stream]) for stream in chosen})
+            yield Batch(tracking={key: (0, self._positions[key]) for key in chosen})
 
 
-def _key(entry: tuple[Key, Data]) -> Key:
-    return entry[0]
+def _log_last(key: Position) -> tuple[bool, str]:
+    # By name within each kind (comparing strings, not dataclasses: thousands of streams).
+    return (True, key.log) if isinstance(key, LogPosition) else (False, key.stream)

@@ -4,24 +4,28 @@ Items live under a partition key ``pk`` and sort key ``sk`` (as in DynamoDB, and
 SQLite), so every read is one key lookup or one ordered range of one partition: no scans.
 Every item carries a revision; a write names the revision it read, so two workers projecting
 different streams onto the same item never lose each other's update.
+
+Partitions and positions are typed keys (``keys.py``); each store spells them its own way.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from application.projections.keys import Key, Partition, Position
 
 Data = Mapping[str, Any]
-Key = tuple[str, str]
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
 class Item:
     """One stored view row: its keys, its JSON data and its revision (1 on first write)."""
 
-    pk: str
+    pk: Partition
     sk: str
     data: Data
     rev: int
@@ -33,13 +37,13 @@ class Batch:
 
     ``puts`` and ``deletes`` name the revision they expect (0: the item must not exist);
     ``adds`` are counter increments (commutative, so unconditional); ``tracking`` moves each
-    stream from the position it was read at to a new one.
+    stream (or log) from the position it was read at to a new one.
     """
 
     puts: dict[Key, tuple[Data, int]] = field(default_factory=dict)
     deletes: dict[Key, int] = field(default_factory=dict)
     adds: dict[Key, int] = field(default_factory=dict)
-    tracking: dict[str, tuple[int, int]] = field(default_factory=dict)
+    tracking: dict[Position, tuple[int, int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.puts) + len(self.deletes) + len(self.adds) + len(self.tracking)
@@ -56,13 +60,13 @@ class ReadModel(ABC):
     max_batch: int | None = None
 
     @abstractmethod
-    def get(self, pk: str, sk: str) -> Item | None:
+    def get(self, pk: Partition, sk: str) -> Item | None:
         """Return one item, or None."""
 
     @abstractmethod
     def query(
         self,
-        pk: str,
+        pk: Partition,
         *,
         after: str | None = None,
         before: str | None = None,
@@ -73,12 +77,20 @@ class ReadModel(ABC):
         ``sk`` order (reversed when ``descending``)."""
 
     @abstractmethod
-    def counters(self, pk: str) -> dict[str, int]:
+    def counters(self, pk: Partition) -> dict[str, int]:
         """Return every counter of one partition, by sort key."""
 
     @abstractmethod
-    def position(self, stream: str) -> int:
-        """Return the version of ``stream`` last projected (0: none yet)."""
+    def position(self, key: Position) -> int:
+        """Return the version a stream or a log is projected up to (0: none yet)."""
+
+    def in_write_order(self, rows: Iterable[tuple[Key, Row]]) -> list[tuple[Key, Row]]:
+        """Return ``rows`` in the order this store inserts fastest (as given, unless it says).
+
+        A rebuild writes every row of an empty store: into a B-tree, in its key order, that
+        is a run of appends rather than inserts all over it. Only the store knows that order.
+        """
+        return list(rows)
 
     @abstractmethod
     def commit(self, batch: Batch) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 
+from application.projections.keys import StreamPosition
 from application.projections.projector import Projector, Route
 from application.projections.session import Session
 from application.projections.store import ReadModel, ViewConflictError
@@ -137,7 +138,7 @@ class StreamBatch(Generic[Record]):
         if stored is None or not self.feed.tracks(stored):
             return
         stream = str(stored.originator_id)
-        position = self.feed.store.position(stream)
+        position = self.feed.store.position(StreamPosition(stream))
         for version in range(position + 1, stored.originator_version):
             earlier = self._versions().get((stream, version))
             if earlier is None:

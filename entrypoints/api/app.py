@@ -8,7 +8,7 @@ from entrypoints.api.limits import BodyLimit, document_body_limit
 from entrypoints.api.problems import install_problem_handlers
 from entrypoints.api.ratelimit import RateLimiter
 from entrypoints.api.routes import invites, landing, listings, organizers, public, sending
-from entrypoints.api.state import ApiState
+from entrypoints.api.state import ApiState, document_views_pending
 from entrypoints.container import Container
 
 PREFIX = "/v1"
@@ -19,15 +19,16 @@ def create_app(
     *,
     per_key_per_minute: int = 60,
     per_ip_per_minute: int = 10,
-    refresh_views: bool = True,
+    views_local: bool = True,
 ) -> FastAPI:
     """Return the API over ``container``.
 
     ``per_key_per_minute`` limits each API key's sends and other actions, ``per_ip_per_minute``
-    each client address's landing-page requests. ``refresh_views`` brings the views up to date
-    before each read (embedded and memory backends); turn it off where they are projected in
-    the background. Request bodies over the ``http_max_body_bytes`` setting are refused
-    (413) before any route reads them.
+    each client address's landing-page requests. ``views_local`` says the views follow this
+    process's event log (embedded and memory backends), so each read says how many events
+    they lag behind; turn it off where a change stream projects them elsewhere (AWS). Request
+    bodies over the ``http_max_body_bytes`` setting are refused (413) before any route reads
+    them.
     """
     app = FastAPI(
         title="Calendar Invite Server",
@@ -41,13 +42,17 @@ def create_app(
         container=container,
         per_key=RateLimiter(per_key_per_minute),
         per_ip=RateLimiter(per_ip_per_minute),
-        refresh_views=refresh_views,
+        views_local=views_local,
     )
     install_problem_handlers(app)
     v1 = APIRouter(prefix=PREFIX)
-    for routes in (invites, listings, sending, organizers, public, landing):
-        v1.include_router(routes.router)
+    routers = [
+        routes.router for routes in (invites, listings, sending, organizers, public, landing)
+    ]
+    for router in routers:
+        v1.include_router(router)
     app.include_router(v1)
     document_body_limit(app)
+    document_views_pending(app, routers, PREFIX)
     app.add_middleware(BodyLimit, max_bytes=container.settings().http_max_body_bytes)
     return app

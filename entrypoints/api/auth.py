@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from application.admin.keys import Principal, Scope
+from application.vocabulary import Principal
 from entrypoints.api.problems import ProblemError
 from entrypoints.api.state import ApiState, api_state
 
@@ -32,24 +32,11 @@ def authenticated(
     token = credentials.credentials if credentials is not None else header_key
     if not token:
         raise unauthorized("send an API key: Authorization: Bearer <key> or X-API-Key: <key>")
-    principal = state.container.api_keys().authenticate(token.strip(), datetime.now(UTC))
+    principal = state.doors.admin.keys.authenticate(token.strip(), datetime.now(UTC))
     if principal is None:
         raise unauthorized("the API key is not valid (unknown, malformed or revoked)")
-    assert isinstance(principal, Principal)
     return principal
 
 
 Caller = Annotated[Principal, Depends(authenticated)]
 State = Annotated[ApiState, Depends(api_state)]
-
-
-def sees_addresses(principal: Principal, organizer: str) -> bool:
-    """Return whether ``principal`` sees attendees' addresses of ``organizer``'s invites."""
-    return principal.kind == Scope.ADMIN or (
-        principal.kind == Scope.ORGANIZER and principal.may_read_organizer(organizer)
-    )
-
-
-def may_write(principal: Principal, organizer: str) -> bool:
-    """Return whether ``principal`` may act on ``organizer``'s invites (send, cancel…)."""
-    return sees_addresses(principal, organizer)

@@ -7,8 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from application.send_types import SendOutcome
-from domain.addresses import address_problem
-from domain.identity import normalize_address
+from application.vocabulary import address_problem, normalize_address
 
 ORIGIN_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,31}$"
 
@@ -38,11 +37,9 @@ class InviteSummary(BaseModel):
 
 
 class InviteDetail(InviteSummary):
-    """One invite, with its signed links (null until links are set up)."""
+    """One invite, with its signed links."""
 
-    calendar_url: str | None = Field(
-        default=None, description="Downloads the invite's calendar file, and nothing else."
-    )
+    calendar_url: str = Field(description="Downloads the invite's calendar file, and nothing else.")
     landing_url: str | None = Field(
         default=None,
         description=(

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from application.access import NotAllowedError, NotVisibleError
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from application.ports import ListTooLargeError, UnreadableListError
 from application.projections.queries import InvalidCursorError
@@ -156,9 +157,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(request, 400, str(exc), kind="invalid-cursor")
 
     async def on_missing(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(
-            request, 404, "nothing here has that id, or this key may not read it"
-        )
+        # Alike for what does not exist and what the caller may not see (NotVisibleError).
+        return problem_response(request, 404, NOT_FOUND)
+
+    async def on_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(request, 403, str(exc))
 
     async def on_unreadable_list(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, ListTooLargeError):
@@ -175,6 +178,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidCursorError, on_cursor)
     app.add_exception_handler(InviteNotFoundError, on_missing)
     app.add_exception_handler(AmbiguousInviteError, on_missing)
+    app.add_exception_handler(NotVisibleError, on_missing)
+    app.add_exception_handler(NotAllowedError, on_not_allowed)
     app.add_exception_handler(UnreadableListError, on_unreadable_list)
     app.add_exception_handler(Exception, on_unexpected)
 

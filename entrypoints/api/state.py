@@ -1,15 +1,17 @@
-"""What every request of the API shares: the container, the rate limiters, the views' freshness."""
+"""What every request of the API shares: the front doors, the rate limits, the views' lag."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, APIRouter
 
-from application.projections.queries import Reports
-from application.send_types import OutboundSettings
-from application.service import InviteService
+from application.front_doors import FrontDoors
 from entrypoints.api.problems import ProblemError
 from entrypoints.api.ratelimit import RateLimiter
 from entrypoints.container import Container
@@ -17,40 +19,28 @@ from entrypoints.container import Container
 
 @dataclass
 class ApiState:
-    """The API's dependencies, made once per app."""
+    """The API's dependencies, made once per app. Routes reach use cases through ``doors``
+    only; the container is kept for settings and the views' lag."""
 
     container: Container
     per_key: RateLimiter
     per_ip: RateLimiter
     # True where the views follow this process's notification log (embedded and memory
     # backends, kept current by the server's background runner): reads then say how many
-    # events they lag behind. False where a change stream projects them (AWS). Either way a
-    # read never projects: a GET writes nothing.
-    refresh_views: bool = True
+    # events they lag behind. False where a change stream projects them elsewhere (AWS).
+    # Either way a read never projects: a GET writes nothing.
+    views_local: bool = True
 
     @property
-    def service(self) -> InviteService:
-        """Return the invite service."""
-        service: InviteService = self.container.service()
-        return service
-
-    @property
-    def outbound(self) -> OutboundSettings:
-        """Return the sending settings (the container always configures them)."""
-        outbound = self.service.outbound
-        if outbound is None:  # pragma: no cover - only hand-built services lack them
-            raise RuntimeError("sending is not configured")
-        return outbound
-
-    def reports(self) -> Reports:
-        """Return the dashboards' reads over the views as they are (nothing is projected)."""
-        reports: Reports = self.container.reports()
-        return reports
+    def doors(self) -> FrontDoors:
+        """Return the application's front doors."""
+        doors: FrontDoors = self.container.front_doors()
+        return doors
 
     def views_pending(self) -> int | None:
         """Return how many stored events the views have not projected yet (None: unknown
         here, as where a change stream projects them)."""
-        if not self.refresh_views:
+        if not self.views_local:
             return None
         pending: int = self.container.projections().pending()
         return pending
@@ -91,3 +81,47 @@ def api_state(request: Request, response: Response) -> ApiState:
         if pending is not None:
             response.headers[VIEWS_PENDING_HEADER] = str(pending)
     return state
+
+
+_VIEWS_PENDING_DOC = {
+    "description": (
+        "How many stored events the dashboards' views have not projected yet (0: current). "
+        "Absent where the views are projected elsewhere (a change stream)."
+    ),
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
+def document_views_pending(app: FastAPI, routers: Iterable[APIRouter], prefix: str) -> None:
+    """Document the views' lag header on the success of every GET that sends it, of the
+    ``routers`` that ``app`` includes under ``prefix``.
+
+    Those are the GETs that depend on ``api_state`` and whose answer FastAPI renders from
+    a response model: a route that returns its own ``Response`` (the public HTML pages and
+    calendar files) does not carry the headers its dependencies set.
+    """
+    generate = app.openapi
+    sending = [
+        prefix + route.path_format
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and "GET" in (route.methods or ())
+        and route.response_model is not None
+        and _depends_on(route.dependant, api_state)
+    ]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            paths = generate()["paths"]
+            for path in sending:
+                success = paths[path]["get"]["responses"]["200"]
+                success.setdefault("headers", {})[VIEWS_PENDING_HEADER] = _VIEWS_PENDING_DOC
+        return generate()  # FastAPI keeps the document it made: this is the one changed
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _depends_on(dependant: Dependant, call: object) -> bool:
+    """Return whether ``dependant`` needs ``call``, directly or through other dependencies."""
+    return any(sub.call is call or _depends_on(sub, call) for sub in dependant.dependencies)

@@ -42,17 +42,8 @@ handler = sqs_handler(_record, failure="ses notification failed")
 
 def record_notification(body: str, *, now: datetime | None = None) -> list[NoticeResult] | None:
     """Record what one bounce-queue record body reports; None when it reports nothing to do."""
-    from adapters.aws.mail_events import notice_in
-    from application.inbound.delivery_notices import record_delivery_notice
-
-    notice = notice_in(body)
+    container = runtime.container()
+    notice = container.notice_reader()(body)
     if notice is None:
         return None
-    service = runtime.container().service()
-    return record_delivery_notice(
-        notice,
-        load=service.load,
-        save=service.save,
-        outbound=service.outbound,
-        now=now or datetime.now(UTC),
-    )
+    return container.inbound().record_delivery_notice(notice, now=now or datetime.now(UTC))

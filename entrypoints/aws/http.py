@@ -27,7 +27,7 @@ def _adapter(container: Container) -> Mangum:
 
     from entrypoints.api.app import create_app
 
-    return Mangum(create_app(container, refresh_views=False), lifespan="off")
+    return Mangum(create_app(container, views_local=False), lifespan="off")
 
 
 # This process's Mangum adapter over the API, made on first use.

@@ -7,8 +7,9 @@ a record delivered twice is harmless, since ingest knows a message by its conten
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from entrypoints.aws import runtime
 from entrypoints.aws.batch import sqs_handler
@@ -17,8 +18,26 @@ from entrypoints.aws.runtime import logger
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from adapters.aws.inbound_mail import InboundMail, Ingested
-    from entrypoints.container import Container
+    from application.results import IngestResult
+
+
+class Arrived(Protocol):
+    """One arrival's outcome as it is reported: which object, which mailbox, what it became."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def mailbox(self) -> str: ...
+
+    @property
+    def result(self) -> IngestResult: ...
+
+
+class MailIntake(Protocol):
+    """What ingests the mail an inbound-queue record body announces (the container's)."""
+
+    def receive(self, body: str, *, now: datetime) -> Sequence[Arrived]: ...
 
 
 def _record(record: SQSRecord) -> None:
@@ -42,27 +61,12 @@ def _record(record: SQSRecord) -> None:
 handler = sqs_handler(_record, failure="inbound record failed")
 
 
-def receive(body: str, *, now: datetime | None = None) -> list[Ingested]:
+def receive(body: str, *, now: datetime | None = None) -> list[Arrived]:
     """Process one inbound-queue record body exactly as the handler does (no logging)."""
-    return inbound_mail().receive(body, now=now or datetime.now(UTC))
+    return list(inbound_mail().receive(body, now=now or datetime.now(UTC)))
 
 
-def _inbound_mail(current: Container) -> InboundMail:
-    """The inbound-mail processor over ``current``'s service, bucket and mailboxes."""
-    from adapters.aws.inbound_mail import InboundMail, S3Mail
-    from adapters.aws.mail_events import Place
-
-    settings = current.settings()
-    service = current.service()
-    boxes = service.mailboxes
-    known = {boxes.create, boxes.rsvp, boxes.bulk}
-    if service.outbound is not None:
-        # DSNs mailed to the VERP address, when a receipt rule keeps them.
-        known.add(service.outbound.bounce_mailbox)
-    place = Place(settings.mail_bucket, settings.mail_domain, frozenset(known))
-    mail = S3Mail(settings.mail_bucket, region=settings.region)
-    return InboundMail(service, mail, place)
-
-
-# The inbound-mail processor of this process's container (made once per container).
-inbound_mail = runtime.per_container(_inbound_mail)
+def inbound_mail() -> MailIntake:
+    """The inbound-mail processor of this process's container (made once per container)."""
+    intake: MailIntake = runtime.container().inbound_mail()
+    return intake

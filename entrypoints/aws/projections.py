@@ -34,12 +34,7 @@ processor = BatchProcessor(
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project a batch of stream records; answer the records to deliver again."""
-    from adapters.aws.stream_records import sequence_number, stored_event
-    from application.projections.stream_feed import StreamFeed
-
-    container = runtime.container()
-    feed = StreamFeed(container.service(), container.views())
-    batch = feed.batch(event.get("Records") or [], stored_event, sequence_number)
+    batch = runtime.container().stream_records().batch(event.get("Records") or [])
 
     def record_handler(record: DynamoDBRecord) -> None:
         batch.project(str(record.dynamodb.sequence_number if record.dynamodb else ""))

@@ -1,4 +1,4 @@
-"""The sending worker: the SQS work queue (``SQS_URL``) → ``InviteService.work``, job by job.
+"""The sending worker: the SQS work queue (``SQS_URL``) → ``Outbound.work``, job by job.
 
 Each record is one job (a roster page of an update or cancellation, or a part of a bulk
 list). Jobs are idempotent, so a redelivered one serves nobody twice. A record fails alone
@@ -44,15 +44,16 @@ def record_handler(record: SQSRecord) -> None:
     """Do the job in one record (or acknowledge an announcement); raise to keep it queued."""
     from datetime import UTC, datetime
 
-    from adapters.aws.work_messages import Announced, read_work
+    from application.ports import Job
     from application.send_types import SendOutcome
 
     logger.append_keys(message_id=record.message_id)
-    work = read_work(record.body)
-    if isinstance(work, Announced):
+    container = runtime.container()
+    work = container.work_reader()(record.body)
+    if not isinstance(work, Job):
         logger.info("announcement acknowledged", kind=work.kind, invite=str(work.invite))
         return
-    results = runtime.container().service().work(work, now=datetime.now(UTC))
+    results = container.outbound().work(work, now=datetime.now(UTC))
     # A send another worker claimed is pending too: if that worker died (a Lambda timed
     # out), only a redelivery of this job, once the claim lapses, completes it.
     unfinished = (SendOutcome.QUEUED, SendOutcome.CLAIMED_ELSEWHERE)

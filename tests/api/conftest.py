@@ -18,6 +18,7 @@ from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 
 ORGANIZER = "inboxapptest@gmail.com"  # the organizer of the corpus invite
 OTHER = "rival@example.com"
@@ -38,7 +39,7 @@ def invite_ics(uid: str, organizer: str, start: str, title: str = "Meeting") -> 
 
 def ingest(container: Container, raw: bytes, now: datetime | None = None) -> UUID:
     """Ingest one invite (a bare .ics, mailed from its ORGANIZER's address); return its id."""
-    result = from_organizer(container.service(), raw, now=now or datetime.now(UTC))
+    result = from_organizer(driver(container), raw, now=now or datetime.now(UTC))
     assert result.invite is not None, result
     return result.invite
 

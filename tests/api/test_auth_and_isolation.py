@@ -98,7 +98,9 @@ def test_a_domain_key_reads_but_may_not_act(world: World) -> None:
     response = world.client.post(
         f"/v1/invites/{world.invite}/cancel", headers=world.auth(world.gmail)
     )
-    assert_problem(response, 403)
+    body = assert_problem(response, 403)
+    assert body["type"] == "about:blank"
+    assert body["detail"] == "only the invite's organizer or an admin may do this"
 
 
 def test_an_organizer_key_cannot_list_another_organizer(world: World) -> None:

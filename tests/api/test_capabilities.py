@@ -15,6 +15,7 @@ from httpx import Response
 from adapters.mail.outbox import OutboxFolderMailer
 from application.links.rsvp_links import RsvpLinks
 from tests.api.conftest import SEQ0, World
+from tests.driver import driver
 
 
 def detail(world: World, token: str) -> dict[str, object]:
@@ -160,7 +161,7 @@ def test_an_uploaded_list_is_never_ingested_by_recovery(world: World) -> None:
     )
     assert uploaded.status_code == 201, uploaded.text
     upload = uploaded.json()["upload_id"]
-    service = world.container.service()
+    service = driver(world.container)
 
     reingested = dict(service.reingest(now=datetime.now(UTC)))
 
@@ -197,7 +198,7 @@ def test_an_rsvp_page_shows_the_title_and_answer_but_not_the_address(
         headers=world.auth(world.admin),
         json={"address": address},
     )
-    service = world.container.service()
+    service = driver(world.container)
     assert service.outbound is not None
     links = RsvpLinks(service.load, service.save, service.outbound)
     token = links.token(world.invite, address, 0, datetime.now(UTC))

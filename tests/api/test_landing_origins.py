@@ -10,6 +10,7 @@ import pytest
 
 from domain.organizer import InvalidOriginError, landing_origin, origin_of
 from tests.api.conftest import new_container
+from tests.driver import driver
 from tests.e2e.test_cli import cis
 
 
@@ -51,7 +52,7 @@ def test_the_origin_of_a_url_keeps_scheme_host_and_a_non_default_port() -> None:
 
 
 def test_the_registry_records_origins_and_replaces_them(tmp_path: Path) -> None:
-    registry = new_container(tmp_path).service().registry
+    registry = driver(new_container(tmp_path)).registry
     now = datetime.now(UTC)
     registry.set_landing_origins("Org@Example.com", ["https://a.example.com/"], now=now)
     record = registry.set_landing_origins(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from domain.authentication import SenderPolicy
 from tests.api.conftest import ORGANIZER, SEQ1, World, assert_problem
 from tests.corpus_mail import organizer_of
+from tests.driver import driver
 from tests.invite_mail import email_of
 
 PATH = f"/v1/organizers/{ORGANIZER}/private-address"
@@ -17,14 +18,14 @@ def update_to(world: World, address: str) -> str:
     is a new email, as a client's every sending is."""
     body = SEQ1.read_bytes()
     raw = email_of(body, ORGANIZER, extra=(f"X-Sent-To: {address}",))
-    result = world.container.service().ingest(
+    result = driver(world.container).ingest(
         raw, now=datetime.now(UTC), envelope_to=address, envelope_from=organizer_of(body)
     )
     return result.outcome.value
 
 
 def test_the_organizer_gets_an_address_that_stands_in_for_signed_mail(world: World) -> None:
-    world.container.service().registry.set_domain_policy(
+    driver(world.container).registry.set_domain_policy(
         "gmail.com", SenderPolicy.PRIVATE_ONLY, now=datetime.now(UTC)
     )
     assert update_to(world, "create@invites.example") == "rejected"
@@ -38,7 +39,7 @@ def test_the_organizer_gets_an_address_that_stands_in_for_signed_mail(world: Wor
 
 
 def test_a_new_address_replaces_the_old_and_revoking_ends_it(world: World) -> None:
-    registry = world.container.service().registry
+    registry = driver(world.container).registry
     registry.set_domain_policy("gmail.com", SenderPolicy.PRIVATE_ONLY, now=datetime.now(UTC))
     first = world.client.post(PATH, headers=world.auth(world.admin)).json()["create"]
     second = world.client.post(PATH, headers=world.auth(world.organizer)).json()["create"]

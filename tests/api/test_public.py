@@ -7,8 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from entrypoints.api.links import landing_signature as landing_signature_of
 from tests.api.conftest import ORGANIZER, World, assert_problem
+from tests.driver import driver
 
 rsvp_links = pytest.importorskip("application.links.rsvp_links")
 pytest.importorskip("application.links.downloads")
@@ -16,21 +16,17 @@ pytest.importorskip("application.links.downloads")
 
 def signature(world: World, invite: UUID) -> str:
     """Return the invite's calendar (download) signature."""
-    service = world.container.service()
-    links = rsvp_links.RsvpLinks(service.load, service.save, service.outbound)
-    return str(links.calendar_signature(invite))
+    return world.container.links().calendar_signature(invite)
 
 
 def landing_signature(world: World, invite: UUID) -> str:
     """Return the invite's landing signature, as its organizer's keys are given it."""
-    signature = landing_signature_of(world.container.service(), invite)
-    assert signature is not None
-    return signature
+    return world.container.links().landing_signature(invite)
 
 
 def rsvp_token(world: World, address: str) -> str:
     """Send the invite to ``address``; return the token of its RSVP link."""
-    service = world.container.service()
+    service = driver(world.container)
     world.client.post(
         f"/v1/invites/{world.invite}/recipients",
         headers=world.auth(world.admin),
@@ -148,7 +144,7 @@ def test_a_landing_request_sends_the_invite_and_answers_a_page(world: World) -> 
 
 
 def test_a_landing_request_redirects_to_a_configured_origin(world: World) -> None:
-    world.container.service().registry.set_landing_origins(
+    driver(world.container).registry.set_landing_origins(
         ORGANIZER, ["https://shop.example.com"], now=datetime.now(UTC)
     )
     from httpx import Response
@@ -174,7 +170,7 @@ def test_a_landing_request_redirects_to_a_configured_origin(world: World) -> Non
     ],
 )
 def test_a_landing_request_never_redirects_elsewhere(world: World, redirect: str) -> None:
-    world.container.service().registry.set_landing_origins(
+    driver(world.container).registry.set_landing_origins(
         ORGANIZER, ["https://shop.example.com"], now=datetime.now(UTC)
     )
     from httpx import Response
@@ -214,3 +210,10 @@ def test_a_landing_request_with_a_bad_address_is_a_400_page_escaping_it(world: W
     assert response.status_code == 400
     assert "<img" not in response.text
     assert "&lt;img" in response.text
+
+
+def test_the_rsvp_pages_document_no_404_since_links_are_always_set_up(world: World) -> None:
+    rsvp = world.client.get("/v1/openapi.json").json()["paths"]["/v1/rsvp/{token}"]
+    for operation in rsvp.values():
+        assert "404" not in operation["responses"]
+        assert "400" in operation["responses"]

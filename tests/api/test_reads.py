@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from application.admin.keys import Scope
 from application.send_types import Recipient
 from tests.api.conftest import ORGANIZER, OTHER, World, assert_problem, ingest, invite_ics, key
+from tests.driver import driver
 
 
 def send(world: World, *addresses: str) -> None:
     """Send the corpus invite to ``addresses`` through the service."""
     recipients = [Recipient(a, a.split("@")[0].title(), "vip") for a in addresses]
-    world.container.service().send(str(world.invite), recipients, now=datetime.now(UTC))
+    driver(world.container).send(str(world.invite), recipients, now=datetime.now(UTC))
 
 
 def test_an_invite_shows_its_summary_and_a_signed_calendar_link(world: World) -> None:

@@ -32,6 +32,7 @@ from entrypoints.api import create_app
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings
 from tests.api.conftest import SEQ0, caught_up, ingest, invite_ics, key
+from tests.driver import driver
 
 WEB = "https://invites.example.com/cal"
 ANN = "ann@example.org"
@@ -92,7 +93,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def send(server: Server, raw: bytes = b"", to: str = ANN) -> UUID:
     """Ingest an organizer's invite (the corpus one by default) and send it to ``to``."""
     invite = ingest(server.container, raw or SEQ0.read_bytes(), now=NOW)
-    server.container.service().send(str(invite), [Recipient(to)], now=NOW)
+    driver(server.container).send(str(invite), [Recipient(to)], now=NOW)
     return invite
 
 
@@ -162,7 +163,7 @@ def test_a_link_vouches_for_the_recipient_and_version_until_after_the_event(
     (token,) = {
         urlsplit(u).path.rsplit("/", 1)[1] for u in text_links(server.mail_to(ANN)).values()
     }
-    outbound = server.container.service().outbound
+    outbound = driver(server.container).outbound
     assert outbound is not None
 
     claim = read_link(outbound.secret, token, NOW)
@@ -287,7 +288,7 @@ def test_a_link_past_its_expiry_is_refused_with_the_date(server: Server) -> None
     send(server)
     link = text_links(server.mail_to(ANN))["accepted"]
     token = urlsplit(link).path.rsplit("/", 1)[1]
-    service = server.container.service()
+    service = driver(server.container)
     assert service.outbound is not None
     links = RsvpLinks(service.load, service.save, service.outbound)
 

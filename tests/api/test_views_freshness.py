@@ -42,3 +42,25 @@ def test_writes_do_not_say_how_fresh_views_are(tmp_path: Path) -> None:
         )
         assert sent.status_code == 200, sent.text
         assert VIEWS_PENDING_HEADER not in sent.headers
+
+
+def test_the_openapi_document_says_which_reads_tell_the_views_lag(tmp_path: Path) -> None:
+    with TestClient(create_app(new_container(tmp_path))) as client:
+        paths = client.get("/v1/openapi.json").json()["paths"]
+    documented = {
+        (method, path)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if VIEWS_PENDING_HEADER in operation["responses"].get("200", {}).get("headers", {})
+    }
+    # Every JSON read says how far its views lag; HTML pages, files and writes do not.
+    json_reads = {
+        ("get", path)
+        for path, operations in paths.items()
+        if "application/json"
+        in operations.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
+    }
+    assert documented == json_reads
+    assert {("get", "/v1/system/statistics"), ("get", "/v1/invites/{invite_id}")} <= documented
+    header = paths["/v1/system/statistics"]["get"]["responses"]["200"]["headers"]
+    assert header[VIEWS_PENDING_HEADER]["schema"] == {"type": "integer", "minimum": 0}

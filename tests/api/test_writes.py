@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from tests.api.conftest import ORGANIZER, SEQ1, World, assert_problem
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 
 CSV = (
     b"email,name\n"
@@ -116,7 +117,7 @@ def test_an_upload_without_a_file_is_a_validation_problem(world: World) -> None:
 
 
 def test_approve_releases_an_update_held_for_review(world: World) -> None:
-    service = world.container.service()
+    service = driver(world.container)
     now = datetime.now(UTC)
     service.registry.review(ORGANIZER, True, now=now)
     world.client.post(

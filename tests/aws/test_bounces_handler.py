@@ -150,6 +150,7 @@ def test_a_permanent_bounce_marks_that_recipient_bounced_once(sent: tuple[Stack,
     assert statuses(stack, ref) == {"bob@example.org": "bounced", "carol@example.org": "no answer"}
     marked = delivery_of(stack, "bob@example.org")
     assert "5.1.1" in (marked.bounced or "")
+    assert "SES Permanent/General" in (marked.bounced or "")  # who said so, in the reason
     assert handle(records) == []  # delivered again: nothing new
     assert delivery_of(stack, "bob@example.org").version == marked.version
 

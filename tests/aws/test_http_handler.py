@@ -23,6 +23,7 @@ from entrypoints.container import Container, bootstrap
 from tests.aws.lambda_events import REGION, LambdaContext, deployment_settings, http_event
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 from tests.replies import answer, invitation_calendar
 
 DOMAIN = "invites.example.org"
@@ -47,7 +48,7 @@ def world(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     ses = boto3.client("ses", region_name=REGION)
     ses.verify_domain_identity(Domain=DOMAIN)
     container = bootstrap(deployment_settings(tmp_path, run, mail_domain=DOMAIN))
-    service = container.service()
+    service = driver(container)
     created = from_organizer(
         service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
     )
@@ -74,7 +75,7 @@ def accept(container: Container, guest: str) -> None:
     calendar = invitation_calendar(sent.raw_data.encode())
     assert calendar is not None
     data, address = answer(calendar, guest, "ACCEPTED")
-    container.service().ingest(data, now=NOW, envelope_to=address)
+    driver(container).ingest(data, now=NOW, envelope_to=address)
 
 
 def request(method: str, path: str, **options: Any) -> tuple[int, dict[str, str], Any]:

@@ -28,7 +28,6 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from application.send_types import Recipient
-from application.service import InviteService
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage
 from domain.outcomes import Outcome
@@ -37,6 +36,7 @@ from entrypoints.container import Container, bootstrap
 from tests.aws.lambda_events import LambdaContext as FakeLambdaContext
 from tests.aws.lambda_events import deployment_settings, ses_receipt_notification
 from tests.conftest import CORPUS
+from tests.driver import Driver, driver
 from tests.replies import invitation_calendar
 
 REGION = "us-east-1"
@@ -57,8 +57,8 @@ class Stack:
     run: str
 
     @property
-    def service(self) -> InviteService:
-        return self.container.service()
+    def service(self) -> Driver:
+        return driver(self.container)
 
 
 def build_stack(tmp_path: Path) -> Stack:

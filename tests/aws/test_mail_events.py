@@ -188,6 +188,7 @@ def test_a_permanent_bounce_is_a_notice_for_each_bounced_recipient() -> None:
         "Permanent/Suppressed",
     )
     assert notice.return_path == "bounces+tok@invites.example"
+    assert notice.provider == "SES"
     assert notice.recipients == (
         NoticeRecipient("bob@example.org", "5.1.1", "x"),
         NoticeRecipient("carol@example.org"),

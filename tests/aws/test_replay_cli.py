@@ -17,20 +17,22 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.mail.outbox import OutboxFolderMailer
+from adapters.readmodels import layout
+from adapters.readmodels.memory import MemoryReadModel
 from adapters.storage.dynamodb.factory import DynamoDBFactory
 from adapters.storage.dynamodb.scan import scan_events
-from application.projections.memory import MemoryReadModel
+from application.projections.keys import SUMMARY, InviteItems, StreamPosition
 from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
 from application.projections.store import Batch
 from application.send_types import Recipient
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.cli import app
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 from tests.replies import answer, invitation_calendar
 
 REGION = "us-east-1"
@@ -42,7 +44,7 @@ Views = dict[str, dict[Any, Any]]
 
 @dataclass
 class Deployment:
-    service: InviteService
+    service: Driver
     invite: UUID
     events_table: str
     views_table: str
@@ -69,7 +71,7 @@ def deployment(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> De
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     boto3.client("s3", region_name=REGION).create_bucket(Bucket="mail")
-    service = bootstrap(Settings()).service()
+    service = driver(bootstrap(Settings()))
     outbox = tmp_path / "outbox"
 
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
@@ -106,7 +108,7 @@ def replay(*args: str) -> dict[str, int]:
 
 
 def stored_views(table: str) -> Views:
-    """Everything in the DynamoDB views table, decoded from its key spaces."""
+    """Everything in the DynamoDB views table, decoded from its key spaces and the layout."""
     client = boto3.client("dynamodb", region_name=REGION)
     views: Views = {"items": {}, "counters": {}, "positions": {}}
     for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
@@ -114,18 +116,20 @@ def stored_views(table: str) -> Views:
             pk, sk = item["pk"]["S"], item["sk"]["S"]
             if pk.startswith("#c#"):
                 if int(item["n"]["N"]):
-                    views["counters"][(pk[3:], sk[1:])] = int(item["n"]["N"])
+                    partition = layout.parse_partition(pk[3:])
+                    views["counters"][(partition, sk[1:])] = int(item["n"]["N"])
             elif pk.startswith("#t#"):
-                views["positions"][pk[3:]] = int(item["version"]["N"])
+                views["positions"][layout.parse_position(pk[3:])] = int(item["version"]["N"])
             else:
-                views["items"][(pk[1:], sk[1:])] = json.loads(item["data"]["S"])
+                partition = layout.parse_partition(pk[1:])
+                views["items"][(partition, sk[1:])] = json.loads(item["data"]["S"])
     return views
 
 
-def runner_views(service: InviteService) -> tuple[Views, int]:
+def runner_views(service: Driver) -> tuple[Views, int]:
     """What the embedded runner makes of the notification log, and the events it applied."""
     memory = MemoryReadModel()
-    applied = ProjectionRunner(service, memory).run()
+    applied = ProjectionRunner(service.store, memory).run()
     views: Views = {"items": {}, "counters": {}, "positions": {}}
     for batch in memory.batches(1000):
         for key, (data, _) in batch.puts.items():
@@ -135,7 +139,7 @@ def runner_views(service: InviteService) -> tuple[Views, int]:
             {
                 stream: new
                 for stream, (_, new) in batch.tracking.items()
-                if not stream.startswith("log#")
+                if isinstance(stream, StreamPosition)
             }
         )
     return views, applied
@@ -145,7 +149,7 @@ def test_replay_rebuilds_the_runners_views_from_a_scan_and_repeats_harmlessly(
     deployment: Deployment,
 ) -> None:
     views = bootstrap(Settings()).views()
-    views.commit(Batch(puts={("invite#stale", "summary"): ({"left": "over"}, 0)}))
+    views.commit(Batch(puts={(InviteItems("stale"), SUMMARY): ({"left": "over"}, 0)}))
     expected, applied = runner_views(deployment.service)
     log = deployment.service.recorder.select_notifications(1, 10_000)
     streams = {str(n.originator_id) for n in log}

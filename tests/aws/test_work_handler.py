@@ -36,6 +36,7 @@ from tests.aws.lambda_events import (
 )
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 from tests.replies import invitation_calendar
 
 DOMAIN = "invites.example.org"
@@ -120,7 +121,7 @@ def handle(records: list[dict[str, Any]]) -> list[str]:
 
 def sent_and_updated(world: World) -> str:
     """An invite sent to every guest at once, then updated: its catch-up jobs are queued."""
-    service = world.container.service()
+    service = driver(world.container)
     invite = str(from_organizer(service, SEQ0.read_bytes(), now=NOW).invite)
     service.send(invite, [Recipient(g) for g in GUESTS], now=NOW)
     assert from_organizer(service, SEQ1.read_bytes(), now=NOW).outcome is Outcome.UPDATED

@@ -12,13 +12,13 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Aggregate
 
-from application.service import InviteService
 from domain.invite import Invite
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import as_sent, from_organizer
+from tests.driver import Driver, driver
 
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 SEQUENCE_FILES = [
@@ -32,11 +32,11 @@ SEQUENCE_FILES = [
 
 
 @pytest.fixture(params=["memory", "embedded"])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> InviteService:
-    return bootstrap(Settings(backend=request.param, data_dir=tmp_path / "data")).service()
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Driver:
+    return driver(bootstrap(Settings(backend=request.param, data_dir=tmp_path / "data")))
 
 
-def replayed(service: InviteService, aggregate_id: UUID) -> Aggregate:
+def replayed(service: Driver, aggregate_id: UUID) -> Aggregate:
     """Rebuild an aggregate from every stored event, ignoring snapshots."""
     # EventStore.get is typed as yielding DomainEventProtocol; what it stores are the
     # aggregates' own events, which can mutate an aggregate.
@@ -48,7 +48,7 @@ def replayed(service: InviteService, aggregate_id: UUID) -> Aggregate:
     return aggregate
 
 
-def test_ingest_then_read_back(service: InviteService) -> None:
+def test_ingest_then_read_back(service: Driver) -> None:
     outcomes = [
         as_sent(service, (CORPUS / name).read_bytes(), now=NOW).outcome for name in SEQUENCE_FILES
     ]
@@ -65,7 +65,7 @@ def test_ingest_then_read_back(service: InviteService) -> None:
     assert [e.timestamp for e in service.history("02e79b96")] == [NOW] * 7
 
 
-def test_loading_from_a_snapshot_equals_replaying_every_event(service: InviteService) -> None:
+def test_loading_from_a_snapshot_equals_replaying_every_event(service: Driver) -> None:
     template = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     for sequence in range(120):
         raw = template.replace(b"SEQUENCE:0", f"SEQUENCE:{sequence}".encode())
@@ -80,7 +80,7 @@ def test_loading_from_a_snapshot_equals_replaying_every_event(service: InviteSer
 
 def test_concurrent_deliveries_of_one_invite_converge(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
-    bootstrap(settings).service()  # creates the tables before the race
+    driver(bootstrap(settings))  # creates the tables before the race
     versions = [
         (CORPUS / "update/gcal-selfsent-seq0.ics")
         .read_bytes()
@@ -90,7 +90,7 @@ def test_concurrent_deliveries_of_one_invite_converge(tmp_path: Path) -> None:
     errors: list[BaseException] = []
 
     def deliver(batch: list[bytes]) -> None:
-        worker = bootstrap(settings).service()
+        worker = driver(bootstrap(settings))
         try:
             for raw in batch:
                 from_organizer(worker, raw, now=NOW)
@@ -103,5 +103,5 @@ def test_concurrent_deliveries_of_one_invite_converge(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    invite = bootstrap(settings).service().show("burgos@google.com")
+    invite = driver(bootstrap(settings)).show("burgos@google.com")
     assert invite.sequence == 11

@@ -8,9 +8,24 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.readmodels.memory import MemoryReadModel
 from adapters.readmodels.sqlite import SqliteReadModel
-from application.projections.memory import MemoryReadModel
+from application.projections.keys import (
+    Attendees,
+    InviteItems,
+    LogPosition,
+    Partition,
+    Scope,
+    Statistics,
+    StreamMeta,
+    StreamPosition,
+)
 from application.projections.store import Batch, Item, ReadModel, ViewConflictError
+
+P, Q, OTHER, NOTHING = InviteItems("p"), InviteItems("q"), Attendees("p"), Attendees("nothing")
+S, T = Statistics(Scope.ORGANIZER, "s"), Statistics(Scope.ORGANIZER, "t")
+C, NONE = Statistics(Scope.SYSTEM, shard=0), Statistics(Scope.DOMAIN, "none", 0)
+S1 = StreamPosition("s1")
 
 
 @pytest.fixture(params=["memory", "sqlite", "dynamodb"])
@@ -29,78 +44,95 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadModel]
     sqlite.close()
 
 
-def put(store: ReadModel, pk: str, sk: str, data: dict[str, object], rev: int = 0) -> None:
+def put(store: ReadModel, pk: Partition, sk: str, data: dict[str, object], rev: int = 0) -> None:
     store.commit(Batch(puts={(pk, sk): (data, rev)}))
 
 
 def test_an_item_is_written_read_and_rewritten_at_its_revision(store: ReadModel) -> None:
-    put(store, "p", "a", {"n": 1, "text": "é<&>"})
-    item = store.get("p", "a")
+    put(store, P, "a", {"n": 1, "text": "é<&>"})
+    item = store.get(P, "a")
     assert item is not None
     assert (item.data, item.rev) == ({"n": 1, "text": "é<&>"}, 1)
-    put(store, "p", "a", {"n": 2}, rev=1)
-    assert store.get("p", "a") == type(item)("p", "a", {"n": 2}, 2)
-    assert store.get("p", "b") is None
-    assert store.get("q", "a") is None
+    put(store, P, "a", {"n": 2}, rev=1)
+    assert store.get(P, "a") == type(item)(P, "a", {"n": 2}, 2)
+    assert store.get(P, "b") is None
+    assert store.get(Q, "a") is None
 
 
 def test_a_write_at_a_stale_revision_is_refused_whole(store: ReadModel) -> None:
-    put(store, "p", "a", {"n": 1})
+    put(store, P, "a", {"n": 1})
     with pytest.raises(ViewConflictError):
-        store.commit(Batch(puts={("p", "b"): ({"n": 1}, 0), ("p", "a"): ({"n": 9}, 0)}))
-    assert store.get("p", "b") is None
+        store.commit(Batch(puts={(P, "b"): ({"n": 1}, 0), (P, "a"): ({"n": 9}, 0)}))
+    assert store.get(P, "b") is None
     with pytest.raises(ViewConflictError):
-        store.commit(Batch(deletes={("p", "a"): 5}))
-    item = store.get("p", "a")
+        store.commit(Batch(deletes={(P, "a"): 5}))
+    item = store.get(P, "a")
     assert item is not None
     assert item.data == {"n": 1}
 
 
 def test_partitions_are_ranges_in_sort_key_order(store: ReadModel) -> None:
     for key in ("c", "a", "e", "b", "d"):
-        put(store, "p", key, {"k": key})
-    put(store, "other", "a", {"k": "x"})
+        put(store, P, key, {"k": key})
+    put(store, OTHER, "a", {"k": "x"})
 
     def keys(items: list[Item]) -> list[str]:
         return [i.sk for i in items]
 
-    assert keys(store.query("p")) == ["a", "b", "c", "d", "e"]
-    assert keys(store.query("p", after="b", limit=2)) == ["c", "d"]
-    assert keys(store.query("p", before="d")) == ["a", "b", "c"]
-    assert keys(store.query("p", descending=True, limit=2)) == ["e", "d"]
-    assert keys(store.query("p", before="d", descending=True, limit=2)) == ["c", "b"]
-    assert keys(store.query("p", after="a", before="e", descending=True)) == ["d", "c", "b"]
-    assert store.query("nothing") == []
+    assert keys(store.query(P)) == ["a", "b", "c", "d", "e"]
+    assert keys(store.query(P, after="b", limit=2)) == ["c", "d"]
+    assert keys(store.query(P, before="d")) == ["a", "b", "c"]
+    assert keys(store.query(P, descending=True, limit=2)) == ["e", "d"]
+    assert keys(store.query(P, before="d", descending=True, limit=2)) == ["c", "b"]
+    assert keys(store.query(P, after="a", before="e", descending=True)) == ["d", "c", "b"]
+    assert store.query(NOTHING) == []
 
 
 def test_deleted_items_leave_their_partition(store: ReadModel) -> None:
-    put(store, "p", "a", {})
-    put(store, "p", "b", {})
-    store.commit(Batch(deletes={("p", "a"): 1}))
-    assert [i.sk for i in store.query("p")] == ["b"]
-    put(store, "p", "a", {"again": True})  # a deleted item starts over at revision 0
-    assert [i.sk for i in store.query("p")] == ["a", "b"]
+    put(store, P, "a", {})
+    put(store, P, "b", {})
+    store.commit(Batch(deletes={(P, "a"): 1}))
+    assert [i.sk for i in store.query(P)] == ["b"]
+    put(store, P, "a", {"again": True})  # a deleted item starts over at revision 0
+    assert [i.sk for i in store.query(P)] == ["a", "b"]
 
 
 def test_counters_add_up_across_commits(store: ReadModel) -> None:
-    store.commit(Batch(adds={("s", "x"): 2, ("s", "y"): 1}))
-    store.commit(Batch(adds={("s", "x"): -1, ("t", "x"): 5}))
-    assert store.counters("s") == {"x": 1, "y": 1}
-    assert store.counters("t") == {"x": 5}
-    assert store.counters("none") == {}
+    store.commit(Batch(adds={(S, "x"): 2, (S, "y"): 1}))
+    store.commit(Batch(adds={(S, "x"): -1, (T, "x"): 5}))
+    assert store.counters(S) == {"x": 1, "y": 1}
+    assert store.counters(T) == {"x": 5}
+    assert store.counters(NONE) == {}
 
 
 def test_stream_positions_move_only_from_where_they_were_read(store: ReadModel) -> None:
-    assert store.position("s1") == 0
-    store.commit(Batch(tracking={"s1": (0, 3)}, adds={("c", "n"): 1}))
-    assert store.position("s1") == 3
+    assert store.position(S1) == 0
+    store.commit(Batch(tracking={S1: (0, 3)}, adds={(C, "n"): 1}))
+    assert store.position(S1) == 3
     with pytest.raises(ViewConflictError):
-        store.commit(Batch(tracking={"s1": (0, 4)}, adds={("c", "n"): 1}))
-    assert store.position("s1") == 3
-    assert store.counters("c") == {"n": 1}  # the refused batch added nothing
+        store.commit(Batch(tracking={S1: (0, 4)}, adds={(C, "n"): 1}))
+    assert store.position(S1) == 3
+    assert store.counters(C) == {"n": 1}  # the refused batch added nothing
 
 
 def test_clear_forgets_everything(store: ReadModel) -> None:
-    store.commit(Batch(puts={("p", "a"): ({}, 0)}, adds={("c", "n"): 1}, tracking={"s": (0, 1)}))
+    store.commit(Batch(puts={(P, "a"): ({}, 0)}, adds={(C, "n"): 1}, tracking={S1: (0, 1)}))
     store.clear()
-    assert (store.get("p", "a"), store.counters("c"), store.position("s")) == (None, {}, 0)
+    assert (store.get(P, "a"), store.counters(C), store.position(S1)) == (None, {}, 0)
+
+
+def test_keys_of_different_kinds_never_meet(store: ReadModel) -> None:
+    # The same words in keys of different kinds name different partitions and positions.
+    put(store, InviteItems("x"), "a", {"kind": "invite"})
+    put(store, StreamMeta("x"), "a", {"kind": "stream"})
+    store.commit(
+        Batch(
+            adds={(Statistics(Scope.INVITE, "x"), "n"): 1},
+            tracking={StreamPosition("x"): (0, 2), LogPosition("x"): (0, 5)},
+        )
+    )
+    assert store.query(Attendees("x")) == []
+    assert [i.data for i in store.query(InviteItems("x"))] == [{"kind": "invite"}]
+    assert [i.data for i in store.query(StreamMeta("x"))] == [{"kind": "stream"}]
+    assert store.counters(Statistics(Scope.ORGANIZER, "x")) == {}
+    assert (store.position(StreamPosition("x")), store.position(LogPosition("x"))) == (2, 5)

@@ -20,12 +20,12 @@ from icalendar import Calendar
 from adapters.mail.outbox import OutboxFolderMailer
 from application.ports import WorkQueue
 from application.send_types import Recipient
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 from tests.replies import answer, invitation_calendar
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -36,11 +36,9 @@ Drain = Callable[[], None]
 
 
 @pytest.fixture(params=["embedded", "aws", "aws+sqs"])
-def wiring(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[InviteService, Sent, Drain]]:
+def wiring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Driver, Sent, Drain]]:
     if request.param == "embedded":
-        service = bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)).service()
+        service = driver(bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)))
         yield (
             service,
             lambda: _parsed(
@@ -74,7 +72,7 @@ def wiring(
         sqs_url=queue_url,
     )
     container = bootstrap(settings)
-    service = container.service()
+    service = driver(container)
     backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
     yield (
         service,
@@ -86,7 +84,7 @@ def wiring(
     )
 
 
-def _drain(service: InviteService, queue: WorkQueue | None) -> None:
+def _drain(service: Driver, queue: WorkQueue | None) -> None:
     """Do every queued job, as the worker Lambda would."""
     while queue is not None and (batch := queue.receive(10)):
         for received in batch:
@@ -122,7 +120,7 @@ def invitations(sent: Sent) -> list[tuple[str, str, int, Calendar]]:
 
 
 def test_the_same_scenario_ends_the_same_on_both_wirings(
-    wiring: tuple[InviteService, Sent, Drain],
+    wiring: tuple[Driver, Sent, Drain],
 ) -> None:
     service, sent, drain = wiring
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()

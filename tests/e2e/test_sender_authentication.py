@@ -20,13 +20,13 @@ from icalendar import Calendar, Event, vCalAddress
 
 from adapters.mail.dropbox import DropBox
 from application.send_types import Recipient
-from application.service import InviteService
 from domain.authentication import SenderPolicy
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage
 from entrypoints.container import Container, bootstrap
 from entrypoints.server import dropbox_for
 from entrypoints.settings import Settings
+from tests.driver import Driver, driver
 from tests.invite_mail import ALICE, calendar, email_of
 from tests.mail_auth import DMARC, DMARC_STRICT, SPF_LOCALHOST, SigningDomain, zone
 
@@ -80,7 +80,7 @@ def deliver(box: DropBox, raw: bytes, *, mail_from: str = "", to: str = "create"
         assert smtp.sendmail(mail_from, [f"{to}@{DOMAIN}"], raw) == {}
 
 
-def outcome(service: InviteService, raw: bytes) -> str:
+def outcome(service: Driver, raw: bytes) -> str:
     """Return what became of ``raw``, from its receipt."""
     receipt = service.load(InboundMessage, received_message_id(hashlib.sha256(raw).hexdigest()))
     assert receipt is not None, "the drop box took the message but no receipt was saved"
@@ -143,11 +143,11 @@ def test_each_kind_of_sender_gets_the_expected_outcome(
 ) -> None:
     raw, mail_from, expected = CASES[case]
     deliver(dropbox, raw, mail_from=mail_from)
-    assert outcome(container.service(), raw) == expected
+    assert outcome(driver(container), raw) == expected
 
 
 def test_the_private_address_right_and_wrong(container: Container, dropbox: DropBox) -> None:
-    service = container.service()
+    service = driver(container)
     service.registry.set_domain_policy(
         "example.com", SenderPolicy.DMARC_OR_PRIVATE, now=datetime.now(UTC)
     )
@@ -159,7 +159,7 @@ def test_the_private_address_right_and_wrong(container: Container, dropbox: Drop
     assert (outcome(service, wrong), outcome(service, right)) == ("rejected", "created")
 
 
-def sent_methods(service: InviteService) -> list[str]:
+def sent_methods(service: Driver) -> list[str]:
     """Return the METHOD of every invitation the server mailed, in order."""
     return [entry.method for entry in service.outbox()]
 
@@ -167,7 +167,7 @@ def sent_methods(service: InviteService) -> list[str]:
 def test_a_forged_update_or_cancel_reaches_no_recipient(
     container: Container, dropbox: DropBox
 ) -> None:
-    service = container.service()
+    service = driver(container)
     deliver(dropbox, EXAMPLE.sign(email_of(BARE, ALICE)), mail_from=ALICE)
     [invite] = service.invites()
     service.send(str(invite.invite), [Recipient("guest@example.org", None, "vip")], now=NOW)
@@ -213,7 +213,7 @@ def recipient_list(sender: str, invite: str, rows: str) -> bytes:
 
 
 def test_a_forged_bulk_list_sends_nothing(container: Container, dropbox: DropBox) -> None:
-    service = container.service()
+    service = driver(container)
     deliver(dropbox, EXAMPLE.sign(email_of(BARE, ALICE)), mail_from=ALICE)
     [invite] = service.invites()
     forged = recipient_list(ALICE, str(invite.invite), "email\nvictim1@example.org\n")
@@ -246,7 +246,7 @@ def test_no_backscatter_to_forged_senders(
 def test_a_forged_reply_to_the_plain_mailbox_cannot_lock_an_answer(
     container: Container, dropbox: DropBox
 ) -> None:
-    service = container.service()
+    service = driver(container)
     deliver(dropbox, EXAMPLE.sign(email_of(BARE, ALICE)), mail_from=ALICE)
     forged = reply_from(MALLORY, "bob@example.org", "DECLINED", datetime(2099, 1, 1, tzinfo=UTC))
     deliver(dropbox, EVIL.sign(forged), mail_from=MALLORY, to="rsvp")

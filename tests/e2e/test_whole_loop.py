@@ -15,6 +15,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 from tests.replies import answer, invitation_calendar
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -37,7 +38,7 @@ def answer_sent(sent: Path, attendee: str, partstat: str, fixture: str) -> tuple
 
 
 def test_invite_list_replies_update_and_cancel(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     outbox = tmp_path / "outbox"
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     invite = str(from_organizer(service, request, now=START).invite)
@@ -77,7 +78,7 @@ def test_invite_list_replies_update_and_cancel(tmp_path: Path) -> None:
 
 
 def test_a_reply_without_calendar_data_reaches_the_organizer(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     request = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     invite = str(from_organizer(service, request, now=START).invite)
     service.send(invite, [Recipient(GUESTS[0])], now=START)

@@ -16,6 +16,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS, free_port
 from tests.corpus_mail import from_organizer, organizer_of
+from tests.driver import driver
 from tests.faults.smtp_sink import running_sink
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
@@ -28,7 +29,7 @@ def pending_sends(data: Path, guests: list[str]) -> None:
     so does the organizer's notice that the invite was recorded."""
     down = free_port()
     settings = Settings(data_dir=data, mailer="smtp", smtp_port=down, smtp_starttls=False)
-    service = bootstrap(settings).service()
+    service = driver(bootstrap(settings))
     created = from_organizer(service, INVITATION.read_bytes(), now=NOW)
     results = service.send(str(created.invite), [Recipient(g) for g in guests], now=NOW)
     assert {r.outcome for r in results} == {SendOutcome.QUEUED}

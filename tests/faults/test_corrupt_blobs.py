@@ -22,6 +22,7 @@ from application.kept_mail import CorruptMessageError
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.driver import driver
 
 NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 MAIL = (CORPUS / "request/bluemind-invite.eml").read_bytes()
@@ -90,7 +91,7 @@ def test_the_same_message_delivered_again_replaces_a_damaged_copy(tmp_path: Path
 
 
 def test_reingest_reports_a_damaged_message_and_goes_on_with_the_rest(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     invite = CORPUS / "request/bluemind-invite.eml"
     update = CORPUS / "update/bluemind-invite-update.eml"
     first = [
@@ -118,7 +119,7 @@ def test_reingest_reports_a_damaged_message_and_goes_on_with_the_rest(tmp_path: 
     ]
     assert "corrupt" in rows[1]["reason"]
     assert "quarantine" in rows[1]["reason"]
-    after = bootstrap(Settings(data_dir=tmp_path)).service().show(str(first[0].invite))
+    after = driver(bootstrap(Settings(data_dir=tmp_path))).show(str(first[0].invite))
     assert (after.summary, after.sequence) == (before.summary, before.sequence)
     assert keys[1] not in FolderBlobStore(tmp_path / "messages").arrivals()
 

@@ -17,11 +17,11 @@ from adapters.mail.outbox import OutboxFolderMailer
 from adapters.mail.ses import SesMailer
 from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
 from application.send_types import Recipient, SendOutcome
-from application.service import InviteService
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 from tests.faults.disks import fill, small_tmpfs
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
@@ -43,11 +43,11 @@ class FillingDisk(Mailer):
         return self.real.send(mail)
 
 
-def service_on(data: Path, mailer: Mailer | None = None) -> InviteService:
+def service_on(data: Path, mailer: Mailer | None = None) -> Driver:
     container = bootstrap(Settings(data_dir=data))
     if mailer is not None:
         container.mailer.override(providers.Object(mailer))
-    return container.service()
+    return driver(container)
 
 
 def copies(outbox: Path) -> Counter[tuple[str, int | None]]:

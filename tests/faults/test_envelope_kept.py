@@ -18,7 +18,6 @@ from adapters.mail.outbox import OutboxFolderMailer
 from adapters.storage.blobs import FolderBlobStore
 from adapters.storage.s3_blobs import S3BlobStore
 from application.kept_mail import Envelope
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.aws import runtime
 from entrypoints.aws.inbound import inbound_mail
@@ -38,6 +37,7 @@ from tests.aws.test_inbound_handler import (
 from tests.aws.test_redrive_cli import redrive
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 from tests.integration.test_bulk_mailbox import BULK, ORGANIZER, list_mail
 from tests.replies import answer, invitation_calendar
 
@@ -47,9 +47,9 @@ INVITE = CORPUS / "update/gcal-selfsent-seq0.ics"
 GUESTS = b"email,name\nbob@example.org,Bob\ncarol@example.org,Carol\n"
 
 
-def service_on(data: Path, *, recovery: bool = False) -> InviteService:
+def service_on(data: Path, *, recovery: bool = False) -> Driver:
     """The service on ``data``; ``recovery`` opens a lost event store beside kept mail."""
-    return bootstrap(Settings(data_dir=data), recovery=recovery).service()
+    return driver(bootstrap(Settings(data_dir=data), recovery=recovery))
 
 
 def lose_event_store(data: Path) -> None:
@@ -64,7 +64,7 @@ def invitations(data: Path) -> list[str]:
     return sorted(parseaddr(entry.to)[1] for entry in entries if entry.method == "REQUEST")
 
 
-def send_list(data: Path) -> tuple[InviteService, str]:
+def send_list(data: Path) -> tuple[Driver, str]:
     """Record the organizer's invite, then its guest list sent to ``bulk@``."""
     service = service_on(data)
     invite = str(from_organizer(service, INVITE.read_bytes(), now=NOW).invite)
@@ -205,5 +205,5 @@ def test_redrive_from_s3_uses_the_envelope_kept_with_each_message(
     ]
 
     assert outcomes == [{"created": 1}, {"bulk": 1}, {"rsvp": 1}]
-    report = {row.address: row.status for row in fresh.service().report(str(created.invite))}
+    report = {row.address: row.status for row in driver(fresh).report(str(created.invite))}
     assert report == {"bob@example.org": "accepted", "carol@example.org": "no answer"}

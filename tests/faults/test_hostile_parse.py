@@ -29,6 +29,7 @@ from entrypoints.container import Container, bootstrap
 from entrypoints.server import dropbox_for
 from entrypoints.settings import Settings
 from tests import hostile_mail
+from tests.driver import driver
 from tests.parse_fakes import STALL, CountingParser, StallingParser
 
 NOW = datetime(2025, 1, 2, 9, tzinfo=UTC)
@@ -100,7 +101,7 @@ def test_a_zone_changing_every_second_or_minute_is_not_read_as_a_zone(
 def test_thousands_of_exdates_in_a_many_rule_zone_are_recorded(tmp_path: Path) -> None:
     # 64 yearly rules from year 1, and 2,000 times read in that zone: dateutil walked every
     # rule from year 1 for each (minutes); the zone's table is computed per decade, once.
-    service = container(tmp_path, parse_budget=GUARD).service()
+    service = driver(container(tmp_path, parse_budget=GUARD))
     raw = hostile_mail.exdate_heavy(2000)
     result = within(GUARD, lambda: service.ingest(raw, now=NOW))
     assert result.outcome is Outcome.CREATED
@@ -115,7 +116,7 @@ def test_a_many_megabyte_encoded_subject_is_refused_before_it_is_decoded(
     tmp_path: Path,
 ) -> None:
     # 24 MB of encoded words on one Subject line: decoding them took minutes.
-    service = container(tmp_path).service()
+    service = driver(container(tmp_path))
     raw = hostile_mail.encoded_subject(24)
     result = within(GUARD, lambda: service.ingest(raw, now=NOW))
     assert result.outcome is Outcome.REJECTED
@@ -168,7 +169,7 @@ def test_a_message_past_the_budget_is_rejected_and_kept_while_others_are_served(
     ordinary = hostile_mail.ordinary()
     assert within(GUARD, lambda: send(box, ordinary, [f"create@{DOMAIN}"])) == {}
     assert sender.is_alive(), "the stalled message was answered before the other one"
-    service = built.service()
+    service = driver(built)
     kept = service.blobs.put(ordinary)
     receipt = service.receipt(kept)
     assert receipt is not None

@@ -22,6 +22,7 @@ from application.ports import OutgoingMail
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.driver import driver
 
 NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 MAIL = (CORPUS / "request/bluemind-invite.eml").read_bytes()
@@ -188,7 +189,7 @@ def test_an_abandoned_temporary_file_goes_after_ten_minutes_whoever_wrote_it(
 
 
 def test_reingest_adds_kept_messages_the_arrivals_log_lost(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     keys = [
         service.ingest(
             (CORPUS / name).read_bytes(), now=NOW, envelope_to="create@invites.localhost"

@@ -34,6 +34,7 @@ from entrypoints.settings import Settings
 from tests.aws.lambda_events import LambdaContext, http_event
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 from tests.serve_process import serving
 
 DOMAIN = "invites.example"
@@ -184,7 +185,7 @@ def test_a_chunked_body_past_the_limit_is_refused_413(server: dict[str, Any]) ->
 
 def test_the_lambda_api_has_the_same_body_limit(tmp_path: Path) -> None:
     container = bootstrap(Settings(backend="memory", http_max_body_bytes=64 * 1024))
-    api = Mangum(create_app(container, refresh_views=False), lifespan="off")
+    api = Mangum(create_app(container, views_local=False), lifespan="off")
     event = http_event(
         "POST",
         f"/v1/invites/{uuid4()}/recipients",
@@ -227,7 +228,7 @@ def test_a_csv_with_a_1_mb_field_is_a_problem_on_the_api_and_rejected_on_bulk(
 
 
 def test_a_mailed_csv_that_cannot_be_read_is_rejected_with_a_reason(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)))
     now = datetime.now(UTC)
     invite = str(from_organizer(service, INVITE, now=now).invite)
     for csv, words in (

@@ -21,6 +21,7 @@ from entrypoints.server import dropbox_for
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer, organizer_of
+from tests.driver import driver
 from tests.e2e.test_cli import cis, lines
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
@@ -66,7 +67,7 @@ def test_a_notice_that_cannot_go_now_goes_out_on_the_next_retry(
     tmp_path: Path, failure: Exception
 ) -> None:
     mailer = OrganizerUnreachable(OutboxFolderMailer(tmp_path / "outbox"), down=failure)
-    service = wired(tmp_path, mailer).service()
+    service = driver(wired(tmp_path, mailer))
     created = from_organizer(service, INVITATION.read_bytes(), now=NOW)
     assert created.outcome.value == "created"
     assert notices_to_organizer(tmp_path / "outbox") == []
@@ -82,7 +83,7 @@ def test_a_notice_that_cannot_go_now_goes_out_on_the_next_retry(
 def test_a_notice_still_refused_stays_kept_for_the_retry_after(tmp_path: Path) -> None:
     refusal = TemporaryDeliveryError("451 4.3.0 try again later")
     mailer = OrganizerUnreachable(OutboxFolderMailer(tmp_path / "outbox"), down=refusal)
-    service = wired(tmp_path, mailer).service()
+    service = driver(wired(tmp_path, mailer))
     from_organizer(service, INVITATION.read_bytes(), now=NOW)
     again = service.retry(now=NOW)
     assert [(r.outcome, r.notice, r.reason) for r in again] == [

@@ -18,6 +18,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 
 NOW = datetime(2026, 11, 21, 19, 0, tzinfo=UTC)
 REQUEST = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
@@ -26,7 +27,7 @@ CANCEL = UPDATE.replace(b"METHOD:REQUEST", b"METHOD:CANCEL").replace(b"SEQUENCE:
 
 
 def test_the_embedded_default_writes_announcements_to_the_data_folder(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     for raw in (REQUEST, UPDATE, CANCEL, CANCEL):
         from_organizer(service, raw, now=NOW)
     lines = [
@@ -74,7 +75,7 @@ def test_sns_topics_carry_each_kind_to_their_subscribers(tmp_path: Path, aws: No
         event_cancellation_topic=queues["cancelled"][0],
         notify_organizers=False,
     )
-    service = bootstrap(settings).service()
+    service = driver(bootstrap(settings))
     for raw in (REQUEST, UPDATE, CANCEL):
         from_organizer(service, raw, now=NOW)
     for kind, (_, url) in queues.items():
@@ -93,7 +94,7 @@ def test_a_failed_announcement_is_logged_and_the_change_stays(
 ) -> None:
     container = bootstrap(Settings(data_dir=tmp_path))
     container.announcer.override(providers.Object(BrokenAnnouncer()))
-    service = container.service()
+    service = driver(container)
     with caplog.at_level(logging.ERROR):
         result = from_organizer(service, REQUEST, now=NOW)
     assert result.outcome is Outcome.CREATED

@@ -18,6 +18,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 
 NOW = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)
 
@@ -47,7 +48,7 @@ def bounce_address(outbox: Path, recipient: str) -> str:
 
 
 def test_a_bounce_marks_the_recipient_and_updates_skip_them(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     invite = from_organizer(
         service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
     )
@@ -71,7 +72,7 @@ def test_a_bounce_marks_the_recipient_and_updates_skip_them(tmp_path: Path) -> N
 
 
 def test_a_delay_notice_changes_nothing(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     invite = from_organizer(
         service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
     )
@@ -84,7 +85,7 @@ def test_a_delay_notice_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_a_bounce_not_addressed_to_a_token_is_rejected(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     for to in (None, "create@invites.localhost", "bounces+unknowntoken@invites.localhost"):
         result = service.ingest(dsn(f"x{to}@example.org"), now=NOW, envelope_to=to)
         assert result.outcome is Outcome.REJECTED

@@ -13,6 +13,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 
 NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 ORGANIZER = "inboxapptest@gmail.com"
@@ -31,7 +32,7 @@ def list_mail(sender: str, subject: str, csv: bytes | None) -> bytes:
 
 
 def test_a_list_from_the_organizer_is_sent_and_summarized(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     invite = str(from_organizer(service, raw, now=NOW).invite)
     csv = b"email,name\nbob@example.org,Bob\ncarol@example.org,Carol\nbroken,X\nbob@example.org,B\n"
@@ -54,7 +55,7 @@ def test_a_list_from_the_organizer_is_sent_and_summarized(tmp_path: Path) -> Non
 
 
 def test_lists_from_others_or_without_invite_or_csv_are_refused(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     invite = str(from_organizer(service, raw, now=NOW).invite)
     csv = b"bob@example.org\n"

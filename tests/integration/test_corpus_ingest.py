@@ -8,29 +8,27 @@ from pathlib import Path
 import pytest
 
 from application.results import IngestResult
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import as_sent, organizer_of
+from tests.driver import Driver, driver
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> InviteService:
-    return bootstrap(Settings(data_dir=tmp_path / "data")).service()
+def service(tmp_path: Path) -> Driver:
+    return driver(bootstrap(Settings(data_dir=tmp_path / "data")))
 
 
-def ingest(service: InviteService, name: str, *, envelope_to: str | None = None) -> IngestResult:
+def ingest(service: Driver, name: str, *, envelope_to: str | None = None) -> IngestResult:
     """Ingest a corpus file as its author sent it (a bare .ics from the sender its mail had)."""
     return as_sent(service, (CORPUS / name).read_bytes(), now=NOW, envelope_to=envelope_to)
 
 
-def test_every_corpus_file_ends_as_exactly_one_outcome(
-    service: InviteService, corpus: list[Path]
-) -> None:
+def test_every_corpus_file_ends_as_exactly_one_outcome(service: Driver, corpus: list[Path]) -> None:
     results = {
         p.relative_to(CORPUS).as_posix(): as_sent(service, p.read_bytes(), now=NOW) for p in corpus
     }
@@ -47,7 +45,7 @@ def test_every_corpus_file_ends_as_exactly_one_outcome(
 
 
 def test_the_same_corpus_delivered_again_is_all_duplicates(
-    service: InviteService, corpus: list[Path]
+    service: Driver, corpus: list[Path]
 ) -> None:
     for path in corpus:
         as_sent(service, path.read_bytes(), now=NOW)
@@ -56,15 +54,13 @@ def test_the_same_corpus_delivered_again_is_all_duplicates(
     assert all("received before" in (r.reason or "") for r in again)
 
 
-def test_every_raw_message_is_kept_byte_for_byte(
-    service: InviteService, corpus: list[Path]
-) -> None:
+def test_every_raw_message_is_kept_byte_for_byte(service: Driver, corpus: list[Path]) -> None:
     for path in corpus:
         result = as_sent(service, path.read_bytes(), now=NOW)
         assert service.blobs.get(result.message) == path.read_bytes()
 
 
-def test_thunderbird_invite_minor_update_and_cancel(service: InviteService) -> None:
+def test_thunderbird_invite_minor_update_and_cancel(service: Driver) -> None:
     created = ingest(service, "request/tb-single-event.eml", envelope_to="create@example.org")
     updated = ingest(service, "update/tb-update-minor.eml", envelope_to="create@example.org")
     view = service.show("02e79b96")
@@ -93,7 +89,7 @@ def test_thunderbird_invite_minor_update_and_cancel(service: InviteService) -> N
     assert updated_event.data["update_count"] == 1
 
 
-def test_cancel_that_arrives_first_wins_over_the_older_invite(service: InviteService) -> None:
+def test_cancel_that_arrives_first_wins_over_the_older_invite(service: Driver) -> None:
     first = ingest(service, "cancel/tb-cancel-single-event.eml")
     late = ingest(service, "request/tb-single-event.eml")
     view = service.show("02e79b96")
@@ -118,14 +114,14 @@ def test_cancel_that_arrives_first_wins_over_the_older_invite(service: InviteSer
     ],
 )
 def test_real_cancellations_cancel_their_invite(
-    service: InviteService, request_file: str, cancel_file: str, uid: str
+    service: Driver, request_file: str, cancel_file: str, uid: str
 ) -> None:
     assert ingest(service, request_file).outcome is Outcome.CREATED
     assert ingest(service, cancel_file).outcome is Outcome.CANCELLED
     assert service.show(uid).status == "cancelled"
 
 
-def test_google_update_raises_sequence_and_counts(service: InviteService) -> None:
+def test_google_update_raises_sequence_and_counts(service: Driver) -> None:
     ingest(service, "update/gcal-selfsent-seq0.ics")
     result = ingest(service, "update/gcal-selfsent-seq1.ics")
     view = service.show("burgos@google.com")
@@ -134,7 +130,7 @@ def test_google_update_raises_sequence_and_counts(service: InviteService) -> Non
     assert ingest(service, "update/gcal-selfsent-seq0.ics").outcome is Outcome.DUPLICATE
 
 
-def test_outlook_for_mac_update_moves_the_meeting(service: InviteService) -> None:
+def test_outlook_for_mac_update_moves_the_meeting(service: Driver) -> None:
     ingest(service, "request/outlook-mac-invite-comma-tzid.eml")
     before = service.show("A93D8AAF-53FE-40D1-990B-C056E13727F2")
     result = ingest(service, "update/outlook-mac-update.eml")
@@ -146,7 +142,7 @@ def test_outlook_for_mac_update_moves_the_meeting(service: InviteService) -> Non
     assert "time" in updates[-1].data["changed_fields"]
 
 
-def test_forwarded_invite_is_rejected_naming_sender_and_organizer(service: InviteService) -> None:
+def test_forwarded_invite_is_rejected_naming_sender_and_organizer(service: Driver) -> None:
     result = ingest(service, "other/google-invite-forwarded-by-thunderbird.eml")
     assert result.outcome is Outcome.REJECTED
     assert "ORGANIZER" in (result.reason or "")
@@ -156,17 +152,17 @@ def test_a_bare_ics_counts_only_with_the_envelope_sender_its_organizer_mails_fro
     tmp_path: Path,
 ) -> None:
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
-    anonymous = bootstrap(Settings(data_dir=tmp_path / "a")).service().ingest(raw, now=NOW)
+    anonymous = driver(bootstrap(Settings(data_dir=tmp_path / "a"))).ingest(raw, now=NOW)
     assert anonymous.outcome is Outcome.REJECTED
     assert "no sender (no From header and no envelope sender)" in (anonymous.reason or "")
     assert anonymous.invite is None
-    service = bootstrap(Settings(data_dir=tmp_path / "b")).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path / "b")))
     sent = service.ingest(raw, now=NOW, envelope_from=organizer_of(raw))
     assert sent.outcome is Outcome.CREATED
     assert service.show("burgos@google.com").organizer == "inboxapptest@gmail.com"
 
 
-def test_replies_are_recorded_per_attendee(service: InviteService) -> None:
+def test_replies_are_recorded_per_attendee(service: Driver) -> None:
     accepted = ingest(service, "reply/google-reply-accepted.ics")
     tentative = ingest(service, "reply/google-reply-tentative.ics")
     assert (accepted.outcome, tentative.outcome) == (Outcome.RSVP, Outcome.RSVP)
@@ -175,24 +171,24 @@ def test_replies_are_recorded_per_attendee(service: InviteService) -> None:
 
 def test_a_reopened_store_shows_the_same_invites(tmp_path: Path, corpus: list[Path]) -> None:
     settings = Settings(data_dir=tmp_path / "data")
-    first = bootstrap(settings).service()
+    first = driver(bootstrap(settings))
     for path in corpus:
         as_sent(first, path.read_bytes(), now=NOW)
     before = [v.as_dict() for v in first.invites()]
     first.close()
-    after = [v.as_dict() for v in bootstrap(settings).service().invites()]
+    after = [v.as_dict() for v in driver(bootstrap(settings)).invites()]
     assert before == after
     assert len(after) > 30
 
 
-def test_icloud_relays_invitations_for_its_organizers(service: InviteService) -> None:
+def test_icloud_relays_invitations_for_its_organizers(service: Driver) -> None:
     result = ingest(service, "request/icloud-invite-fr.eml")
     assert result.outcome is Outcome.CREATED
     assert service.show(str(result.uid)).organizer == "dontspam@khamidou.com"
 
 
 def test_a_relay_is_trusted_only_when_configured(tmp_path: Path) -> None:
-    strict = bootstrap(Settings(data_dir=tmp_path / "d", calendar_relays="")).service()
+    strict = driver(bootstrap(Settings(data_dir=tmp_path / "d", calendar_relays="")))
     result = ingest(strict, "request/icloud-invite-fr.eml")
     assert result.outcome is Outcome.REJECTED
     assert "noreply@insideicloud.icloud.com" in (result.reason or "")

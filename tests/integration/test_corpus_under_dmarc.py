@@ -13,11 +13,11 @@ import dkim
 from dependency_injector import providers
 
 from adapters.inbound.authentication.verifier import MailAuthenticator
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.driver import Driver, driver
 from tests.mail_auth import SigningDomain, zone
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -50,12 +50,12 @@ def signed_emails() -> list[tuple[str, bytes, SigningDomain]]:
     return found
 
 
-def service_for(tmp_path: Path, policy: str, signers: list[SigningDomain]) -> InviteService:
+def service_for(tmp_path: Path, policy: str, signers: list[SigningDomain]) -> Driver:
     container = bootstrap(
         Settings(data_dir=tmp_path / policy, sender_policy=policy)  # type: ignore[arg-type]
     )
     container.resolver.override(providers.Object(zone(*signers)))
-    return container.service()
+    return driver(container)
 
 
 def test_signed_corpus_under_dmarc_ends_as_it_does_under_off(tmp_path: Path) -> None:

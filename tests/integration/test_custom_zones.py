@@ -16,6 +16,7 @@ from adapters.zone_definitions import tzinfo_of
 from application.send_types import Recipient, SendOutcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
+from tests.driver import driver
 from tests.interop.custom_zones import calendar
 from tests.invite_mail import email_of
 from tests.replies import invitation_calendar
@@ -49,12 +50,12 @@ def zone_and_start(invitation: Calendar) -> tuple[str, str, datetime]:
 
 def test_the_organizers_zone_survives_storage_replay_and_updates(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, sender_policy="off")
-    service = bootstrap(settings).service()
+    service = driver(bootstrap(settings))
     ref = str(service.ingest(email_of(calendar(CASE), ORGANIZER), now=NOW).invite)
     (first,) = service.send(ref, [Recipient("ann@example.org")], now=NOW)
     assert first.outcome is SendOutcome.SENT
 
-    again = bootstrap(settings).service()  # a new process: everything from the stored events
+    again = driver(bootstrap(settings))  # a new process: everything from the stored events
     (second,) = again.send(ref, [Recipient("ben@example.org")], now=NOW)
     assert second.outcome is SendOutcome.SENT
 
@@ -66,7 +67,7 @@ def test_the_organizers_zone_survives_storage_replay_and_updates(tmp_path: Path)
 
 
 def test_a_new_title_is_not_a_change_of_time(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, sender_policy="off")).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, sender_policy="off")))
     original = calendar(CASE)
     ref = str(service.ingest(email_of(original, ORGANIZER), now=NOW).invite)
     renamed = original.replace(b"SUMMARY:Weekly review", b"SUMMARY:Weekly sync").replace(

@@ -21,6 +21,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.driver import driver
 
 DOMAIN = "invites.example.com"
 NOW = datetime(2026, 11, 21, 19, 0, tzinfo=UTC)
@@ -79,7 +80,7 @@ def client() -> Iterator[Callable[[DropBox], smtplib.SMTP]]:
 def test_a_corpus_invite_sent_to_create_is_created(
     tmp_path: Path, serve: Serve, client: Callable[[DropBox], smtplib.SMTP]
 ) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)))
     results: list[IngestResult] = []
 
     def ingest(raw: bytes, envelope_to: str, envelope_from: str | None, client: SmtpClient) -> None:

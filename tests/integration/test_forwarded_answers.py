@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from application.send_types import Recipient
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
+from tests.driver import Driver, driver
 from tests.invite_mail import ALICE, calendar, email_of
 from tests.replies import answer, invitation_calendar
 
@@ -18,10 +18,10 @@ NOW = datetime.now(UTC)
 DOMAIN = "invites.example"
 
 
-def invited(tmp_path: Path) -> tuple[InviteService, str, bytes]:
+def invited(tmp_path: Path) -> tuple[Driver, str, bytes]:
     """Return the service, Bob's reply address and the invitation Bob was sent (the invite's
     UID is the one of :func:`calendar`)."""
-    service = bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, mail_domain=DOMAIN)))
     created = service.ingest(email_of(calendar(), ALICE), now=NOW, envelope_from=ALICE)
     assert created.outcome is Outcome.CREATED
     service.send(str(created.invite), [Recipient("bob@example.org")], now=NOW)
@@ -35,7 +35,7 @@ def invited(tmp_path: Path) -> tuple[InviteService, str, bytes]:
     return service, address, raw
 
 
-def forwarded_answer(service: InviteService, raw: bytes, to: str, who: str, sender: str) -> str:
+def forwarded_answer(service: Driver, raw: bytes, to: str, who: str, sender: str) -> str:
     parsed = invitation_calendar(raw)
     assert parsed is not None
     data, _ = answer(parsed, who, "ACCEPTED")

@@ -14,11 +14,11 @@ import pytest
 from icalendar import Calendar, Event, vCalAddress
 
 from adapters.storage.dynamodb.factory import DynamoDBFactory
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.corpus_mail import as_sent
+from tests.driver import Driver, driver
 
 INVITES = 12
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
@@ -67,7 +67,7 @@ class Calls:
 
 
 @pytest.fixture
-def service(tmp_path: Path, aws: None) -> InviteService:
+def service(tmp_path: Path, aws: None) -> Driver:
     import boto3
 
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="mail")
@@ -81,11 +81,11 @@ def service(tmp_path: Path, aws: None) -> InviteService:
         notify_organizers=False,
         secret=base64.b64encode(secrets.token_bytes(32)).decode(),
     )
-    return bootstrap(settings).service()
+    return driver(bootstrap(settings))
 
 
 def test_ingest_and_replies_write_once_per_message_and_share_no_key(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     factory = service.factory
     assert isinstance(factory, DynamoDBFactory)

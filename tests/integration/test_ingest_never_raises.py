@@ -8,20 +8,20 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import corpus_files
+from tests.driver import Driver, driver
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @cache
-def service() -> InviteService:
+def service() -> Driver:
     """One in-memory service for all examples: state piling up across examples is part of it."""
-    return bootstrap(Settings(backend="memory")).service()
+    return driver(bootstrap(Settings(backend="memory")))
 
 
 @cache

@@ -14,11 +14,11 @@ from icalendar import Calendar
 
 from adapters.mail.outbox import OutboxFolderMailer
 from application.send_types import Recipient, SendOutcome
-from application.service import InviteService
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 HOLDER, NEWCOMER = "holder@example.org", "newcomer@example.org"
@@ -38,7 +38,7 @@ def calendar_of(path: Path) -> Calendar:
     return Calendar.from_ical(payload)
 
 
-def weekly_with_second_cancelled(service: InviteService) -> tuple[str, datetime]:
+def weekly_with_second_cancelled(service: Driver) -> tuple[str, datetime]:
     """Create Google's weekly series, send it to HOLDER, then cancel its second instance."""
     raw = (CORPUS / "recurring/gcal-weekly-recur.ics").read_bytes()
     ref = str(from_organizer(service, raw, now=NOW).invite)
@@ -58,7 +58,7 @@ def weekly_with_second_cancelled(service: InviteService) -> tuple[str, datetime]
 def test_a_newcomer_gets_the_series_with_an_exdate_for_a_cancelled_instance(
     tmp_path: Path,
 ) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     ref, second = weekly_with_second_cancelled(service)
     (result,) = service.send(ref, [Recipient(NEWCOMER)], now=NOW)
     assert result.outcome is SendOutcome.SENT
@@ -75,7 +75,7 @@ def test_a_newcomer_gets_the_series_with_an_exdate_for_a_cancelled_instance(
 
 def test_a_newcomers_copy_has_no_occurrence_at_the_cancelled_instant(tmp_path: Path) -> None:
     recurring = pytest.importorskip("recurring_ical_events")
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     ref, second = weekly_with_second_cancelled(service)
     service.send(ref, [Recipient(NEWCOMER)], now=NOW)
     path = next(p for to, _, _, p in sent(tmp_path) if to == NEWCOMER)
@@ -88,14 +88,14 @@ def test_a_newcomers_copy_has_no_occurrence_at_the_cancelled_instant(tmp_path: P
 
 
 def test_holders_still_get_the_instance_cancel(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     weekly_with_second_cancelled(service)
     mails = sorted((to, method, sequence) for to, method, sequence, _ in sent(tmp_path))
     assert mails == [(HOLDER, "CANCEL", 1), (HOLDER, "REQUEST", 0)]
 
 
 def test_a_cancelled_invite_goes_to_no_newcomer_but_reaches_its_holders(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     ref = str(from_organizer(service, raw, now=NOW).invite)
     service.send(ref, [Recipient(HOLDER)], now=NOW)

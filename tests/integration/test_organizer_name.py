@@ -13,6 +13,7 @@ from application.send_types import Recipient, SendOutcome
 from domain.messages import ItipMessage
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
+from tests.driver import driver
 from tests.invite_mail import ALICE, calendar, email_of
 from tests.replies import invitation_calendar
 
@@ -61,7 +62,7 @@ def test_an_encoded_from_name_is_decoded() -> None:
 
 
 def test_invitations_name_the_organizer_by_their_from_name(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, sender_policy="off")).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, sender_policy="off")))
     raw = email_of(without_cn(calendar()), f'"Alice Example" <{ALICE}>')
     ref = str(service.ingest(raw, now=NOW).invite)
     (result,) = service.send(ref, [Recipient(GUEST)], now=NOW)
@@ -72,7 +73,7 @@ def test_invitations_name_the_organizer_by_their_from_name(tmp_path: Path) -> No
 
 
 def test_without_any_name_invitations_name_the_organizers_local_part(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, sender_policy="off")).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, sender_policy="off")))
     raw = email_of(without_cn(calendar()), ALICE)
     ref = str(service.ingest(raw, now=NOW).invite)
     service.send(ref, [Recipient(GUEST)], now=NOW)

@@ -8,15 +8,14 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from adapters.lists.csv_report import report_csv
 from adapters.mail.outbox import OutboxFolderMailer
 from application.ports import RecipientRow
 from application.send_types import Recipient
-from application.service import InviteService
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 
 NOW = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
 ORGANIZER = "inboxapptest@gmail.com"  # the ORGANIZER of update/gcal-selfsent-seq0.ics
@@ -37,8 +36,8 @@ def subjects(data: Path, to: str) -> list[str]:
     return [str(m["Subject"]) for m in notices(data) if to in str(m["To"])]
 
 
-def service_with_invite(data: Path) -> tuple[InviteService, str]:
-    service = bootstrap(Settings(data_dir=data)).service()
+def service_with_invite(data: Path) -> tuple[Driver, str]:
+    service = driver(bootstrap(Settings(data_dir=data)))
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     return service, str(from_organizer(service, raw, now=NOW).invite)
 
@@ -52,7 +51,7 @@ def test_the_organizer_hears_an_invite_was_recorded(tmp_path: Path) -> None:
 
 
 def test_a_rejected_sender_is_told_why_but_an_auto_reply_is_not(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path)).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
     forwarded = (CORPUS / "other/google-invite-forwarded-by-thunderbird.eml").read_bytes()
     assert service.ingest(forwarded, now=NOW).outcome.value == "rejected"
     told = [m for m in notices(tmp_path) if "duprat@linagora.com" in str(m["To"])]
@@ -80,7 +79,7 @@ def test_bulk_summary_held_update_and_report_reach_the_organizer(tmp_path: Path)
     service.registry.review(ORGANIZER, True, now=NOW)
     update = (CORPUS / "update/gcal-selfsent-seq1.ics").read_bytes()
     from_organizer(service, update, now=NOW)
-    rows = service.email_report(invite, report_csv(service.report(invite)), now=NOW)
+    rows = service.email_report(invite, now=NOW)
     assert len(rows) == 2
     mails = [m for m in notices(tmp_path) if ORGANIZER in str(m["To"])]
     bodies = [m.get_body(preferencelist=("plain",)) for m in mails]

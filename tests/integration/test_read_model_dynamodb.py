@@ -22,12 +22,24 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import ClientError
 
 from adapters.readmodels.dynamodb import DynamoReadModel
-from application.projections.memory import MemoryReadModel
+from adapters.readmodels.memory import MemoryReadModel
+from application.projections.keys import (
+    InviteItems,
+    LogPosition,
+    Scope,
+    Statistics,
+    StreamMeta,
+    StreamPosition,
+)
 from application.projections.store import Batch, ReadModel, ViewConflictError
 
 pytestmark = pytest.mark.usefixtures("aws")
 
 ROOT = Path(__file__).resolve().parents[2]
+
+P = InviteItems("p")
+S, C = Statistics(Scope.ORGANIZER, "s"), Statistics(Scope.SYSTEM, shard=0)
+STREAM = StreamPosition("s")
 
 
 class Calls:
@@ -53,31 +65,31 @@ def store() -> DynamoReadModel:
 
 
 def test_a_commit_is_one_transaction_and_reads_never_scan(store: DynamoReadModel) -> None:
-    store.commit(Batch(puts={("p", "a"): ({"n": 1}, 0), ("p", "b"): ({}, 0)}))
+    store.commit(Batch(puts={(P, "a"): ({"n": 1}, 0), (P, "b"): ({}, 0)}))
     calls = Calls(store)
 
     store.commit(
         Batch(
-            puts={("p", "a"): ({"n": 2}, 1), ("p", "c"): ({}, 0)},
-            deletes={("p", "b"): 1},
-            adds={("s", "x"): 1, ("s", "y"): 2},
-            tracking={"stream": (0, 1)},
+            puts={(P, "a"): ({"n": 2}, 1), (P, "c"): ({}, 0)},
+            deletes={(P, "b"): 1},
+            adds={(S, "x"): 1, (S, "y"): 2},
+            tracking={STREAM: (0, 1)},
         )
     )
     assert calls.take() == ["TransactWriteItems"]
     with pytest.raises(ViewConflictError):
-        store.commit(Batch(puts={("p", "a"): ({}, 1)}))  # stale: a failed condition
+        store.commit(Batch(puts={(P, "a"): ({}, 1)}))  # stale: a failed condition
     assert calls.take() == ["TransactWriteItems"]  # is never sent again
     store.commit(Batch())
     assert calls.take() == []
 
-    assert store.get("p", "a") is not None
+    assert store.get(P, "a") is not None
     assert calls.take() == ["GetItem"]
-    assert [i.sk for i in store.query("p", after="a", before="z")] == ["c"]
+    assert [i.sk for i in store.query(P, after="a", before="z")] == ["c"]
     assert calls.take() == ["Query"]
-    assert store.counters("s") == {"x": 1, "y": 2}
+    assert store.counters(S) == {"x": 1, "y": 2}
     assert calls.take() == ["Query"]
-    assert store.position("stream") == 1
+    assert store.position(STREAM) == 1
     assert calls.take() == ["GetItem"]
 
 
@@ -89,15 +101,15 @@ def two_at_a_time(params: dict[str, Any], **_: Any) -> None:
 def test_queries_page_through_a_partition_without_scanning(store: DynamoReadModel) -> None:
     keys = [f"k{i:02}" for i in range(9)]
     store.commit(
-        Batch(puts={("p", key): ({}, 0) for key in keys}, adds={("c", key): 1 for key in keys})
+        Batch(puts={(P, key): ({}, 0) for key in keys}, adds={(C, key): 1 for key in keys})
     )
     store.client.meta.events.register("provide-client-params.dynamodb.Query", two_at_a_time)
     calls = Calls(store)
-    assert [i.sk for i in store.query("p", limit=100)] == keys
+    assert [i.sk for i in store.query(P, limit=100)] == keys
     assert calls.take() == ["Query"] * 5
-    assert [i.sk for i in store.query("p", after="k00", before="k08", limit=6)] == keys[1:7]
-    assert [i.sk for i in store.query("p", before="k08", descending=True)] == keys[7::-1]
-    assert store.counters("c") == dict.fromkeys(keys, 1)
+    assert [i.sk for i in store.query(P, after="k00", before="k08", limit=6)] == keys[1:7]
+    assert [i.sk for i in store.query(P, before="k08", descending=True)] == keys[7::-1]
+    assert store.counters(C) == dict.fromkeys(keys, 1)
     assert set(calls.take()) == {"Query"}
 
 
@@ -106,15 +118,15 @@ def test_query_bounds_and_limits_match_the_memory_store(store: DynamoReadModel) 
     keys = ["", "a", "b", "bb", "c", "é", "日"]
     for target in (store, reference):
         for key in keys:
-            target.commit(Batch(puts={("p", key): ({"k": key}, 0)}))
+            target.commit(Batch(puts={(P, key): ({"k": key}, 0)}))
     bounds = [None, "", "a", "ab", "c", "d", "日", "😀"]
     for after, before, limit, descending in itertools.product(
         bounds, bounds, (1, 2, 10), (False, True)
     ):
         expected = reference.query(
-            "p", after=after, before=before, limit=limit, descending=descending
+            P, after=after, before=before, limit=limit, descending=descending
         )
-        found = store.query("p", after=after, before=before, limit=limit, descending=descending)
+        found = store.query(P, after=after, before=before, limit=limit, descending=descending)
         assert found == expected, (after, before, limit, descending)
 
 
@@ -123,75 +135,83 @@ def test_more_than_100_operations_are_refused_before_anything_is_written(
 ) -> None:
     calls = Calls(store)
     too_many = Batch(
-        puts={("p", f"{i:03}"): ({}, 0) for i in range(99)},
-        adds={("c", "n"): 1},
-        tracking={"s": (0, 1)},
+        puts={(P, f"{i:03}"): ({}, 0) for i in range(99)},
+        adds={(C, "n"): 1},
+        tracking={STREAM: (0, 1)},
     )
     assert len(too_many) == 101
     with pytest.raises(ValueError, match="at most 100"):
         store.commit(too_many)
     assert calls.take() == []
-    assert (store.query("p"), store.counters("c"), store.position("s")) == ([], {}, 0)
+    assert (store.query(P), store.counters(C), store.position(STREAM)) == ([], {}, 0)
 
-    del too_many.puts[("p", "000")]  # exactly 100: one transaction
+    del too_many.puts[(P, "000")]  # exactly 100: one transaction
     store.commit(too_many)
     assert calls.take().count("TransactWriteItems") == 1
-    assert len(store.query("p", limit=1000)) == 98
-    assert (store.counters("c"), store.position("s")) == ({"n": 1}, 1)
+    assert len(store.query(P, limit=1000)) == 98
+    assert (store.counters(C), store.position(STREAM)) == ({"n": 1}, 1)
 
 
 def test_a_key_both_put_and_deleted_is_refused(store: DynamoReadModel) -> None:
     with pytest.raises(ValueError, match="both puts and deletes"):
-        store.commit(Batch(puts={("p", "a"): ({}, 1)}, deletes={("p", "a"): 1}))
+        store.commit(Batch(puts={(P, "a"): ({}, 1)}, deletes={(P, "a"): 1}))
 
 
 def test_empty_and_unicode_sort_keys_round_trip_in_order(store: DynamoReadModel) -> None:
+    META = StreamMeta("1")
     keys = ["z", "", "é", "~", "A", "😀", "日本", "\u00ff", " ", "a#b"]
     for key in keys:
-        store.commit(Batch(puts={("stream#1", key): ({"key": key, "f": 0.5, "e": ""}, 0)}))
-    assert [i.sk for i in store.query("stream#1", limit=100)] == sorted(keys)
-    assert [i.sk for i in store.query("stream#1", limit=100, descending=True)] == sorted(
+        store.commit(Batch(puts={(META, key): ({"key": key, "f": 0.5, "e": ""}, 0)}))
+    assert [i.sk for i in store.query(META, limit=100)] == sorted(keys)
+    assert [i.sk for i in store.query(META, limit=100, descending=True)] == sorted(
         keys, reverse=True
     )
-    assert [i.sk for i in store.query("stream#1", after="", limit=100)] == sorted(keys)[1:]
-    assert store.query("stream#1", before="") == []
+    assert [i.sk for i in store.query(META, after="", limit=100)] == sorted(keys)[1:]
+    assert store.query(META, before="") == []
     for key in keys:
-        item = store.get("stream#1", key)
+        item = store.get(META, key)
         assert item is not None
         assert (item.sk, item.data, item.rev) == (key, {"key": key, "f": 0.5, "e": ""}, 1)
-    store.commit(Batch(deletes={("stream#1", ""): 1}))
-    assert store.get("stream#1", "") is None
-    store.commit(Batch(adds={("", ""): 3, ("é", "😀"): 1}))
-    assert (store.counters(""), store.counters("é")) == ({"": 3}, {"😀": 1})
+    store.commit(Batch(deletes={(META, ""): 1}))
+    assert store.get(META, "") is None
+    accented = Statistics(Scope.ORGANIZER, "é")
+    store.commit(Batch(adds={(C, ""): 3, (accented, "😀"): 1}))
+    assert (store.counters(C), store.counters(accented)) == ({"": 3}, {"😀": 1})
 
 
-def test_caller_keys_never_meet_the_counter_and_position_key_spaces(
+def test_keys_are_stored_as_the_layout_spells_them_in_their_own_key_space(
     store: DynamoReadModel,
 ) -> None:
-    # Keys that would collide if callers' partition keys were stored as they are.
-    store.commit(Batch(puts={("#c#x", "y"): ({"item": True}, 0), ("#t#s", ""): ({}, 0)}))
-    store.commit(Batch(adds={("x", "y"): 1}, tracking={"s": (0, 7)}))
-    assert store.counters("x") == {"y": 1}
-    assert store.position("s") == 7
-    assert store.counters("#c#x") == {}
-    item = store.get("#c#x", "y")
+    # Fields that look like the counter and position prefixes stay inside the item key space.
+    store.commit(Batch(puts={(StreamMeta("#c#x"), "y"): ({"item": True}, 0)}))
+    store.commit(
+        Batch(
+            adds={(Statistics(Scope.INVITE, "x"), "y"): 1},
+            tracking={StreamPosition("#t#s"): (0, 7), LogPosition("app"): (0, 3)},
+        )
+    )
+    assert store.counters(Statistics(Scope.INVITE, "x")) == {"y": 1}
+    assert store.position(StreamPosition("#t#s")) == 7
+    assert store.position(LogPosition("app")) == 3
+    assert store.counters(Statistics(Scope.INVITE, "#c#x")) == {}
+    item = store.get(StreamMeta("#c#x"), "y")
     assert item is not None
     assert (item.data, item.rev) == ({"item": True}, 1)
     stored = store.client.scan(TableName=store.table_name)["Items"]
     assert sorted((i["pk"]["S"], i["sk"]["S"]) for i in stored) == [
-        ("#c#x", "=y"),
-        ("#t#s", "="),
-        ("=#c#x", "=y"),
-        ("=#t#s", "="),
+        ("#c#stats#invite#x", "=y"),
+        ("#t##t#s", "="),
+        ("#t#log#app", "="),
+        ("=stream##c#x", "=y"),
     ]
 
 
 def test_clear_scans_and_empties_the_table(store: DynamoReadModel) -> None:
     store.commit(
         Batch(
-            puts={("p", str(i)): ({}, 0) for i in range(40)},
-            adds={("c", "n"): 1},
-            tracking={"s": (0, 1)},
+            puts={(P, str(i)): ({}, 0) for i in range(40)},
+            adds={(C, "n"): 1},
+            tracking={STREAM: (0, 1)},
         )
     )
     calls = Calls(store)
@@ -244,21 +264,21 @@ class Cancellations:
 
 def test_a_transaction_cancelled_by_contention_is_sent_again(store: DynamoReadModel) -> None:
     faults = Cancellations(store, "TransactionConflict", 2)
-    store.commit(Batch(puts={("p", "a"): ({}, 0)}, tracking={"s": (0, 1)}))
+    store.commit(Batch(puts={(P, "a"): ({}, 0)}, tracking={STREAM: (0, 1)}))
     assert faults.remaining == 0
-    assert store.position("s") == 1
+    assert store.position(STREAM) == 1
 
 
 def test_contention_that_persists_becomes_a_view_conflict(store: DynamoReadModel) -> None:
     Cancellations(store, "ThrottlingError", 100)
     with pytest.raises(ViewConflictError, match="still cancelled"):
-        store.commit(Batch(puts={("p", "a"): ({}, 0)}))
+        store.commit(Batch(puts={(P, "a"): ({}, 0)}))
 
 
 def test_data_dynamodb_refuses_is_not_a_conflict(store: DynamoReadModel) -> None:
     Cancellations(store, "ValidationError", 1)
     with pytest.raises(ClientError, match="TransactionCanceled"):
-        store.commit(Batch(puts={("p", "a"): ({}, 0)}))
+        store.commit(Batch(puts={(P, "a"): ({}, 0)}))
 
 
 # The client: made on first use, once.

@@ -16,11 +16,11 @@ from icalendar import Calendar
 from adapters.mail.outbox import OutboxFolderMailer
 from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
 from application.send_types import Recipient, SendOutcome
-from application.service import InviteService
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 PEOPLE = [f"guest{n}@example.org" for n in range(6)]
@@ -52,11 +52,11 @@ class FlakyMailer(Mailer):
         return where
 
 
-def wired(data: Path, flaky: FlakyMailer | None = None) -> tuple[Container, InviteService]:
+def wired(data: Path, flaky: FlakyMailer | None = None) -> tuple[Container, Driver]:
     container = bootstrap(Settings(data_dir=data))
     if flaky is not None:
         container.mailer.override(providers.Object(flaky))
-    return container, container.service()
+    return container, driver(container)
 
 
 def copies(data: Path) -> Counter[tuple[str, int | None]]:

@@ -16,6 +16,7 @@ from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
+from tests.driver import driver
 from tests.invite_mail import ALICE, calendar, email_of
 from tests.replies import invitation_calendar
 
@@ -46,7 +47,7 @@ def sent_event(data: Path) -> Event:
 
 
 def test_text_keeps_its_leading_and_trailing_whitespace_both_ways(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, sender_policy="off")).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, sender_policy="off")))
     ref = str(service.ingest(email_of(organizers_calendar(), ALICE), now=NOW).invite)
     service.send(ref, [Recipient(GUEST)], now=NOW)
     event = sent_event(tmp_path)
@@ -91,7 +92,7 @@ def test_a_backslash_quote_reads_as_a_quote() -> None:
 
 
 def test_quotes_go_out_without_backslashes(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, sender_policy="off")).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, sender_policy="off")))
     ref = str(service.ingest(email_of(QUOTED.encode(), ALICE), now=NOW).invite)
     service.send(ref, [Recipient(GUEST)], now=NOW)
     assert (
@@ -100,7 +101,7 @@ def test_quotes_go_out_without_backslashes(tmp_path: Path) -> None:
 
 
 def test_what_a_recorded_message_loses_is_said_with_its_outcome(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, sender_policy="off")).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, sender_policy="off")))
     lotus = Calendar.from_ical(
         (CORPUS / "recurring/lotus-notes-recurrence-id-only.ics").read_bytes()
     )
@@ -115,6 +116,6 @@ def test_what_a_recorded_message_loses_is_said_with_its_outcome(tmp_path: Path) 
 
 
 def test_a_message_without_losses_has_no_reason(tmp_path: Path) -> None:
-    service = bootstrap(Settings(data_dir=tmp_path, sender_policy="off")).service()
+    service = driver(bootstrap(Settings(data_dir=tmp_path, sender_policy="off")))
     result = service.ingest(email_of(calendar(), ALICE), now=NOW)
     assert (result.outcome, result.reason) == (Outcome.CREATED, None)

@@ -18,24 +18,24 @@ from adapters.queues.memory import MemoryWorkQueue
 from application.errors import InviteNotFoundError
 from application.ports import Job
 from application.send_types import Recipient
-from application.service import InviteService
 from domain.outcomes import Outcome
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 from tests.integration.test_bulk_mailbox import BULK, ORGANIZER, list_mail
 
 NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 PEOPLE = [f"guest{n}@example.org" for n in range(5)]
 
 
-def queued(data: Path, bulk_part: int = 500) -> tuple[InviteService, MemoryWorkQueue]:
+def queued(data: Path, bulk_part: int = 500) -> tuple[Driver, MemoryWorkQueue]:
     container = bootstrap(Settings(data_dir=data))
     queue = MemoryWorkQueue()
     container.queue.override(providers.Object(queue))
-    container.service.add_kwargs(bulk_part=bulk_part)
-    return container.service(), queue
+    container.bulk_part.override(providers.Object(bulk_part))
+    return driver(container), queue
 
 
 def copies(data: Path) -> Counter[tuple[str, int | None]]:
@@ -43,7 +43,7 @@ def copies(data: Path) -> Counter[tuple[str, int | None]]:
     return Counter((parseaddr(e.to)[1], e.sequence) for e in entries if e.method)
 
 
-def work_all(service: InviteService, queue: MemoryWorkQueue) -> list[Job]:
+def work_all(service: Driver, queue: MemoryWorkQueue) -> list[Job]:
     jobs = []
     while batch := queue.receive(10):
         for received in batch:
@@ -135,7 +135,7 @@ def test_an_update_whose_jobs_were_not_queued_fans_out_when_it_comes_back(
     container = bootstrap(Settings(data_dir=tmp_path))
     queue = _QueueDown()
     container.queue.override(providers.Object(queue))
-    service = container.service()
+    service = driver(container)
     invite = str(
         from_organizer(
             service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW

@@ -14,6 +14,7 @@ from application.admin.keys import ApiKeys, Scope
 from application.stores import A, Loader
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
+from tests.driver import driver
 
 WRONG_SECRET = "x" * 43  # well formed: it reaches the store and the hash
 PAIRS = 400
@@ -34,7 +35,7 @@ class RecordingLoader:
 
 def issued() -> tuple[ApiKeys, RecordingLoader, str]:
     """Return keys over a fresh memory store, its recording loader, and one issued key id."""
-    service = bootstrap(Settings(backend="memory")).service()
+    service = driver(bootstrap(Settings(backend="memory")))
     recording = RecordingLoader(service.load)
     keys = ApiKeys(recording, service.save)
     _, token = keys.create(Scope.ADMIN, None, "timing", datetime.now(UTC))

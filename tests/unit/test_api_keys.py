@@ -17,15 +17,15 @@ from application.admin.keys import (
     Scope,
     UnknownApiKeyError,
 )
-from application.service import InviteService
 from domain.api_keys import ApiKey, KeyRing, hash_secret, key_ring_id
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
+from tests.driver import Driver, driver
 from tests.fakes import T0, at
 
 
-def new_keys() -> tuple[ApiKeys, InviteService]:
-    service = bootstrap(Settings(backend="memory")).service()
+def new_keys() -> tuple[ApiKeys, Driver]:
+    service = driver(bootstrap(Settings(backend="memory")))
     return ApiKeys(service.load, service.save), service
 
 

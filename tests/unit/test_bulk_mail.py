@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from application.inbound.bulk_mail import invite_named_in
-from application.service import InviteService
 from domain.outcomes import Outcome
+from tests.driver import Driver
 from tests.fakes import ORGANIZER, UID, deliver, new_service, request
 
 RIVAL = "mallory@example.net"
 
 
-def two_organizers_one_uid() -> tuple[InviteService, str, str]:
+def two_organizers_one_uid() -> tuple[Driver, str, str]:
     """Return a service where ORGANIZER and RIVAL each have an invite with UID, and their ids."""
     service = new_service()
     ours = deliver(service, request())

@@ -17,13 +17,13 @@ from adapters.outbound import IcalendarInviteRenderer
 from application.errors import InviteNotFoundError
 from application.links.downloads import calendar_file
 from application.send_types import Recipient
-from application.service import InviteService
 from domain.outbound import OutboundInstance, OutboundInvite, server_uid
 from domain.values import EventDetails, Method
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 MADE = datetime(2026, 11, 22, 8, 30, 5, 123456, tzinfo=UTC)
@@ -60,20 +60,20 @@ def organizers(method: str, sequence: int, *, status: str = "CONFIRMED") -> byte
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[InviteService]:
-    service = bootstrap(Settings(backend="memory", data_dir=tmp_path, mail_domain=DOMAIN)).service()
+def service(tmp_path: Path) -> Iterator[Driver]:
+    service = driver(bootstrap(Settings(backend="memory", data_dir=tmp_path, mail_domain=DOMAIN)))
     yield service
     service.close()
 
 
-def given_invite(service: InviteService, raw: bytes | None = None) -> UUID:
+def given_invite(service: Driver, raw: bytes | None = None) -> UUID:
     """Ingest the organizer's invite (the Paris concert unless ``raw`` says otherwise)."""
     created = from_organizer(service, raw or organizers("REQUEST", 0), now=NOW)
     assert created.invite is not None
     return created.invite
 
 
-def download(service: InviteService, invite: UUID) -> tuple[bytes, Calendar]:
+def download(service: Driver, invite: UUID) -> tuple[bytes, Calendar]:
     """Return the calendar file's bytes and the calendar a client parses from them."""
     assert service.outbound is not None
     data = calendar_file(service.load, RENDERER, service.outbound, invite)
@@ -85,7 +85,7 @@ def prop(component: Component, name: str) -> Any:
     return component[name]
 
 
-def test_is_a_publish_of_the_event_under_the_server_uid(service: InviteService) -> None:
+def test_is_a_publish_of_the_event_under_the_server_uid(service: Driver) -> None:
     invite = given_invite(service)
 
     _, calendar = download(service, invite)
@@ -102,7 +102,7 @@ def test_is_a_publish_of_the_event_under_the_server_uid(service: InviteService) 
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
 
 
-def test_invites_nobody_and_asks_for_no_answer(service: InviteService) -> None:
+def test_invites_nobody_and_asks_for_no_answer(service: Driver) -> None:
     data, calendar = download(service, given_invite(service))
 
     (event,) = calendar.walk("VEVENT")
@@ -112,7 +112,7 @@ def test_invites_nobody_and_asks_for_no_answer(service: InviteService) -> None:
     assert b"X-CIS-" not in data
 
 
-def test_ends_every_line_in_crlf_and_folds_at_75_octets(service: InviteService) -> None:
+def test_ends_every_line_in_crlf_and_folds_at_75_octets(service: Driver) -> None:
     data, _ = download(service, given_invite(service))
 
     assert data.endswith(b"\r\n")
@@ -124,7 +124,7 @@ def test_ends_every_line_in_crlf_and_folds_at_75_octets(service: InviteService) 
         line.decode("utf-8")  # a fold through a multi-byte character would not decode
 
 
-def test_carries_the_sequence_of_the_version_recipients_hold(service: InviteService) -> None:
+def test_carries_the_sequence_of_the_version_recipients_hold(service: Driver) -> None:
     invite = given_invite(service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes())
     service.send(str(invite), [Recipient("ann@example.org")], now=NOW)
     # The organizer moves the event; Ann gets the new version, the server's SEQUENCE 1.
@@ -139,7 +139,7 @@ def test_carries_the_sequence_of_the_version_recipients_hold(service: InviteServ
 
 def test_a_state_not_sent_yet_has_the_sequence_its_first_send_gives_it(tmp_path: Path) -> None:
     config = Settings(backend="memory", data_dir=tmp_path, mail_domain=DOMAIN, review_updates=True)
-    service = bootstrap(config).service()
+    service = driver(bootstrap(config))
     invite = given_invite(service)
     service.send(str(invite), [Recipient("ann@example.org")], now=NOW)
     from_organizer(service, organizers("REQUEST", 1).replace(b"Pleyel", b"Gaveau"), now=NOW)
@@ -154,7 +154,7 @@ def test_a_state_not_sent_yet_has_the_sequence_its_first_send_gives_it(tmp_path:
     service.close()
 
 
-def test_a_cancelled_event_is_published_as_cancelled(service: InviteService) -> None:
+def test_a_cancelled_event_is_published_as_cancelled(service: Driver) -> None:
     invite = given_invite(service)
     from_organizer(service, organizers("CANCEL", 1, status="CANCELLED"), now=NOW)
 
@@ -165,7 +165,7 @@ def test_a_cancelled_event_is_published_as_cancelled(service: InviteService) -> 
     assert prop(event, "STATUS") == "CANCELLED"
 
 
-def test_an_unknown_invite_is_not_found(service: InviteService) -> None:
+def test_an_unknown_invite_is_not_found(service: Driver) -> None:
     with pytest.raises(InviteNotFoundError):
         download(service, uuid4())
 

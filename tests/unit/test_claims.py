@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from adapters.processes import LocalProcesses
 from application.outbound.claims import Workers
 from domain.delivery import Delivery
 
@@ -44,14 +45,14 @@ def test_an_outcome_ends_the_claim_and_a_temporary_failure_leaves_the_send_free(
 
 
 def test_a_run_of_this_process_holds_its_claims_only_while_it_lasts() -> None:
-    workers = Workers()
+    workers = Workers(LocalProcesses())
     with workers.run() as name:
         assert workers.alive(name)
     assert not workers.alive(name)
 
 
 def test_a_process_of_this_host_that_is_gone_holds_nothing() -> None:
-    workers = Workers()
+    workers = Workers(LocalProcesses())
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
@@ -62,10 +63,10 @@ def test_a_process_of_this_host_that_is_gone_holds_nothing() -> None:
 
 
 def test_a_worker_on_another_host_is_believed_until_its_claim_lapses() -> None:
-    assert Workers().alive("elsewhere.example:1:run")
+    assert Workers(LocalProcesses()).alive("elsewhere.example:1:run")
 
 
 def test_claims_are_timed_by_the_clock_not_by_a_commands_now() -> None:
     later = NOW + timedelta(hours=3)
-    workers = Workers(timeout=timedelta(minutes=20), clock=lambda: later)
+    workers = Workers(LocalProcesses(), timeout=timedelta(minutes=20), clock=lambda: later)
     assert workers.until() == later + timedelta(minutes=20)

@@ -3,7 +3,7 @@
 See docs/architecture.md, iTIP rules.
 
 Also: loading an aggregate (from a snapshot or not) equals replaying its events, and no
-message whatsoever makes ``InviteService.ingest`` raise.
+message whatsoever makes ``Driver.ingest`` raise.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.errors import InviteNotFoundError
-from application.service import InviteService
 from domain.attendance import Attendance
 from domain.identity import attendance_id, invite_id
 from domain.invite import Invite
 from domain.messages import ItipMessage
 from domain.outcomes import Outcome
 from domain.values import Attendee, Component, EventDetails, Method
+from tests.driver import Driver
 from tests.fakes import (
     BOB,
     CAROL,
@@ -202,7 +202,7 @@ def redeliveries(draw: st.DrawFn, count: int) -> list[tuple[int, bool]]:
     return deliveries
 
 
-def converged_state(service: InviteService) -> dict[str, Any]:
+def converged_state(service: Driver) -> dict[str, Any]:
     """Everything that must be a function of the set of messages, not of their order.
 
     ``update_count`` counts accepted update messages and ``last_changed`` is the DTSTAMP of

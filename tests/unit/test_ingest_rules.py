@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
-from application.service import InviteService
 from domain.identity import invite_id
 from domain.messages import Unusable
 from domain.outcomes import Outcome
 from domain.values import Method
+from tests.driver import Driver
 from tests.fakes import (
     BOB,
     CAROL,
@@ -32,11 +32,11 @@ MALLORY = "mallory@example.com"
 
 
 @pytest.fixture
-def service() -> InviteService:
+def service() -> Driver:
     return new_service()
 
 
-def partstats(service: InviteService, ref: str = UID) -> dict[str, tuple[str, bool]]:
+def partstats(service: Driver, ref: str = UID) -> dict[str, tuple[str, bool]]:
     return {a.address: (a.partstat, a.replied) for a in service.show(ref).attendees}
 
 
@@ -44,7 +44,7 @@ def partstats(service: InviteService, ref: str = UID) -> dict[str, tuple[str, bo
 
 
 def test_request_from_someone_other_than_the_organizer_is_rejected(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     result = deliver(service, request(sender=MALLORY))
 
@@ -57,7 +57,7 @@ def test_request_from_someone_other_than_the_organizer_is_rejected(
 
 
 def test_cancel_from_someone_other_than_the_organizer_changes_nothing(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     deliver(service, request())
 
@@ -67,7 +67,7 @@ def test_cancel_from_someone_other_than_the_organizer_changes_nothing(
     assert service.show(UID).status == "confirmed"
 
 
-def test_request_sent_by_the_organizers_delegate_is_accepted(service: InviteService) -> None:
+def test_request_sent_by_the_organizers_delegate_is_accepted(service: Driver) -> None:
     assistant = "assistant@example.com"
 
     result = deliver(service, request(sender=assistant, sent_by=assistant))
@@ -76,7 +76,7 @@ def test_request_sent_by_the_organizers_delegate_is_accepted(service: InviteServ
     assert service.show(UID).organizer == ORGANIZER
 
 
-def test_event_without_organizer_is_organized_by_its_sender(service: InviteService) -> None:
+def test_event_without_organizer_is_organized_by_its_sender(service: Driver) -> None:
     result = deliver(service, request(organizer=None, sender=BOB))
 
     assert result.outcome is Outcome.CREATED
@@ -84,7 +84,7 @@ def test_event_without_organizer_is_organized_by_its_sender(service: InviteServi
     assert service.show(UID).organizer == BOB
 
 
-def test_envelope_sender_stands_in_for_a_missing_from(service: InviteService) -> None:
+def test_envelope_sender_stands_in_for_a_missing_from(service: Driver) -> None:
     result = deliver(
         service, request(organizer=None, sender=None), envelope_from="<Bob@Example.com>"
     )
@@ -93,7 +93,7 @@ def test_envelope_sender_stands_in_for_a_missing_from(service: InviteService) ->
     assert service.show(UID).organizer == BOB
 
 
-def test_event_without_organizer_or_sender_is_rejected(service: InviteService) -> None:
+def test_event_without_organizer_or_sender_is_rejected(service: Driver) -> None:
     result = deliver(service, request(organizer=None, sender=None))
 
     assert result.outcome is Outcome.REJECTED
@@ -104,7 +104,7 @@ def test_event_without_organizer_or_sender_is_rejected(service: InviteService) -
 # -- the organizer registry ------------------------------------------------------------------
 
 
-def test_suspended_organizer_is_rejected_until_allowed_again(service: InviteService) -> None:
+def test_suspended_organizer_is_rejected_until_allowed_again(service: Driver) -> None:
     service.registry.suspend(ORGANIZER, "spam complaints", now=at(0))
 
     refused = deliver(service, request())
@@ -118,7 +118,7 @@ def test_suspended_organizer_is_rejected_until_allowed_again(service: InviteServ
     assert accepted.outcome is Outcome.CREATED
 
 
-def test_suspended_organizer_cannot_update_an_existing_invite(service: InviteService) -> None:
+def test_suspended_organizer_cannot_update_an_existing_invite(service: Driver) -> None:
     deliver(service, request())
     service.registry.suspend(ORGANIZER, None, now=at(1))
 
@@ -128,7 +128,7 @@ def test_suspended_organizer_cannot_update_an_existing_invite(service: InviteSer
     assert service.show(UID).summary == "Weekly sync"
 
 
-def test_limited_organizer_cannot_create_beyond_the_limit(service: InviteService) -> None:
+def test_limited_organizer_cannot_create_beyond_the_limit(service: Driver) -> None:
     service.registry.limit_events(ORGANIZER, 1, now=at(0))
 
     first = deliver(service, request(uid="first"))
@@ -155,7 +155,7 @@ def test_closed_registry_rejects_unknown_organizers() -> None:
     assert accepted.outcome is Outcome.CREATED
 
 
-def test_created_invites_are_counted_for_organizers_with_a_limit(service: InviteService) -> None:
+def test_created_invites_are_counted_for_organizers_with_a_limit(service: Driver) -> None:
     service.registry.limit_events(ORGANIZER, 10, now=at(0))
     deliver(service, request(uid="first"))
     deliver(service, request(uid="first", sequence=1, dtstamp=at(5)))
@@ -167,7 +167,7 @@ def test_created_invites_are_counted_for_organizers_with_a_limit(service: Invite
     assert record.invite_count == 2
 
 
-def test_an_unlimited_organizer_is_not_written_on_every_creation(service: InviteService) -> None:
+def test_an_unlimited_organizer_is_not_written_on_every_creation(service: Driver) -> None:
     # Without a limit there is nothing to count, so no key shared by all of their invites.
     deliver(service, request(uid="first"))
     deliver(service, request(uid="second"))
@@ -178,7 +178,7 @@ def test_an_unlimited_organizer_is_not_written_on_every_creation(service: Invite
 # -- methods and mailboxes -------------------------------------------------------------------
 
 
-def test_publish_is_rejected_with_a_hint(service: InviteService) -> None:
+def test_publish_is_rejected_with_a_hint(service: Driver) -> None:
     result = deliver(service, organizer_message(Method.PUBLISH, component()))
 
     assert result.outcome is Outcome.REJECTED
@@ -187,7 +187,7 @@ def test_publish_is_rejected_with_a_hint(service: InviteService) -> None:
 
 
 def test_reply_sent_to_the_create_mailbox_is_rejected_as_misrouted(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     deliver(service, request())
 
@@ -200,7 +200,7 @@ def test_reply_sent_to_the_create_mailbox_is_rejected_as_misrouted(
 
 
 def test_request_sent_to_the_rsvp_mailbox_is_rejected_as_misrouted(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     result = deliver(service, request(), envelope_to="rsvp@invites.example.com")
 
@@ -210,7 +210,7 @@ def test_request_sent_to_the_rsvp_mailbox_is_rejected_as_misrouted(
 
 
 def test_messages_in_their_own_mailbox_are_accepted_even_with_a_tag(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     created = deliver(service, request(), envelope_to="Create+team@invites.example.com")
     answered = deliver(service, reply(BOB), envelope_to="<rsvp@invites.example.com>")
@@ -219,7 +219,7 @@ def test_messages_in_their_own_mailbox_are_accepted_even_with_a_tag(
     assert answered.outcome is Outcome.RSVP
 
 
-def test_unusable_message_is_rejected_with_the_parsers_reason(service: InviteService) -> None:
+def test_unusable_message_is_rejected_with_the_parsers_reason(service: Driver) -> None:
     result = deliver(service, Unusable("no-calendar", "the email carries no calendar"))
 
     assert result.outcome is Outcome.REJECTED
@@ -229,7 +229,7 @@ def test_unusable_message_is_rejected_with_the_parsers_reason(service: InviteSer
 # -- replies ---------------------------------------------------------------------------------
 
 
-def test_reply_is_recorded_and_shown_with_the_attendee(service: InviteService) -> None:
+def test_reply_is_recorded_and_shown_with_the_attendee(service: Driver) -> None:
     deliver(service, request())
 
     result = deliver(service, reply(BOB, "ACCEPTED"))
@@ -240,7 +240,7 @@ def test_reply_is_recorded_and_shown_with_the_attendee(service: InviteService) -
 
 
 def test_reply_before_the_request_is_kept_and_counts_once_the_invite_arrives(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     early = deliver(service, reply(CAROL, "DECLINED", dtstamp=at(30)))
 
@@ -252,7 +252,7 @@ def test_reply_before_the_request_is_kept_and_counts_once_the_invite_arrives(
 
 
 def test_reply_to_an_older_sequence_stops_counting_after_an_update(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     deliver(service, request(sequence=0))
     deliver(service, reply(BOB, "ACCEPTED", sequence=0))
@@ -262,7 +262,7 @@ def test_reply_to_an_older_sequence_stops_counting_after_an_update(
     assert partstats(service)[BOB] == ("NEEDS-ACTION", False)
 
 
-def test_newer_reply_replaces_the_answer_and_older_is_stale(service: InviteService) -> None:
+def test_newer_reply_replaces_the_answer_and_older_is_stale(service: Driver) -> None:
     deliver(service, request())
     deliver(service, reply(BOB, "ACCEPTED", dtstamp=at(20)))
 
@@ -275,7 +275,7 @@ def test_newer_reply_replaces_the_answer_and_older_is_stale(service: InviteServi
 
 
 def test_reply_naming_several_attendees_none_of_them_the_sender_is_rejected(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     deliver(service, request())
 
@@ -287,7 +287,7 @@ def test_reply_naming_several_attendees_none_of_them_the_sender_is_rejected(
     assert partstats(service)[BOB] == ("NEEDS-ACTION", False)
 
 
-def test_delegating_reply_records_both_sides(service: InviteService) -> None:
+def test_delegating_reply_records_both_sides(service: Driver) -> None:
     deliver(service, request())
     delegate = attendee(DAVE, "NEEDS-ACTION")
     message = reply(BOB, "DELEGATED", delegated_to=(DAVE,), also=(delegate,))
@@ -299,7 +299,7 @@ def test_delegating_reply_records_both_sides(service: InviteService) -> None:
 
 
 def test_reply_without_organizer_finds_the_only_invite_with_its_uid(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     deliver(service, request())
 
@@ -309,7 +309,7 @@ def test_reply_without_organizer_finds_the_only_invite_with_its_uid(
     assert partstats(service)[CAROL] == ("TENTATIVE", True)
 
 
-def test_reply_without_organizer_for_an_unknown_uid_is_rejected(service: InviteService) -> None:
+def test_reply_without_organizer_for_an_unknown_uid_is_rejected(service: Driver) -> None:
     result = deliver(service, reply(CAROL, organizer=None))
 
     assert result.outcome is Outcome.REJECTED
@@ -320,7 +320,7 @@ def test_reply_without_organizer_for_an_unknown_uid_is_rejected(service: InviteS
 # -- counter proposals -----------------------------------------------------------------------
 
 
-def test_counter_for_an_unknown_invite_is_rejected(service: InviteService) -> None:
+def test_counter_for_an_unknown_invite_is_rejected(service: Driver) -> None:
     result = deliver(service, counter(BOB))
 
     assert result.outcome is Outcome.REJECTED
@@ -329,7 +329,7 @@ def test_counter_for_an_unknown_invite_is_rejected(service: InviteService) -> No
 
 
 def test_counter_for_a_known_invite_is_recorded_without_moving_the_event(
-    service: InviteService,
+    service: Driver,
 ) -> None:
     deliver(service, request())
 
@@ -362,7 +362,7 @@ def test_the_same_raw_message_twice_is_a_duplicate_naming_the_first_outcome() ->
     assert [e.type for e in service.history(UID)] == ["Created", "Scheduled", "SenderNoted"]
 
 
-def test_the_same_message_in_a_different_email_is_a_duplicate(service: InviteService) -> None:
+def test_the_same_message_in_a_different_email_is_a_duplicate(service: Driver) -> None:
     deliver(service, request())
 
     again = deliver(service, request())
@@ -371,7 +371,7 @@ def test_the_same_message_in_a_different_email_is_a_duplicate(service: InviteSer
     assert service.show(UID).update_count == 0
 
 
-def test_two_organizers_with_the_same_uid_never_collide(service: InviteService) -> None:
+def test_two_organizers_with_the_same_uid_never_collide(service: Driver) -> None:
     mine = deliver(service, request(summary="Alice's meeting"))
     theirs = deliver(service, request(organizer=BOB, sender=BOB, summary="Bob's meeting"))
     deliver(

@@ -17,17 +17,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.mail.outbox import OutboxFolderMailer
-from application.projections.memory import MemoryReadModel
+from adapters.readmodels.memory import MemoryReadModel
 from application.projections.projector import OutOfOrderError, Projector
 from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
 from application.projections.session import Session
 from application.send_types import Recipient
-from application.service import InviteService
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 from tests.replies import answer, invitation_calendar
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -55,11 +55,11 @@ def answers(data: Path) -> dict[tuple[str, int], bytes]:
     return found
 
 
-def scenario(data: Path) -> tuple[InviteService, list[UUID]]:
+def scenario(data: Path) -> tuple[Driver, list[UUID]]:
     """Two invites sent to guests, replies from several clients, an update, a cancel."""
-    service = bootstrap(Settings(backend="memory", data_dir=data, mail_domain=DOMAIN)).service()
+    service = driver(bootstrap(Settings(backend="memory", data_dir=data, mail_domain=DOMAIN)))
     live = MemoryReadModel()
-    runner = ProjectionRunner(service, live)
+    runner = ProjectionRunner(service.store, live)
     first = from_organizer(
         service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=START
     )
@@ -87,13 +87,13 @@ def scenario(data: Path) -> tuple[InviteService, list[UUID]]:
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[InviteService, list[UUID]]:
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Driver, list[UUID]]:
     return scenario(tmp_path_factory.mktemp("history"))
 
 
-def events_of(service: InviteService) -> list[DomainEvent]:
+def events_of(service: Driver) -> list[DomainEvent]:
     stored = service.recorder.select_notifications(1, 10**6)
-    return [service.mapper.to_domain_event(n) for n in stored]  # type: ignore[misc]
+    return [service.mapper.to_domain_event(n) for n in stored]
 
 
 def project_in_any_order(events: list[DomainEvent]) -> MemoryReadModel:
@@ -118,7 +118,7 @@ def project_in_any_order(events: list[DomainEvent]) -> MemoryReadModel:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32), duplicates=st.integers(0, 60))
 def test_any_order_and_duplication_gives_the_same_views(
-    history: tuple[InviteService, list[UUID]], seed: int, duplicates: int
+    history: tuple[Driver, list[UUID]], seed: int, duplicates: int
 ) -> None:
     service, _ = history
     events = events_of(service)
@@ -132,24 +132,24 @@ def test_any_order_and_duplication_gives_the_same_views(
 def test_a_rebuild_equals_the_views_kept_up_live(tmp_path: Path) -> None:
     service, _ = scenario(tmp_path)
     live = MemoryReadModel()
-    runner = ProjectionRunner(service, live, batch=7)
+    runner = ProjectionRunner(service.store, live, batch=7)
     runner.run()
     rebuilt = MemoryReadModel()
     counted: list[int] = []
-    assert ProjectionRunner(service, rebuilt).rebuild(counted.append) > 0
+    assert ProjectionRunner(service.store, rebuilt).rebuild(counted.append) > 0
     assert sum(counted) == service.recorder.max_notification_id()
     assert dump(rebuilt) == dump(live)
     assert rebuilt._positions == live._positions  # every stream, and the log, resume alike
     assert runner.run() == 0  # nothing new: nothing applied twice
-    assert ProjectionRunner(service, rebuilt).run() == 0
+    assert ProjectionRunner(service.store, rebuilt).run() == 0
 
 
 def test_statistics_and_attendees_agree_with_the_rsvp_report(
-    history: tuple[InviteService, list[UUID]],
+    history: tuple[Driver, list[UUID]],
 ) -> None:
     service, invites = history
     store = MemoryReadModel()
-    ProjectionRunner(service, store).run()
+    ProjectionRunner(service.store, store).run()
     reports = Reports(store)
     for invite in invites:
         rows = service.report(str(invite))

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from adapters.mail.outbox import OutboxFolderMailer
-from application.projections.memory import MemoryReadModel
+from adapters.readmodels.memory import MemoryReadModel
+from application.projections.keys import DISTRIBUTION, InviteItems
 from application.projections.projector import Projector
 from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
@@ -37,6 +38,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import driver
 from tests.fakes import BOB, ORGANIZER, T0, UID, at, component, organizer_message, request
 from tests.replies import answer, invitation_calendar
 
@@ -138,7 +140,7 @@ def test_instance_cancels_do_not_reset_answers_to_the_servers_copies(
         session = Session(store)
         projector.project(session, event)
         session.commit()
-    view = store.get(f"invite#{INVITE}", "distribution")
+    view = store.get(InviteItems(str(INVITE)), DISTRIBUTION)
     assert view is not None
     assert view.data["significant_from"] == distribution.significant_from
 
@@ -332,7 +334,7 @@ def test_answers_to_the_newest_request_count_after_an_instance_is_cancelled(
     """Issue 12: the report (and the statistics) said "no answer" to these answers."""
     now = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
     settings_ = Settings(backend="memory", data_dir=tmp_path, mail_domain="invites.example")
-    service = bootstrap(settings_).service()
+    service = driver(bootstrap(settings_))
     raw = (CORPUS / "recurring/gcal-weekly-recur.ics").read_bytes()
     ref = str(from_organizer(service, raw, now=now).invite)
     holders, newcomer = ["guest0@example.org", "guest1@example.org"], "guest2@example.org"
@@ -363,7 +365,7 @@ def test_answers_to_the_newest_request_count_after_an_instance_is_cancelled(
     rows = service.report(ref)
     assert {r.address: r.status for r in rows} == dict.fromkeys([*holders, newcomer], "accepted")
     store = MemoryReadModel()
-    ProjectionRunner(service, store).run()
+    ProjectionRunner(service.store, store).run()
     statistics = Reports(store).statistics(UUID(ref))
     assert statistics is not None
     assert statistics["by_status"]["accepted"] == 3

@@ -10,7 +10,6 @@ import pytest
 
 from application.reading.queries import find_invite
 from application.reading.report import ReportRow, client_family, rsvp_report
-from application.service import InviteService
 from domain.attendance import Attendance, Reply
 from domain.delivery import FORWARDED, Delivery
 from domain.distribution import Distribution, distribution_id
@@ -18,6 +17,7 @@ from domain.identity import attendance_id, invite_id
 from domain.invite import Invite
 from domain.reply_tokens import reply_token
 from domain.roster import RosterPage
+from tests.driver import Driver
 from tests.fakes import BOB, CAROL, DAVE, ORGANIZER, T0, UID, at, new_service, request
 
 SECRET = secrets.token_bytes(32)
@@ -33,7 +33,7 @@ THUNDERBIRD = "-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN"
 Who = tuple[str, str | None, str]  # address, name, origin
 
 
-def given_invite(service: InviteService, *, sequence: int = 0) -> Invite:
+def given_invite(service: Driver, *, sequence: int = 0) -> Invite:
     """Store the organizer's invite at ``sequence``."""
     invite = Invite(organizer=ORGANIZER, organizer_name=None, uid=UID, timestamp=T0)
     invite.receive(request(sequence=sequence), T0)
@@ -42,7 +42,7 @@ def given_invite(service: InviteService, *, sequence: int = 0) -> Invite:
 
 
 def given_sent(
-    service: InviteService,
+    service: Driver,
     invite: Invite,
     *pages: list[Who],
     versions: int = 1,
@@ -82,7 +82,7 @@ def given_sent(
 
 
 def given_answer(
-    service: InviteService,
+    service: Driver,
     invite: Invite,
     address: str,
     partstat: str,
@@ -110,7 +110,7 @@ def given_answer(
     service.save(stream)
 
 
-def report(service: InviteService) -> list[ReportRow]:
+def report(service: Driver) -> list[ReportRow]:
     """Return the report the way the service will: find the invite, then build the rows."""
     return rsvp_report(service.load, find_invite(service.load, str(INVITE)))
 

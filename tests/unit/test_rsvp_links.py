@@ -31,7 +31,6 @@ from application.links.rsvp_links import (
 )
 from application.reading.report import ReportRow, client_family
 from application.send_types import OutboundSettings, Recipient
-from application.service import InviteService
 from domain.outbound import OutboundInstance, OutboundInvite, event_end
 from domain.reply_tokens import reply_token
 from domain.values import EventDetails, Method
@@ -40,6 +39,7 @@ from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
 from tests.corpus_mail import from_organizer
+from tests.driver import Driver, driver
 from tests.replies import answer, invitation_calendar
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
@@ -55,7 +55,7 @@ PROPERTY = settings(
 class World:
     """A memory-backed service with one invite sent to Ann and Ben, and the links for it."""
 
-    service: InviteService
+    service: Driver
     invite: UUID
     links: RsvpLinks
     outbox: Path
@@ -68,7 +68,7 @@ class World:
 def given_sent(data: Path) -> World:
     """Ingest the organizer's invite and send version 0 to Ann and Ben."""
     config = Settings(backend="memory", data_dir=data, mail_domain=DOMAIN)
-    service = bootstrap(config).service()
+    service = driver(bootstrap(config))
     created = from_organizer(
         service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
     )
@@ -429,7 +429,7 @@ def test_each_version_mailed_carries_a_link_to_that_version(tmp_path: Path) -> N
     config = Settings(
         backend="memory", data_dir=tmp_path, mail_domain=DOMAIN, web_base_url="https://w.example"
     )
-    service = bootstrap(config).service()
+    service = driver(bootstrap(config))
     created = from_organizer(
         service, (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes(), now=NOW
     )

@@ -11,22 +11,22 @@ from dataclasses import replace
 import pytest
 
 from application.ports import Notice, NoticeSender, SenderVerifier
-from application.service import InviteService
 from domain.authentication import SenderAuthentication, SenderPolicy
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage
 from domain.outcomes import Outcome
 from domain.values import Attendee
+from tests.driver import Driver
 from tests.fakes import (
     BOB,
     ORGANIZER,
     UID,
-    FakeParser,
     at,
     attendee,
     cancel,
     deliver,
     details,
+    new_service,
     reply,
     request,
 )
@@ -76,22 +76,24 @@ def service_with(
     *aligned: str,
     policy: SenderPolicy = SenderPolicy.DMARC,
     notices: NoticeSender | None = None,
-) -> InviteService:
+) -> Driver:
     """Return a service whose fake verifier vouches for the ``aligned`` From domains."""
-    from adapters.storage.blobs import MemoryBlobStore
-
-    return InviteService(
-        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        parser=FakeParser(),
-        blobs=MemoryBlobStore(),
-        verifier=FakeVerifier(*aligned),
+    return new_service(
         sender_policy=policy,
+        verifier=FakeVerifier(*aligned),
         notices=notices,
         relays=frozenset({"insideicloud.icloud.com"}),
     )
 
 
-def send(service: InviteService, message: object, **envelope: str | None) -> Outcome:
+def verifier_of(service: Driver) -> FakeVerifier:
+    """Return the fake verifier the service was built with."""
+    verifier = service.container.verifier()
+    assert isinstance(verifier, FakeVerifier)
+    return verifier
+
+
+def send(service: Driver, message: object, **envelope: str | None) -> Outcome:
     """Deliver ``message``; the fake verifier reads the From domain from the envelope."""
     sender = getattr(message, "sender", None)
     envelope.setdefault("envelope_from", sender)
@@ -121,7 +123,7 @@ def test_a_forged_from_naming_the_organizer_is_rejected_and_says_why() -> None:
 def test_a_forged_cancel_leaves_the_invite_and_shows_in_its_history() -> None:
     service = service_with("example.com")
     deliver(service, request(), envelope_from=ORGANIZER)
-    service.verifier = FakeVerifier()  # the next message is not the organizer's
+    verifier_of(service).aligned.clear()  # the next message is not the organizer's
     forged = deliver(service, cancel(sequence=1, dtstamp=at(5)), envelope_from=ORGANIZER)
     assert forged.outcome is Outcome.REJECTED
     assert service.show(UID).status == "confirmed"
@@ -172,8 +174,7 @@ def test_a_calendar_relay_counts_only_when_its_own_domain_is_verified() -> None:
 def test_policy_off_believes_the_from_and_verifies_nothing() -> None:
     service = service_with(policy=SenderPolicy.OFF)
     assert send(service, request()) is Outcome.CREATED
-    assert isinstance(service.verifier, FakeVerifier)
-    assert service.verifier.verified == 0
+    assert verifier_of(service).verified == 0
 
 
 def test_a_domain_policy_overrides_the_server_default() -> None:
@@ -182,7 +183,7 @@ def test_a_domain_policy_overrides_the_server_default() -> None:
     assert send(service, request()) is Outcome.CREATED
 
 
-def private_setup(policy: SenderPolicy) -> tuple[InviteService, str]:
+def private_setup(policy: SenderPolicy) -> tuple[Driver, str]:
     service = service_with(policy=policy)
     secret = service.registry.issue_private_address(ORGANIZER, now=at(0))
     return service, secret
@@ -238,7 +239,7 @@ def test_a_forged_reply_to_the_plain_mailbox_is_quarantined_and_locks_nothing() 
 def test_an_unverified_reply_to_the_plain_mailbox_is_quarantined() -> None:
     service = service_with("example.com")
     deliver(service, request(), envelope_from=ORGANIZER)
-    service.verifier = FakeVerifier()
+    verifier_of(service).aligned.clear()
     result = deliver(service, reply(BOB, "ACCEPTED", dtstamp=at(20)), envelope_from=BOB)
     assert result.outcome is Outcome.REJECTED
     assert result.reason is not None

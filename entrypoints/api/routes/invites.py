@@ -10,10 +10,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 
-from adapters.lists.csv_report import report_csv
-from entrypoints.api.access import readable_summary, writable_invite
-from entrypoints.api.auth import Caller, State, may_write, sees_addresses
-from entrypoints.api.links import calendar_signature, landing_signature
+from application.access import may_write, sees_addresses
+from entrypoints.api.auth import Caller, State
 from entrypoints.api.models import Attendee, InviteDetail, InviteStatistics, ReportSent
 from entrypoints.api.pagination import Page, Paging, page_of
 from entrypoints.api.problems import not_found, problem_responses
@@ -25,21 +23,18 @@ router = APIRouter(tags=["invites"], responses=problem_responses(401, 404, 422))
 def get_invite(invite_id: UUID, request: Request, caller: Caller, state: State) -> dict[str, Any]:
     """The invite's summary, the signed link to its calendar file and, for those who may send
     it, the signed link its landing pages send it with."""
-    summary = readable_summary(state, caller, invite_id)
-    service = state.service
-    download = calendar_signature(service, invite_id)
-    calendar = _signed(request, "invite_calendar", invite_id, download)
+    summary = state.doors.reading.summary_for(caller, invite_id)
+    links = state.doors.links
+    calendar = _signed(request, "invite_calendar", invite_id, links.calendar_signature(invite_id))
     landing = None
     # The landing signature sends mail: only those who may send the invite ever see it.
     if may_write(caller, summary["organizer"]):
-        landing = _signed(request, "landing", invite_id, landing_signature(service, invite_id))
+        landing = _signed(request, "landing", invite_id, links.landing_signature(invite_id))
     return {**summary, "calendar_url": calendar, "landing_url": landing}
 
 
-def _signed(request: Request, route: str, invite_id: UUID, signature: str | None) -> str | None:
-    """Return the absolute URL of ``route`` for the invite with ``?sig=``, or None unsigned."""
-    if signature is None:
-        return None
+def _signed(request: Request, route: str, invite_id: UUID, signature: str) -> str:
+    """Return the absolute URL of ``route`` for the invite with ``?sig=``."""
     path = request.url_for(route, invite_id=str(invite_id))
     return f"{path}?sig={quote(signature, safe='')}"
 
@@ -47,8 +42,9 @@ def _signed(request: Request, route: str, invite_id: UUID, signature: str | None
 @router.get("/invites/{invite_id}/statistics", response_model=InviteStatistics)
 def invite_statistics(invite_id: UUID, caller: Caller, state: State) -> dict[str, Any]:
     """Who was invited, by status, by origin and by replying client."""
-    readable_summary(state, caller, invite_id)
-    statistics = state.reports().statistics(invite_id)
+    reading = state.doors.reading
+    reading.summary_for(caller, invite_id)
+    statistics = reading.views.statistics(invite_id)
     if statistics is None:  # pragma: no cover - the summary was just read
         raise not_found()
     return statistics
@@ -63,8 +59,9 @@ def invite_attendees(
     invite_id: UUID, caller: Caller, state: State, paging: Paging
 ) -> dict[str, Any]:
     """The invite's attendees by address; addresses masked unless the caller is its organizer."""
-    summary = readable_summary(state, caller, invite_id)
-    page = state.reports().attendees(invite_id, cursor=paging.cursor, limit=paging.limit)
+    reading = state.doors.reading
+    summary = reading.summary_for(caller, invite_id)
+    page = reading.views.attendees(invite_id, cursor=paging.cursor, limit=paging.limit)
     rows = page.items
     if not sees_addresses(caller, summary["organizer"]):
         rows = [masked(row) for row in rows]
@@ -78,11 +75,9 @@ def invite_attendees(
 )
 def email_report(invite_id: UUID, caller: Caller, state: State) -> dict[str, Any]:
     """Email the RSVP report (CSV) to the invite's organizer; answer what it counted."""
-    invite = writable_invite(state, caller, invite_id)
+    invite = state.doors.reading.invite_for(caller, invite_id)
     state.limit_key(caller.key_id)
-    service = state.service
-    rows = service.report(str(invite_id))
-    service.email_report(str(invite_id), report_csv(rows), now=datetime.now(UTC))
+    rows = state.doors.outbound.email_report(str(invite_id), now=datetime.now(UTC))
     return {
         "invite": str(invite_id),
         "emailed_to": invite.organizer,

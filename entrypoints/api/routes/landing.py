@@ -10,12 +10,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from application.links.landing import LandingOutcome
-from domain.organizer import origin_of
 from entrypoints.api.auth import State
-from entrypoints.api.links import landings
 from entrypoints.api.pages import HTML, html_page
 from entrypoints.api.problems import problem_responses
-from entrypoints.api.state import ApiState
 
 router = APIRouter(tags=["public"])
 
@@ -47,11 +44,9 @@ def landing(
     """Send the invite to the address a landing page's visitor gave (once per mailbox); then go
     back to the organizer's site only if it is one of their configured landing origins."""
     state.limit_ip(request)
-    use = landings(state.service)
-    clean_name = " ".join((name or "").split()) or None
-    now = datetime.now(UTC)
-    done = use.request(invite_id, sig or "", address, clean_name, now) if use else None
-    if done is None or done.invite is None:
+    links = state.doors.links
+    done = links.landing(invite_id, sig or "", address, name, datetime.now(UTC))
+    if done.invite is None:
         return html_page("Unknown invitation", "This invitation link is not valid.", status=404)
     if done.outcome is LandingOutcome.CANCELLED:
         return html_page(
@@ -61,7 +56,7 @@ def landing(
         return html_page(
             "Check the address", f"{address!s} cannot receive it: {done.reason}.", status=400
         )
-    target = allowed_redirect(state, done.invite.organizer, redirect)
+    target = links.allowed_redirect(done.invite.organizer, redirect)
     if target is not None:
         return RedirectResponse(target, status_code=303)
     # A mailbox that already had it gets the same page as a new one: the page must not tell a
@@ -69,14 +64,3 @@ def landing(
     if done.outcome in (LandingOutcome.SENT, LandingOutcome.DUPLICATE):
         return html_page("On its way", f"The invitation is on its way to {done.address}.")
     return html_page("Not sent", f"The invitation could not be sent to {done.address}.")
-
-
-def allowed_redirect(state: ApiState, organizer: str, redirect: str | None) -> str | None:
-    """Return ``redirect`` if its origin is one the organizer configured, else None."""
-    if not redirect or any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in redirect):
-        return None
-    origin = origin_of(redirect)
-    record = state.service.registry.find(organizer)
-    if origin is None or record is None or not record.allows_landing(origin):
-        return None
-    return redirect

@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from application.admin.keys import Scope
-from domain.identity import normalize_address
+from application.vocabulary import Scope, normalize_address
 from entrypoints.api.auth import Caller, State
 from entrypoints.api.models import InviteSummary, Totals
 from entrypoints.api.pagination import Page, Paging, page_of
@@ -49,7 +48,7 @@ def organizer_invites(
 ) -> dict[str, Any]:
     """An organizer's invites, newest change first (sort=modified) or soonest start first."""
     organizer = _organizer(caller, address)
-    page = state.reports().organizer_invites(
+    page = state.doors.reading.views.organizer_invites(
         organizer, sort=sort, cursor=paging.cursor, limit=paging.limit
     )
     return page_of(page.items, page.cursor)
@@ -60,7 +59,7 @@ def organizer_invites(
 )
 def organizer_statistics(address: str, caller: Caller, state: State) -> dict[str, Any]:
     """An organizer's totals: invites, cancelled, active, updates, counter proposals."""
-    return state.reports().organizer_statistics(_organizer(caller, address))
+    return state.doors.reading.views.organizer_statistics(_organizer(caller, address))
 
 
 @router.get("/upcoming", response_model=Page[InviteSummary], responses=PAGE_ERRORS)
@@ -91,7 +90,7 @@ def upcoming(
                 for name in ("organizer", "domain")
             ],
         )
-    page = state.reports().upcoming(
+    page = state.doors.reading.views.upcoming(
         now=datetime.now(UTC),
         organizer=_organizer(caller, organizer) if organizer is not None else None,
         domain=_domain(caller, domain) if domain is not None else None,
@@ -104,7 +103,7 @@ def upcoming(
 @router.get("/domains/{domain}/invites", response_model=Page[InviteSummary], responses=PAGE_ERRORS)
 def domain_invites(domain: str, caller: Caller, state: State, paging: Paging) -> dict[str, Any]:
     """Every invite of a domain's organizers, newest change first."""
-    page = state.reports().domain_invites(
+    page = state.doors.reading.views.domain_invites(
         _domain(caller, domain), cursor=paging.cursor, limit=paging.limit
     )
     return page_of(page.items, page.cursor)
@@ -113,7 +112,7 @@ def domain_invites(domain: str, caller: Caller, state: State, paging: Paging) ->
 @router.get("/domains/{domain}/statistics", response_model=Totals, response_model_exclude_none=True)
 def domain_statistics(domain: str, caller: Caller, state: State) -> dict[str, Any]:
     """A domain's totals."""
-    return state.reports().domain_statistics(_domain(caller, domain))
+    return state.doors.reading.views.domain_statistics(_domain(caller, domain))
 
 
 @router.get("/system/statistics", response_model=Totals, response_model_exclude_none=True)
@@ -121,4 +120,4 @@ def system_statistics(caller: Caller, state: State) -> dict[str, Any]:
     """The whole server's totals (admin keys only)."""
     if caller.kind != Scope.ADMIN:
         raise forbidden("the system's statistics (admin keys only)")
-    return state.reports().system_statistics()
+    return state.doors.reading.views.system_statistics()

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response
 
-from domain.identity import normalize_address
-from entrypoints.api.auth import Caller, State, may_write
+from application.access import may_write
+from application.vocabulary import normalize_address
+from entrypoints.api.auth import Caller, State
 from entrypoints.api.models import PrivateAddress
 from entrypoints.api.problems import ProblemError, problem_responses
 
@@ -32,8 +33,8 @@ def issue_private_address(address: str, caller: Caller, state: State) -> Private
     """
     organizer = _organizer(caller, address)
     settings = state.container.settings()
-    service = state.container.service()
-    secret = service.registry.issue_private_address(organizer, now=datetime.now(UTC))
+    registry = state.doors.admin.organizers
+    secret = registry.issue_private_address(organizer, now=datetime.now(UTC))
     return PrivateAddress(
         organizer=organizer,
         create=f"{settings.create_mailbox}+{secret}@{settings.mail_domain}",
@@ -45,5 +46,5 @@ def issue_private_address(address: str, caller: Caller, state: State) -> Private
 def revoke_private_address(address: str, caller: Caller, state: State) -> Response:
     """Stop the organizer's private drop-box addresses from working."""
     organizer = _organizer(caller, address)
-    state.container.service().registry.revoke_private_address(organizer, now=datetime.now(UTC))
+    state.doors.admin.organizers.revoke_private_address(organizer, now=datetime.now(UTC))
     return Response(status_code=204)

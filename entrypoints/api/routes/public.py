@@ -11,18 +11,16 @@ from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import Response
 
 from application.links.rsvp_links import InvalidLinkError, RsvpLinks
-from domain import web_links
-from domain.invite import Invite
+from application.vocabulary import ANSWERS as LINK_ANSWERS
 from entrypoints.api.auth import State
-from entrypoints.api.links import rsvp_links, signature_valid
 from entrypoints.api.pages import HTML, PostForm, html_page
-from entrypoints.api.problems import not_found, problem_responses
+from entrypoints.api.problems import problem_responses
 from entrypoints.api.state import ApiState
 
 router = APIRouter(tags=["public"])
 
 # The answers as the links in invitations spell them (domain.web_links.rsvp_urls).
-ANSWERS = {answer: answer.upper() for answer in web_links.ANSWERS}
+ANSWERS = {answer: answer.upper() for answer in LINK_ANSWERS}
 _T = TypeVar("_T")
 _SAID = {"ACCEPTED": "you accept", "DECLINED": "you decline", "TENTATIVE": "you might attend"}
 _ASKED = {"ACCEPTED": "Accept?", "DECLINED": "Decline?", "TENTATIVE": "Maybe?"}
@@ -36,7 +34,6 @@ _CHANGED = (
 _TOKEN = Path(description="The signed token of the recipient's RSVP link")
 _RSVP_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {**HTML, "description": "An invalid or expired link, or an unknown answer"},
-    404: {**HTML, "description": "Answers by link are not set up on this server"},
     **problem_responses(422),
 }
 
@@ -117,11 +114,8 @@ def rsvp(
 
 def _through_link(state: ApiState, use: Callable[[RsvpLinks], _T]) -> _T | Response:
     """Return what ``use`` makes of the links, or the page saying why it could not."""
-    links = rsvp_links(state.service)
-    if links is None:
-        return _not_set_up()
     try:
-        return use(links)
+        return use(state.doors.links.rsvp)
     except (InvalidLinkError, ValueError) as error:
         return _refused(error)
 
@@ -134,10 +128,6 @@ def _no_answer() -> Response:
     return html_page(
         "That link is incomplete", "Choose accept, decline or maybe in the invitation.", status=400
     )
-
-
-def _not_set_up() -> Response:
-    return html_page("Not available", "Answers by link are not set up here.", status=404)
 
 
 def _refused(error: ValueError) -> Response:
@@ -165,12 +155,8 @@ def invite_calendar(
     sig: Annotated[str | None, Query(max_length=256)] = None,
 ) -> Response:
     """The invite as an .ics file, for whoever holds its signed link."""
-    service = state.service
-    if not signature_valid(service, invite_id, sig) or service.load(Invite, invite_id) is None:
-        raise not_found()
-    from application.links.downloads import calendar_file
-
-    data = calendar_file(service.load, state.container.renderer(), state.outbound, invite_id)
+    # A wrong signature and an unknown invite alike are NotVisibleError: the 404 problem.
+    data = state.doors.links.calendar_file(invite_id, sig)
     return Response(
         data,
         media_type="text/calendar; charset=utf-8",

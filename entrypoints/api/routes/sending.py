@@ -3,17 +3,14 @@ release a held update, cancel it. Only its organizer's keys and admin keys may."
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, File, Path, Request, UploadFile
 
-from application.ports import RecipientRow
-from application.send_types import Recipient, SendOutcome, SendResult
-from entrypoints.api.access import writable_invite
+from application.outbound.front_door import ListGoneError
+from application.send_types import Recipient
 from entrypoints.api.auth import Caller, State
 from entrypoints.api.models import (
     BulkConfirm,
@@ -25,7 +22,6 @@ from entrypoints.api.models import (
     results_body,
 )
 from entrypoints.api.problems import ProblemError, not_found, problem_responses
-from entrypoints.api.state import ApiState
 
 router = APIRouter(tags=["sending"], responses=problem_responses(401, 403, 404, 422, 429))
 
@@ -38,10 +34,10 @@ def add_recipient(
     invite_id: UUID, body: NewRecipient, caller: Caller, state: State
 ) -> dict[str, Any]:
     """Send the invite's current version to one recipient (once per version)."""
-    writable_invite(state, caller, invite_id)
+    state.doors.reading.invite_for(caller, invite_id)
     state.limit_key(caller.key_id)
     recipient = Recipient(body.address, body.name, body.origin)
-    (result,) = state.service.send(str(invite_id), [recipient], now=datetime.now(UTC))
+    (result,) = state.doors.outbound.send(str(invite_id), [recipient], now=datetime.now(UTC))
     return result.as_dict()
 
 
@@ -59,27 +55,26 @@ def upload_list(
     file: Annotated[UploadFile, File(description="CSV: email[,name], header row optional.")],
 ) -> dict[str, Any]:
     """Upload a recipient list; answer what confirming it would send, and nothing is sent yet."""
-    writable_invite(state, caller, invite_id)
+    state.doors.reading.invite_for(caller, invite_id)
     state.limit_key(caller.key_id)
     limit = state.container.settings().list_max_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise ProblemError(413, f"a list may have at most {limit} bytes", kind="too-large")
     # A list that is not CSV is a 422 problem (install_problem_handlers), nothing kept.
-    recipients, invalid, duplicates = _rows(state, data)
-    # Kept apart from received mail: recovery (cis reingest) must never ingest an upload.
-    upload_id = state.container.blobs().put_upload(data)
+    preview = state.doors.outbound.preview_list(str(invite_id), data)
+    upload_id = preview.upload_id
     confirm = request.url_for("confirm_list", invite_id=str(invite_id), upload_id=upload_id)
     return {
         "invite": str(invite_id),
         "upload_id": upload_id,
-        "confirmation": _confirmation(state, invite_id, upload_id),
-        "usable": len(recipients),
-        "duplicates": duplicates,
-        "invalid": len(invalid),
+        "confirmation": preview.confirmation,
+        "usable": len(preview.recipients),
+        "duplicates": preview.duplicates,
+        "invalid": len(preview.invalid),
         "problems": [
             {"line": row.line, "address": row.address, "problem": row.problem or "unusable"}
-            for row in invalid[:MAX_PROBLEMS]
+            for row in preview.invalid[:MAX_PROBLEMS]
         ],
         "confirm_url": str(confirm),
     }
@@ -94,63 +89,34 @@ def confirm_list(
     invite_id: UUID, upload_id: UploadId, body: BulkConfirm, caller: Caller, state: State
 ) -> dict[str, Any]:
     """Send an uploaded list (origin ``bulk``); the preview's confirmation token is required."""
-    writable_invite(state, caller, invite_id)
-    expected = _confirmation(state, invite_id, upload_id)
-    # As bytes: compare_digest refuses str with non-ASCII characters.
-    if not hmac.compare_digest(expected.encode(), body.confirmation.encode()):
+    state.doors.reading.invite_for(caller, invite_id)
+    outbound = state.doors.outbound
+    if not outbound.confirms_list(invite_id, upload_id, body.confirmation):
         raise not_found("no list was uploaded for this invite with that id and confirmation")
     state.limit_key(caller.key_id)
     try:
-        data = state.container.blobs().get_upload(upload_id)
-    except KeyError:
+        results = outbound.send_list(str(invite_id), upload_id, now=datetime.now(UTC))
+    except ListGoneError:
         raise not_found("the uploaded list is no longer kept: upload it again") from None
-    recipients, invalid, _ = _rows(state, data)
-    results = state.service.send(
-        str(invite_id), recipients, now=datetime.now(UTC), invalid=invalid, summary=True
-    )
-    unusable = [SendResult(row.address, SendOutcome.INVALID, reason=row.problem) for row in invalid]
-    return results_body([r.as_dict() for r in unusable + results])
+    return results_body([r.as_dict() for r in results])
 
 
 @router.post("/invites/{invite_id}/approve", response_model=SendResults)
 def approve(invite_id: UUID, caller: Caller, state: State) -> dict[str, Any]:
     """Release an update held for review and send it to everyone who received the invite."""
-    writable_invite(state, caller, invite_id)
+    state.doors.reading.invite_for(caller, invite_id)
     state.limit_key(caller.key_id)
-    results = state.service.approve(str(invite_id), now=datetime.now(UTC))
+    results = state.doors.outbound.approve(str(invite_id), now=datetime.now(UTC))
     return results_body([r.as_dict() for r in results])
 
 
 @router.post("/invites/{invite_id}/cancel", response_model=CancelResult)
 def cancel(invite_id: UUID, caller: Caller, state: State) -> dict[str, Any]:
     """Cancel the whole invite, as a CANCEL from its organizer would, for everyone."""
-    writable_invite(state, caller, invite_id)
+    state.doors.reading.invite_for(caller, invite_id)
     state.limit_key(caller.key_id)
-    result = state.service.cancel(
+    result = state.doors.inbound.cancel(
         str(invite_id), now=datetime.now(UTC), by=f"api-key:{caller.key_id}"
     )
     shown = result.as_dict()
     return {key: shown[key] for key in ("outcome", "invite", "sequence", "reason")}
-
-
-def _rows(state: ApiState, data: bytes) -> tuple[list[Recipient], list[RecipientRow], int]:
-    """Return the list's distinct usable recipients, its unusable rows, and duplicates skipped."""
-    rows = state.service.lists.read(data) if state.service.lists else []
-    seen: set[str] = set()
-    recipients: list[Recipient] = []
-    duplicates = 0
-    for row in rows:
-        if row.problem is not None:
-            continue
-        if row.address in seen:
-            duplicates += 1
-            continue
-        seen.add(row.address)
-        recipients.append(Recipient(row.address, row.name, "bulk"))
-    return recipients, [row for row in rows if row.problem is not None], duplicates
-
-
-def _confirmation(state: ApiState, invite_id: UUID, upload_id: str) -> str:
-    """Return the token that binds an uploaded list to one invite (HMAC, server secret)."""
-    message = f"bulk-list\n{invite_id}\n{upload_id}".encode()
-    return hmac.new(state.outbound.secret, message, hashlib.sha256).hexdigest()

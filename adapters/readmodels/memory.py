@@ -1,7 +1,6 @@
-"""The read model in memory: for tests, the memory backend, and staging a rebuild.
+"""The read model in memory: for tests and the memory backend.
 
-It lives in the application layer (plain dicts, no I/O) because the rebuild stages the views
-here before writing them to the configured store in a few large batches.
+Plain dicts keyed by the typed keys themselves: nothing is stored, so no key is spelled out.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 
+from application.projections.keys import LogPosition, Partition, Position
 from application.projections.store import Batch, Item, ReadModel, ViewConflictError
 
 
@@ -18,20 +18,20 @@ class MemoryReadModel(ReadModel):
     """Partitions of items kept in sort-key order, counters, and stream positions."""
 
     def __init__(self) -> None:
-        self._items: dict[str, dict[str, Item]] = defaultdict(dict)
-        self._order: dict[str, list[str]] = defaultdict(list)
-        self._counters: dict[str, dict[str, int]] = defaultdict(dict)
-        self._positions: dict[str, int] = {}
+        self._items: dict[Partition, dict[str, Item]] = defaultdict(dict)
+        self._order: dict[Partition, list[str]] = defaultdict(list)
+        self._counters: dict[Partition, dict[str, int]] = defaultdict(dict)
+        self._positions: dict[Position, int] = {}
         self._lock = threading.Lock()
 
-    def get(self, pk: str, sk: str) -> Item | None:
+    def get(self, pk: Partition, sk: str) -> Item | None:
         """Return one item, or None."""
         partition = self._items.get(pk)
         return partition.get(sk) if partition else None
 
     def query(
         self,
-        pk: str,
+        pk: Partition,
         *,
         after: str | None = None,
         before: str | None = None,
@@ -49,20 +49,20 @@ class MemoryReadModel(ReadModel):
             partition = self._items[pk]
             return [partition[sk] for sk in chosen]
 
-    def counters(self, pk: str) -> dict[str, int]:
+    def counters(self, pk: Partition) -> dict[str, int]:
         """Return every counter of one partition."""
         return dict(self._counters.get(pk, {}))
 
-    def position(self, stream: str) -> int:
-        """Return the version of ``stream`` last projected."""
-        return self._positions.get(stream, 0)
+    def position(self, key: Position) -> int:
+        """Return the version a stream or a log is projected up to."""
+        return self._positions.get(key, 0)
 
     def commit(self, batch: Batch) -> None:
         """Check every expectation, then apply the whole batch."""
         with self._lock:
-            for stream, (expected, _) in batch.tracking.items():
-                if self._positions.get(stream, 0) != expected:
-                    raise ViewConflictError(f"stream {stream} moved past {expected}")
+            for key, (expected, _) in batch.tracking.items():
+                if self._positions.get(key, 0) != expected:
+                    raise ViewConflictError(f"{key} moved past {expected}")
             for (pk, sk), rev in [
                 *((k, r) for k, (_, r) in batch.puts.items()),
                 *batch.deletes.items(),
@@ -80,8 +80,8 @@ class MemoryReadModel(ReadModel):
             for (pk, sk), amount in batch.adds.items():
                 partition = self._counters[pk]
                 partition[sk] = partition.get(sk, 0) + amount
-            for stream, (_, new) in batch.tracking.items():
-                self._positions[stream] = new
+            for key, (_, new) in batch.tracking.items():
+                self._positions[key] = new
 
     def batches(self, size: int) -> Iterator[Batch]:
         """Yield everything held as batches of at most ``size`` writes for an empty store:
@@ -95,10 +95,10 @@ class MemoryReadModel(ReadModel):
         ]
         for start in range(0, len(counters), size):
             yield Batch(adds=dict(counters[start : start + size]))
-        streams = sorted(self._positions, key=lambda stream: stream.startswith("log#"))
-        for start in range(0, len(streams), size):
-            chosen = streams[start : start + size]
-            yield Batch(tracking={stream: (0, self._positions[stream]) for stream in chosen})
+        keys = sorted(self._positions, key=lambda key: isinstance(key, LogPosition))
+        for start in range(0, len(keys), size):
+            chosen = keys[start : start + size]
+            yield Batch(tracking={key: (0, self._positions[key]) for key in chosen})
 
     def clear(self) -> None:
         """Forget everything."""

@@ -1,0 +1,27 @@
+"""The application's outer edge: one front door per flow, the only things entry points call.
+
+Routes, Lambda handlers and CLI commands parse their input, call one front door, and
+render what it returns; the composition root (``entrypoints/container.py``) builds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.admin.front_door import Admin
+from application.inbound.front_door import Inbound
+from application.links.front_door import Links
+from application.outbound.front_door import Outbound
+from application.reading.front_door import Reading
+
+
+@dataclass(frozen=True)
+class FrontDoors:
+    """Inbound (what arrives), outbound (what is sent), links (what people follow),
+    reading (what is shown) and admin (who may do what)."""
+
+    inbound: Inbound
+    outbound: Outbound
+    links: Links
+    reading: Reading
+    admin: Admin

@@ -1,0 +1,79 @@
+"""The links flow's front door: what people do through signed links, without an API key.
+
+RSVP answers, "add to calendar" files and landing-page sends. Each link carries a signature
+made with the server's secret, so the link itself is the capability: it does exactly what
+its name says and nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from application.access import NotVisibleError
+from application.admin.registry import OrganizerRegistry
+from application.links.downloads import calendar_file
+from application.links.landing import Landing, Landings
+from application.links.rsvp_links import RsvpLinks
+from application.ports import InviteRenderer
+from application.send_types import OutboundSettings
+from application.store import InviteStore
+from domain.invite import Invite
+from domain.organizer import origin_of
+
+
+class Links:
+    """RSVP links (``rsvp``), calendar files and landing-page requests."""
+
+    def __init__(
+        self,
+        store: InviteStore,
+        *,
+        rsvp: RsvpLinks,
+        landings: Landings,
+        renderer: InviteRenderer,
+        outbound: OutboundSettings,
+        registry: OrganizerRegistry,
+    ) -> None:
+        self.load = store.load
+        self.rsvp = rsvp
+        self.landings = landings
+        self.renderer = renderer
+        self.outbound = outbound
+        self.registry = registry
+
+    def calendar_signature(self, invite: UUID) -> str:
+        """Return the signature of the invite's calendar-file link."""
+        return str(self.rsvp.calendar_signature(invite))
+
+    def landing_signature(self, invite: UUID) -> str:
+        """Return the signature of the invite's landing link (for its organizer's pages)."""
+        return self.landings.signature(invite)
+
+    def calendar_file(self, invite: UUID, signature: str | None) -> bytes:
+        """Return the invite as a calendar file for whoever holds its signed link.
+
+        Raises ``NotVisibleError`` for a wrong signature or an unknown invite alike.
+        """
+        if not signature or not self.rsvp.verify_calendar_signature(invite, signature):
+            raise NotVisibleError
+        if self.load(Invite, invite) is None:
+            raise NotVisibleError
+        return calendar_file(self.load, self.renderer, self.outbound, invite)
+
+    def landing(
+        self, invite: UUID, signature: str, address: str, name: str | None, now: datetime
+    ) -> Landing:
+        """Send the invite to the address a landing page's visitor gave (once per mailbox)."""
+        clean_name = " ".join((name or "").split()) or None
+        return self.landings.request(invite, signature, address, clean_name, now)
+
+    def allowed_redirect(self, organizer: str, redirect: str | None) -> str | None:
+        """Return ``redirect`` if its origin is one of the organizer's landing origins."""
+        if not redirect or any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in redirect):
+            return None
+        origin = origin_of(redirect)
+        record = self.registry.find(organizer)
+        if origin is None or record is None or not record.allows_landing(origin):
+            return None
+        return redirect

@@ -1,0 +1,218 @@
+"""The outbound flow's front door: sending invites, held updates, retries and queued work."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from application.errors import InviteNotFoundError
+from application.inbound.bulk_mail import recipients_of
+from application.outbound.dispatch import Dispatch
+from application.outbound.notices import Notifier, deferred_notices
+from application.outbound.sender import Sender
+from application.ports import (
+    BlobStore,
+    Job,
+    MessageParser,
+    RecipientListReader,
+    RecipientRow,
+    ReportFormat,
+)
+from application.reading.queries import all_invite_ids, find_invite
+from application.reading.report import ReportRow, rsvp_report
+from application.send_types import Progress, Recipient, SendOutcome, SendResult
+from application.store import InviteStore
+from domain.invite import Invite
+from domain.messages import ListRequest, Unusable
+
+
+@dataclass(frozen=True)
+class KeptLists:
+    """Reads again the recipient list of a kept list email (a queued part's share)."""
+
+    parser: MessageParser
+    blobs: BlobStore
+    lists: RecipientListReader
+
+    def read(self, digest: str) -> tuple[list[Recipient], list[RecipientRow]]:
+        """Return the usable recipients and the unusable rows of the list mailed in ``digest``."""
+        request = self.parser.parse_list(self.blobs.get(digest))
+        if isinstance(request, Unusable):
+            raise ValueError(f"the list in message {digest} can no longer be read")
+        return recipients_of(self.lists, request)
+
+
+class ListGoneError(LookupError):
+    """The uploaded list is no longer kept (or was never uploaded)."""
+
+
+@dataclass(frozen=True)
+class ListPreview:
+    """What sending an uploaded list would do; nothing is sent until it is confirmed."""
+
+    upload_id: str
+    # Binds the upload to one invite: only whoever saw the preview can send it.
+    confirmation: str
+    recipients: list[Recipient]
+    invalid: list[RecipientRow]
+    duplicates: int
+
+
+class _AlreadyRead(RecipientListReader):
+    """The rows of a list read once, for ``recipients_of`` to pick from without reading again."""
+
+    def __init__(self, rows: list[RecipientRow]) -> None:
+        self.rows = rows
+
+    def read(self, data: bytes) -> list[RecipientRow]:
+        return self.rows
+
+
+class Outbound:
+    """Send, approve, retry, queued jobs, uploaded lists and the emailed report."""
+
+    def __init__(
+        self,
+        store: InviteStore,
+        *,
+        sender: Sender,
+        notifier: Notifier,
+        dispatch: Dispatch,
+        kept_lists: KeptLists,
+        report_format: ReportFormat,
+    ) -> None:
+        self.store = store
+        self.load = store.load
+        self.sender = sender
+        self.notifier = notifier
+        self.dispatch = dispatch
+        self.kept_lists = kept_lists
+        self.report_format = report_format
+
+    def send(
+        self,
+        ref: str,
+        recipients: Sequence[Recipient],
+        *,
+        now: datetime,
+        invalid: Sequence[RecipientRow] = (),
+        summary: bool = False,
+        progress: Progress | None = None,
+    ) -> list[SendResult]:
+        """Send the invite's current version to each recipient (once per version).
+
+        With ``summary`` (bulk sends) the organizer is told the counts and the ``invalid`` rows.
+        """
+        invite = find_invite(self.load, ref)
+        results = self.sender.send(invite, recipients, now, progress)
+        self.notifier.sent(invite, results, invalid, now, summary=summary)
+        return results
+
+    def preview_list(self, ref: str, data: bytes) -> ListPreview:
+        """Read an uploaded recipient list and keep it for ``send_list``; nothing is sent.
+
+        A list that is not readable raises ``UnreadableListError`` and is not kept. Uploads are
+        kept apart from received mail: recovery (re-ingesting) never reads one.
+        """
+        invite = find_invite(self.load, ref)
+        rows = self.kept_lists.lists.read(data)
+        # The same choice of recipients as a list mailed to the bulk mailbox.
+        recipients, invalid = recipients_of(_AlreadyRead(rows), _uploaded(data))
+        usable = len(rows) - len(invalid)
+        upload_id = self.kept_lists.blobs.put_upload(data)
+        return ListPreview(
+            upload_id=upload_id,
+            confirmation=self._confirmation(invite.id, upload_id),
+            recipients=recipients,
+            invalid=invalid,
+            duplicates=usable - len(recipients),
+        )
+
+    def confirms_list(self, invite: UUID, upload_id: str, confirmation: str) -> bool:
+        """Return whether ``confirmation`` is the one the preview of ``upload_id`` for
+        ``invite`` handed out."""
+        expected = self._confirmation(invite, upload_id)
+        # As bytes: compare_digest refuses str with non-ASCII characters.
+        return hmac.compare_digest(expected.encode(), confirmation.encode())
+
+    def send_list(
+        self, ref: str, upload_id: str, *, now: datetime, progress: Progress | None = None
+    ) -> list[SendResult]:
+        """Send a previewed list to its usable recipients (origin ``bulk``) and tell the
+        organizer the counts; answer the unusable rows (``invalid``) first, then the sends.
+
+        Raises ``ListGoneError`` when the upload is no longer kept.
+        """
+        try:
+            data = self.kept_lists.blobs.get_upload(upload_id)
+        except KeyError:
+            raise ListGoneError(upload_id) from None
+        recipients, invalid = recipients_of(self.kept_lists.lists, _uploaded(data))
+        results = self.send(
+            ref, recipients, now=now, invalid=invalid, summary=True, progress=progress
+        )
+        unusable = [
+            SendResult(row.address, SendOutcome.INVALID, reason=row.problem) for row in invalid
+        ]
+        return unusable + results
+
+    def _confirmation(self, invite: UUID, upload_id: str) -> str:
+        """Return the token that binds an uploaded list to one invite (HMAC, server secret)."""
+        message = f"bulk-list\n{invite}\n{upload_id}".encode()
+        return hmac.new(self.sender.settings.secret, message, hashlib.sha256).hexdigest()
+
+    def approve(
+        self, ref: str, *, now: datetime, progress: Progress | None = None
+    ) -> list[SendResult]:
+        """Release an update held for review and send it to everyone who received the invite.
+
+        With a work queue the sending is queued and nothing is returned.
+        """
+        return self.dispatch.approve(find_invite(self.load, ref), now, progress)
+
+    def work(self, job: Job, *, now: datetime) -> list[SendResult]:
+        """Do one queued job; redoing it is harmless (each recipient is served once)."""
+        invite = self.load(Invite, job.invite)
+        if invite is None:
+            raise InviteNotFoundError(f"no invite {job.invite} for a queued {job.kind} job")
+        if job.kind == "catch-up":
+            results = self.sender.catch_up(invite, now, page=job.page)
+            self.notifier.sent(invite, results, (), now, summary=False)
+            return results
+        recipients, invalid = self.kept_lists.read(job.message or "")
+        share = recipients[job.first : job.first + job.count]
+        results = self.sender.send(invite, share, now)
+        # Unusable rows are reported once, with the first part.
+        self.notifier.sent(invite, results, invalid if job.part == 1 else (), now, summary=True)
+        return results
+
+    def retry(
+        self, ref: str | None = None, *, now: datetime, progress: Progress | None = None
+    ) -> list[SendResult]:
+        """Send pending versions again (one invite, or every invite ever sent), then the
+        organizer notices kept because the mailer could not take them (that invite's only)."""
+        refs = [ref] if ref is not None else [str(i) for i in all_invite_ids(self.store)]
+        invites = [find_invite(self.load, each) for each in refs]
+        sender = self.sender
+        results = [r for invite in invites for r in sender.catch_up(invite, now, progress=progress)]
+        only = invites[0].id if ref is not None else None
+        kept = deferred_notices(self.store)
+        return results + self.notifier.retry(kept, now, invite=only, progress=progress)
+
+    def email_report(self, ref: str, *, now: datetime) -> list[ReportRow]:
+        """Send the organizer their RSVP report as a file; return its rows."""
+        invite = find_invite(self.load, ref)
+        rows = rsvp_report(self.load, invite)
+        report = self.report_format.write(rows)
+        self.notifier.report(invite, Counter(row.status for row in rows), report, now)
+        return rows
+
+
+def _uploaded(data: bytes) -> ListRequest:
+    """Return an uploaded list as the request a list mailed to the bulk mailbox makes."""
+    return ListRequest(sender=None, subject=None, attachment=data)

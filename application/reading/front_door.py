@@ -1,0 +1,82 @@
+"""The reading flow's front door: invites, histories, reports, the outbox, the dashboards.
+
+Reads of one invite's own streams are current; the dashboards' views (``views``) are
+projections kept current in the background, and may lag by a few events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+from application.access import NotVisibleError, check_readable, check_writable
+from application.ports import ReportFormat
+from application.projections.queries import Reports
+from application.reading.history import HistoryEntry
+from application.reading.outbox import OutboxEntry, outbox
+from application.reading.queries import all_invite_ids, find_invite, invite_history, show_invite
+from application.reading.report import ReportRow, rsvp_report
+from application.reading.views import InviteView
+from application.store import InviteStore
+from domain.api_keys import Principal
+from domain.identity import received_message_id
+from domain.indexes import InboundMessage
+from domain.invite import Invite
+
+
+class Reading:
+    """Show, history, report, outbox and receipts from the event store; ``views`` for
+    the dashboards."""
+
+    def __init__(self, store: InviteStore, *, views: Reports, report_format: ReportFormat) -> None:
+        self.store = store
+        self.load = store.load
+        self.views = views
+        self.report_format = report_format
+
+    def show(self, ref: str) -> InviteView:
+        """Return the current state of the invite named by id or UID."""
+        return show_invite(self.load, ref)
+
+    def history(self, ref: str) -> list[HistoryEntry]:
+        """Return the invite's stored events in order."""
+        return invite_history(self.store, self.load, ref)
+
+    def invites(self) -> Iterator[InviteView]:
+        """Yield every invite's current state, oldest first."""
+        for invite in all_invite_ids(self.store):
+            yield show_invite(self.load, str(invite))
+
+    def report(self, ref: str) -> list[ReportRow]:
+        """Return one row per recipient: the answer that counts now, origin and client."""
+        return rsvp_report(self.load, find_invite(self.load, ref))
+
+    def report_file(self, rows: list[ReportRow]) -> bytes:
+        """Return ``rows`` as the report file organizers open (CSV)."""
+        return self.report_format.write(rows)
+
+    def outbox(self) -> Iterator[OutboxEntry]:
+        """Yield every send attempt: to whom, which version, and what became of it."""
+        return outbox(self.store, self.load)
+
+    def receipt(self, digest: str) -> InboundMessage | None:
+        """Return the receipt of a raw message: its outcome, and who vouched for its sender."""
+        return self.load(InboundMessage, received_message_id(digest.strip().lower()))
+
+    def summary_for(self, principal: Principal, invite: UUID) -> dict[str, Any]:
+        """Return the invite's dashboard summary if ``principal`` may read it."""
+        summary = self.views.invite(invite)
+        if summary is None:
+            raise NotVisibleError
+        check_readable(principal, summary["organizer"])
+        return summary
+
+    def invite_for(self, principal: Principal, invite: UUID) -> Invite:
+        """Return the invite (from its own stream, never a lagging view) if ``principal``
+        may act on it."""
+        found = self.load(Invite, invite)
+        if found is None:
+            raise NotVisibleError
+        check_writable(principal, found.organizer)
+        return found
