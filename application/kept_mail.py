@@ -2,8 +2,8 @@
 
 A message alone does not say where it was delivered: ``bulk@`` and ``rsvp+TOKEN@`` are
 envelope addresses, often in no header. Its envelope is therefore kept beside it, so a
-message run through ingest again (``cis reingest``, ``cis aws redrive``) ends as it did the
-first time.
+message run through ingest again (a reingest, a redrive of failed deliveries) ends as it
+did the first time.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ class SendResult:
     sequence: int | None = None
     message_id: str | None = None
     reason: str | None = None
-    # The kind of organizer notice this is the retry of (``cis retry``); None for invitations.
+    # The kind of organizer notice a retry sent again; None for invitations.
     notice: str | None = None
 
     def as_dict(self) -> dict[str, Any]:

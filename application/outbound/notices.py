@@ -1,8 +1,8 @@
 """When organizers are told what happened, and what they are told.
 
 Notices never undo or fail the work they report: one the mailer cannot take now is kept
-(a ``DeferredNotice``) and sent by the next retry (``cis retry``, ``cis serve``'s retry
-loop); one refused for good is logged. Nothing is ever sent in answer to a machine (bounces,
+(a ``DeferredNotice``) and sent by the next retry (``Outbound.retry``, which the embedded
+server runs in the background); one refused for good is logged. Nothing is ever sent in answer to a machine (bounces,
 auto-replies, anything marked Auto-Submitted): that is how mail loops start.
 """
 

@@ -1,4 +1,4 @@
-"""An invite's stored events as people and scripts read them (``cis history``)."""
+"""An invite's stored events as people and scripts read them (its history)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class HistoryEntry:
     data: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of ``cis history --json``."""
+        """Return the JSON shape of one history entry (a stable contract)."""
         return {
             "version": self.version,
             "type": self.type,

@@ -29,7 +29,7 @@ class OutboxEntry:
     detail: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of ``cis outbox --json``; ``file`` is the outbox mailer's path."""
+        """Return the JSON shape of one outbox entry; ``file`` is the outbox mailer's path."""
         is_file = self.status == "sent" and bool(self.detail) and str(self.detail).endswith(".eml")
         return {
             "to": self.to,

@@ -38,7 +38,7 @@ class InstanceView:
 
 @dataclass(frozen=True)
 class InviteView:
-    """The current state of one invite, as ``cis show`` prints it."""
+    """The current state of one invite, as it is shown."""
 
     invite: UUID
     uid: str
@@ -61,7 +61,7 @@ class InviteView:
     instances: tuple[InstanceView, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of ``cis show --json`` (keys are a stable contract)."""
+        """Return the JSON shape of the invite shown (keys are a stable contract)."""
         return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
 
 
