@@ -2,8 +2,9 @@
 
 Notices never undo or fail the work they report: one the mailer cannot take now is kept
 (a ``DeferredNotice``) and sent by the next retry (``Outbound.retry``, which the embedded
-server runs in the background); one refused for good is logged. Nothing is ever sent in answer to a machine (bounces,
-auto-replies, anything marked Auto-Submitted): that is how mail loops start.
+server runs in the background); one refused for good is logged. Nothing is ever sent in
+answer to a machine (bounces, auto-replies, anything marked Auto-Submitted): that is how
+mail loops start.
 """
 
 from __future__ import annotations
