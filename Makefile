@@ -9,7 +9,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 CORPUS ?= ../shared/corpus
 DATA_DIR ?= var/data
 
-.PHONY: install run corpus test lint typecheck layers unit bench clean
+.PHONY: install run corpus test lint typecheck layers unit screenshots bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,15 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+# Debian's Chromium for the browser tests (tests/browser), installed with apt as root where it is
+# missing; Playwright drives it, so no browser is downloaded from anywhere else.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM)" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
+install: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 
 ## run: the whole server on this machine (SMTP drop box, HTTP API, background work) with sample data
 run: $(STAMP)
@@ -44,8 +52,12 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP) $(NODE_STAMP)
+unit: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
+
+## screenshots: the browser tests again, saving each page at desktop and phone width in docs/screenshots/
+screenshots: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
+	CIS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/browser
 
 ## test: lint, type check, layer contract, then the whole test suite
 test: lint typecheck layers unit

@@ -13,15 +13,18 @@ from application.inbound.front_door import Inbound
 from application.links.front_door import Links
 from application.outbound.front_door import Outbound
 from application.reading.front_door import Reading
+from application.sessions.front_door import Sessions
 
 
 @dataclass(frozen=True)
 class FrontDoors:
     """Inbound (what arrives), outbound (what is sent), links (what people follow),
-    reading (what is shown) and admin (who may do what)."""
+    reading (what is shown), admin (who may do what) and sessions (signing in to the web
+    app)."""
 
     inbound: Inbound
     outbound: Outbound
     links: Links
     reading: Reading
     admin: Admin
+    sessions: Sessions

@@ -106,6 +106,23 @@ class OutgoingMail:
     data: bytes
 
 
+@dataclass(frozen=True)
+class InviteWording:
+    """An invite's event in the words its invitation mail uses: plain text, unescaped.
+
+    ``when`` is in the event's zone with the zone's name ("Monday 10 March 2025, 10:00 to 11:00
+    (Europe/Berlin)"), ``repeats`` the recurrence in words, ``organizer`` the name the
+    invitation shows (never the organizer's own address).
+    """
+
+    title: str
+    when: str | None
+    repeats: str | None
+    location: str | None
+    organizer: str | None
+    cancelled: bool
+
+
 class InviteRenderer(ABC):
     """Builds the emails that carry an invite to many recipients.
 
@@ -133,6 +150,10 @@ class InviteRenderer(ABC):
         It keeps the server UID and SEQUENCE (so a later emailed version updates it in place)
         and has a VTIMEZONE per TZID, CRLF line ends and lines folded at 75 octets.
         """
+
+    @abstractmethod
+    def describe(self, invite: OutboundInvite) -> InviteWording:
+        """Return the version's event as its invitation words it (for web pages about it)."""
 
 
 class DeliveryError(Exception):

@@ -12,10 +12,11 @@ from domain.api_keys import InvalidSubjectError, Principal, Scope
 from domain.authentication import SenderPolicy
 from domain.identity import normalize_address
 from domain.organizer import InvalidOriginError
-from domain.web_links import ANSWERS, checked_base_url
+from domain.web_links import ANSWERS, InvalidLinkError, checked_base_url
 
 __all__ = [
     "ANSWERS",
+    "InvalidLinkError",
     "InvalidOriginError",
     "InvalidSubjectError",
     "Principal",

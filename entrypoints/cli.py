@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
+from typer._click.core import Context  # typer vendors click: the type its options take
+from typer.core import TyperOption
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
@@ -20,13 +22,38 @@ from entrypoints.failures import ReportingGroup
 from entrypoints.keys_cli import keys
 from entrypoints.lines import emit
 from entrypoints.organizers_cli import organizers
-from entrypoints.render import history_table, invite_table, invites_table, print_outcome_summary
+from entrypoints.render import (
+    history_table,
+    invite_table,
+    invites_lines,
+    invites_table,
+    print_outcome_summary,
+)
 from entrypoints.report_cli import report
 from entrypoints.send_cli import approve, outbox, retry, send
 from entrypoints.serve_cli import serve
 from entrypoints.settings import Settings
+from entrypoints.submit_cli import submit
 from entrypoints.views_cli import replay
 from entrypoints.work_cli import work
+
+
+def _flags_take_no_value() -> None:
+    """Show flags bare in ``--help`` (``--json``, not ``--json <bool>``).
+
+    typer's rich help panel (0.29) prints a type beside every option, flags included, as if
+    ``--json`` took a value; its plain help and click's leave flags bare, and so do we.
+    """
+    typed = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Context) -> str | None:
+        return None if self.is_flag or self.count else typed(self, ctx)
+
+    # Every cis command and group (keys, organizers, aws) renders through this one class.
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
 
 app = typer.Typer(
     help="Calendar Invite Server: record calendar invites sent by organizers as "
@@ -46,6 +73,7 @@ app.command()(report)
 app.command()(work)
 app.command()(replay)
 app.command()(serve)
+app.command()(submit)
 app.command()(doctor)
 out = Console()
 err = Console(stderr=True)
@@ -157,8 +185,12 @@ def _lookup(ref: str, *, show: bool, as_json: bool) -> None:
     try:
         if show:
             view = reading.show(ref)
-            payload: object = view.as_dict()
-            table = invite_table(view)
+            recipients = reading.recipients(ref)
+            payload: object = {
+                **view.as_dict(),
+                "recipients": [r.as_dict() for r in recipients],
+            }
+            table: RenderableType = invite_table(view, recipients)
         else:
             entries = reading.history(ref)
             payload = [e.as_dict() for e in entries]
@@ -177,7 +209,13 @@ def show(
     invite: Annotated[str, typer.Argument(help="Invite id, or the organizer's UID.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show an invite's current state: details, status, sequence, attendees, instances."""
+    """Show an invite's current state: details, status, sequence, instances, and two lists.
+
+    Attendees: the organizer's own list (the invite's ATTENDEEs, with the answers they
+    sent). Recipients: everyone this server sent the invite to, with their answer (accepted,
+    declined, tentative, delegated, no answer, bounced) and delivery (sent, pending, failed,
+    bounced). With --json the same keys as before plus "recipients".
+    """
     _lookup(invite, show=True, as_json=as_json)
 
 
@@ -222,13 +260,17 @@ def message(
 def list_invites(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
-    """List every invite, oldest first."""
+    """List every invite, oldest first (a table on a terminal, else tab-separated lines)."""
     views = session.doors().reading.invites()
     if as_json:
         for view in views:
             emit(view.as_dict())
-    else:
+    elif out.is_terminal:
         out.print(invites_table(views))
+    else:
+        # Piped or redirected: whole ids, whatever COLUMNS says, one line per invite.
+        for line in invites_lines(views):
+            print(line)
 
 
 def main() -> None:

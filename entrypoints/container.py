@@ -62,10 +62,11 @@ from application.projections.store import ReadModel
 from application.projections.stream_feed import StreamFeed
 from application.reading.front_door import Reading
 from application.send_types import OutboundSettings
+from application.sessions.front_door import Sessions, SignInSettings
 from application.store import InviteStore
 from domain.authentication import SenderPolicy
 from entrypoints.settings import Settings
-from entrypoints.web_paths import RSVP_PATH
+from entrypoints.web_paths import RSVP_PATH, SIGN_IN_PATH
 
 
 def persistence_env(settings: Settings, recovery: bool = False) -> dict[str, str]:
@@ -155,6 +156,14 @@ def message_reader(settings: Settings, make: Callable[[], MessageParser]) -> Mes
 def work_queue(settings: Settings) -> WorkQueue | None:
     """Return the queue sending work goes to, or None to do it at once."""
     return SqsWorkQueue(settings.sqs_url, region=settings.region) if settings.sqs_url else None
+
+
+def sign_in_settings(settings: Settings, sending: OutboundSettings) -> SignInSettings:
+    """Return where sign-in links point (none without a public web address) and who
+    administers; links are signed with the server secret (under a label of their own)."""
+    base = settings.web_base_url
+    link_base = base.rstrip("/") + SIGN_IN_PATH if base else None
+    return SignInSettings(link_base, settings.admin_addresses, sending.secret)
 
 
 def dispatcher(
@@ -317,7 +326,7 @@ class Container(containers.DeclarativeContainer):
     links = providers.Singleton(
         Links,
         store,
-        rsvp=providers.Singleton(RsvpLinks, load, save, sending_settings),
+        rsvp=providers.Singleton(RsvpLinks, load, save, sending_settings, renderer=renderer),
         landings=providers.Singleton(
             Landings,
             load,
@@ -330,6 +339,14 @@ class Container(containers.DeclarativeContainer):
         registry=registry,
     )
     admin = providers.Singleton(Admin, registry, api_keys, policies)
+    sessions = providers.Singleton(
+        Sessions,
+        store,
+        settings=providers.Callable(sign_in_settings, settings, sending_settings),
+        notices=notices,
+        registry=registry,
+        views=reports,
+    )
     front_doors = providers.Singleton(
         FrontDoors,
         inbound=inbound,
@@ -337,6 +354,7 @@ class Container(containers.DeclarativeContainer):
         links=links,
         reading=reading,
         admin=admin,
+        sessions=sessions,
     )
     projections = providers.Singleton(ProjectionRunner, store, views)
 

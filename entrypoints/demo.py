@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 from icalendar import Calendar, Event, vCalAddress
 
+from application.errors import InviteNotFoundError
 from application.front_doors import FrontDoors
 from application.send_types import Recipient
+from application.vocabulary import Scope
 from domain.authentication import SenderAuthentication
 from domain.outbound import server_uid
 from domain.reply_tokens import reply_address, reply_token
@@ -21,6 +25,8 @@ GUESTS = [
     ("edsger@demo.example", "Edsger Dijkstra", None),
 ]
 TITLES = ("Quarterly planning", "Design review", "Team dinner")
+# The demo's admin token, in the data folder: the same key on every run (cis serve --demo).
+KEY_FILE = "demo-api-key"
 
 
 def _calendar(method: str) -> Calendar:
@@ -31,12 +37,16 @@ def _calendar(method: str) -> Calendar:
     return calendar
 
 
+def _uid(number: int) -> str:
+    return f"demo-{number}@demo.example"
+
+
 def invite(number: int, now: datetime) -> bytes:
     """Return the organizer's REQUEST for demo invite ``number``."""
     calendar = _calendar("REQUEST")
     event = Event()
     start = (now + timedelta(days=3 + 7 * number)).replace(minute=0, second=0, microsecond=0)
-    event.add("uid", f"demo-{number}@demo.example")
+    event.add("uid", _uid(number))
     event.add("summary", TITLES[number % len(TITLES)])
     event.add("location", "Room 4")
     event.add("dtstart", start)
@@ -86,10 +96,26 @@ def _vouched(address: str) -> SenderAuthentication:
     )
 
 
+def _loaded(doors: FrontDoors, number: int) -> str | None:
+    """Return the id of demo invite ``number`` if an earlier run made it."""
+    try:
+        return str(doors.reading.show(_uid(number)).invite)
+    except InviteNotFoundError:
+        return None
+
+
 def load_demo(doors: FrontDoors, create_address: str, now: datetime) -> list[str]:
-    """Create the demo invites, send them to the guests, record some replies; return ids."""
+    """Create the demo invites, send them to the guests, record some replies; return ids.
+
+    Each invite is made once per data folder: one an earlier run made is left as it is (sent
+    again, it would be an update, its dates moved to this run's), and its id returned.
+    """
     ids = []
     for number in range(len(TITLES)):
+        made = _loaded(doors, number)
+        if made is not None:
+            ids.append(made)
+            continue
         result = doors.inbound.ingest(
             _mail(ORGANIZER, "REQUEST", invite(number, now)),
             now=now,
@@ -114,3 +140,32 @@ def load_demo(doors: FrontDoors, create_address: str, now: datetime) -> list[str
                     authentication=_vouched(address),
                 )
     return ids
+
+
+def demo_api_key(doors: FrontDoors, folder: Path | None, now: datetime) -> str:
+    """Return the demo's admin API key: the one kept in ``folder`` (``demo-api-key``) while it
+    is still valid there, else a new one, kept there for the next run (readable by its owner
+    only). Without a folder (a store that does not outlive the process) a new one each time."""
+    kept = folder / KEY_FILE if folder is not None else None
+    if kept is not None and kept.is_file():
+        kept.chmod(0o600)  # a copy made by hand stays the owner's alone
+        token = kept.read_text(encoding="ascii", errors="replace").strip()
+        principal = doors.admin.keys.authenticate(token, now)
+        if principal is not None and principal.kind == Scope.ADMIN:
+            return token
+    _, token = doors.admin.keys.create(Scope.ADMIN, None, "demo", now)
+    if kept is not None:
+        _write_private(kept, token + "\n")
+    return token
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically, mode 0600 from the moment it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.incoming")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(partial, path)

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,11 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
-from application.ports import RecipientRow
-from application.send_types import Recipient, SendOutcome, SendResult
+from application.outbound.front_door import ListPreview
+from application.ports import UnreadableListError
+from application.send_types import Recipient, SendResult
 from entrypoints import session
 from entrypoints.lines import emit
 
+Done = TypeVar("Done")
 out = Console()
 err = Console(stderr=True)
 
@@ -40,89 +42,93 @@ def send(
     """Send an invite's current version to one recipient (--to) or a CSV list (--csv).
 
     Nobody gets the same version twice. Outcomes: sent, queued (retried later), failed,
-    duplicate, invalid, blocked, limit, cancelled (a cancelled invite goes to no newcomer).
+    duplicate (already had this version, or a row repeating an earlier row: its line and the
+    earlier line are named), invalid (the line and why), blocked, limit, cancelled (a
+    cancelled invite goes to no newcomer). A list is previewed first: unusable and repeated
+    rows by line number, then "Send now?" (--yes skips the question). An event that is
+    already over is sent all the same, with a warning on stderr.
     """
     if (to is None) == (csv is None):
         err.print("give exactly one of --to ADDRESS or --csv FILE")
         raise typer.Exit(2)
-    invalid: list[RecipientRow] = []
+    _found(lambda: _warn(invite))
     if csv is not None:
-        recipients, invalid = _from_csv(csv, "bulk" if origin == "api" else origin)
-        if not yes and not _confirmed(invite, recipients, invalid):
-            raise typer.Exit(1)
-    else:
-        recipients = [Recipient(to or "", name, origin)]
-    rejected = [_invalid(row) for row in invalid]
-    if as_json:
-        for result in rejected:
-            emit(result.as_dict())
-    results = rejected + _send(invite, recipients, invalid, as_json=as_json, bulk=csv is not None)
-    _report(results, as_json)
+        _send_list(invite, csv, "bulk" if origin == "api" else origin, yes=yes, as_json=as_json)
+        return
+    recipients = [Recipient(to or "", name, origin)]
+    _report(_send(invite, recipients, as_json=as_json), as_json)
 
 
-def _from_csv(path: Path, origin: str) -> tuple[list[Recipient], list[RecipientRow]]:
+def _warn(invite: str) -> None:
+    """Print on stderr what the sender should know before the invite goes (it is over)."""
+    for warning in session.doors().reading.send_warnings(invite, now=datetime.now(UTC)):
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+
+
+def _send_list(invite: str, path: Path, origin: str, *, yes: bool, as_json: bool) -> None:
+    """Preview a CSV list (kept like an API upload), confirm it, and send it."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         err.print(f"cannot read {path}: {exc.strerror or exc}", markup=False)
         raise typer.Exit(2) from None
-    rows = session.container().recipient_lists().read(data)
-    seen: set[str] = set()
-    recipients = []
-    for row in rows:
-        if row.problem is None and row.address not in seen:
-            seen.add(row.address)
-            recipients.append(Recipient(row.address, row.name, origin))
-    return recipients, [row for row in rows if row.problem is not None]
+    outbound = session.doors().outbound
+    try:
+        preview = _found(lambda: outbound.preview_list(invite, data))
+    except UnreadableListError as exc:
+        err.print(f"cannot read {path}: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if not yes and not _confirmed(invite, preview):
+        raise typer.Exit(1)
+    now = datetime.now(UTC)
+    total = len(preview.recipients)
+    if as_json or total < 20:
+        progress = _line if as_json else None
+        results = _found(
+            lambda: outbound.send_list(
+                invite, preview.upload_id, now=now, origin=origin, progress=progress
+            )
+        )
+    else:
+        with Progress(console=err) as bar:
+            task = bar.add_task("sending", total=total)
+            results = _found(
+                lambda: outbound.send_list(
+                    invite,
+                    preview.upload_id,
+                    now=now,
+                    origin=origin,
+                    progress=lambda _: bar.advance(task, 1),
+                )
+            )
+    if as_json:
+        # The sends were printed as they happened; the rows that were not sent come first
+        # in the results (invalid, then duplicate).
+        for result in results[: len(preview.invalid) + len(preview.repeated)]:
+            emit(result.as_dict())
+    _report(results, as_json)
 
 
-def _confirmed(invite: str, recipients: list[Recipient], invalid: list[RecipientRow]) -> bool:
+def _confirmed(invite: str, preview: ListPreview) -> bool:
     err.print(
-        f"invite {invite}: {len(recipients)} recipients to send to, "
-        f"{len(invalid)} invalid rows (reported, not sent)",
+        f"invite {invite}: {len(preview.recipients)} recipients to send to, "
+        f"{len(preview.invalid)} invalid rows (reported, not sent), "
+        f"{len(preview.repeated)} duplicate rows (sent once)",
         markup=False,
+        soft_wrap=True,
     )
-    for row in invalid[:20]:
+    for row in preview.invalid[:20]:
         err.print(f"  {row.problem}", markup=False)
+    for repeat in preview.repeated[:20]:
+        err.print(f"  {repeat.reason}", markup=False)
     return typer.confirm("Send now?", default=False, err=True)
 
 
-def _send(
-    invite: str,
-    recipients: list[Recipient],
-    invalid: list[RecipientRow],
-    *,
-    as_json: bool,
-    bulk: bool,
-) -> list[SendResult]:
+def _send(invite: str, recipients: list[Recipient], *, as_json: bool) -> list[SendResult]:
     outbound = session.doors().outbound
-    try:
-        if as_json or len(recipients) < 20:
-            return outbound.send(
-                invite,
-                recipients,
-                now=datetime.now(UTC),
-                invalid=invalid,
-                summary=bulk,
-                progress=_line if as_json else None,
-            )
-        with Progress(console=err) as bar:
-            task = bar.add_task("sending", total=len(recipients))
-            return outbound.send(
-                invite,
-                recipients,
-                now=datetime.now(UTC),
-                invalid=invalid,
-                summary=bulk,
-                progress=lambda _: bar.advance(task, 1),
-            )
-    except (InviteNotFoundError, AmbiguousInviteError) as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(1) from None
-
-
-def _invalid(row: RecipientRow) -> SendResult:
-    return SendResult(row.address, SendOutcome.INVALID, reason=row.problem)
+    now = datetime.now(UTC)
+    progress = _line if as_json else None
+    return _found(lambda: outbound.send(invite, recipients, now=now, progress=progress))
 
 
 def _line(result: SendResult) -> None:
@@ -138,7 +144,8 @@ def _report(results: list[SendResult], as_json: bool) -> None:
     for column in ("address", "outcome", "sequence", "reason"):
         table.add_column(column)
     for r in results:
-        table.add_row(Text(r.address), r.outcome.value, str(r.sequence or ""), Text(r.reason or ""))
+        sequence = "" if r.sequence is None else str(r.sequence)
+        table.add_row(Text(r.address), r.outcome.value, sequence, Text(r.reason or ""))
     out.print(table)
     counts = Counter(r.outcome.value for r in results)
     err.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())), markup=False)
@@ -169,7 +176,7 @@ def retry(
     )
 
 
-def _found(work: Callable[[], list[SendResult]]) -> list[SendResult]:
+def _found(work: Callable[[], Done]) -> Done:
     """Run ``work``; an unknown or ambiguous invite is a clear error, exit status 1."""
     try:
         return work()

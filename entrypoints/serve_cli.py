@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import threading
@@ -23,18 +24,31 @@ def serve(
     http_port: Annotated[int, typer.Option(help="HTTP API port (0: any free port).")] = 8025,
     smtp_port: Annotated[int, typer.Option(help="SMTP drop box port (0: any free port).")] = 2525,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Load sample invites and replies first.")
+        bool,
+        typer.Option(
+            "--demo",
+            help="Load sample invites and replies first (once per data folder; its admin "
+            "key is kept in <data>/demo-api-key).",
+        ),
+    ] = False,
+    log_json: Annotated[
+        bool,
+        typer.Option("--log-json", help="Log to stderr as JSON lines instead of plain lines."),
     ] = False,
 ) -> None:
     """Run the SMTP drop box, the HTTP API and the background work until interrupted.
 
     Prints one JSON line saying where everything is: `smtp`, `http`, `docs`, the drop-box
     addresses `mailboxes`, and with --demo the sample `invites` and an admin `api_key`.
+    Then logs to stderr, one line each, every HTTP request (method, route template, status,
+    milliseconds; never the path itself, which may hold a token) and every message received
+    (mailbox, outcome, invite id), and any warning.
     Invitations carry web RSVP links to this server (http://HOST:PORT) unless
     CIS_WEB_BASE_URL names another address; with --http-port 0 only if it is set.
     """
     from entrypoints.server import LocalServer
 
+    _log_to_stderr(JsonLines() if log_json else PlainLines())
     container = session.container()
     settings = container.settings()
     if settings.web_base_url is None and http_port:
@@ -46,16 +60,16 @@ def serve(
     now = datetime.now(UTC)
     facts: dict[str, object] = {}
     if demo:
-        from application.vocabulary import Scope
-        from entrypoints.demo import load_demo
+        from entrypoints.demo import demo_api_key, load_demo
 
         doors = container.front_doors()
         facts["invites"] = load_demo(doors, settings.create_address, now)
-        _, token = doors.admin.keys.create(Scope.ADMIN, None, "demo", now)
-        facts["api_key"] = token
+        keep = settings.data_dir if settings.backend == "embedded" else None
+        facts["api_key"] = demo_api_key(doors, keep, now)
     warning = sender_policy_warning(settings)
     if warning is not None:
-        print(warning, file=sys.stderr, flush=True)
+        # Through the log, so a --log-json reader gets it as JSON too.
+        logging.getLogger("cis.serve").warning(warning.removeprefix("WARNING: "))
     server = LocalServer(container, host=host, http_port=http_port, smtp_port=smtp_port)
     where = server.start()
     done = threading.Event()
@@ -87,3 +101,53 @@ def _url_host(host: str) -> str:
     if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - recognized here, never bound to
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
+
+
+class PlainLines(logging.Formatter):
+    """A log record as one line a person reads: time, level past info, the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return ``record`` as one line (a traceback, if any, on the lines after it)."""
+        when = datetime.fromtimestamp(record.created).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        level = f" {record.levelname}" if record.levelno > logging.INFO else ""
+        text = f"{when}{level} {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+class JsonLines(logging.Formatter):
+    """A log record as one JSON object: time, level, logger, message and its own fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return ``record`` as one JSON line."""
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+_HANDLER = "cis-serve"
+
+
+def _log_to_stderr(formatter: logging.Formatter) -> None:
+    """Send this process's log records to stderr through ``formatter``: the server's own
+    (``cis.*``) from info up, every library's from warning up (aiosmtpd says a line per
+    connection at info)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_HANDLER)
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("cis").setLevel(logging.INFO)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.mail.dropbox import DropBox, Limits
+from adapters.mail.dropbox import DropBox, Limits, SmtpClient
+from application.results import IngestResult
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
+# Each message received, one record (``cis serve`` shows them; see serve_cli).
+mail_log = logging.getLogger("cis.mail")
 
 
 def dropbox_for(container: Container, *, host: str = "127.0.0.1", port: int = 0) -> DropBox:
@@ -20,8 +24,10 @@ def dropbox_for(container: Container, *, host: str = "127.0.0.1", port: int = 0)
     SMTP client's address and HELO name, so the sender can be verified (SPF)."""
     inbound = container.inbound()
     settings = container.settings()
-    return DropBox(
-        lambda raw, to, sender, client: inbound.ingest(
+
+    def accept(raw: bytes, to: str, sender: str | None, client: SmtpClient) -> IngestResult:
+        started = time.perf_counter()
+        result = inbound.ingest(
             raw,
             now=datetime.now(UTC),
             envelope_to=to,
@@ -29,12 +35,43 @@ def dropbox_for(container: Container, *, host: str = "127.0.0.1", port: int = 0)
             client_ip=client.address,
             helo=client.helo,
             channel="smtp",
-        ),
+        )
+        log_received(to, result, (time.perf_counter() - started) * 1000)
+        return result
+
+    return DropBox(
+        accept,
         domain=settings.mail_domain,
         mailboxes=container.mailboxes(),
         host=host,
         port=port,
         limits=smtp_limits(settings),
+    )
+
+
+def log_received(to: str, result: IngestResult, took: float) -> None:
+    """Log what became of one message: to which mailbox, its outcome, its invite.
+
+    The mailbox is named without its tag: the token of ``rsvp+TOKEN@`` is a secret.
+    """
+    mailbox = to.partition("@")[0].partition("+")[0].lower()
+    outcome = result.outcome.value
+    invite = str(result.invite) if result.invite else None
+    mail_log.info(
+        "mail %s %s%s %.1f ms",
+        mailbox,
+        outcome,
+        f" invite {invite}" if invite else "",
+        took,
+        extra={
+            "fields": {
+                "event": "mail",
+                "mailbox": mailbox,
+                "outcome": outcome,
+                "invite": invite,
+                "ms": round(took, 1),
+            }
+        },
     )
 
 
@@ -100,6 +137,11 @@ class LocalServer:
             host=self.host,
             port=self.http_port,
             log_level="warning",
+            # Requests are logged by the app (entrypoints/api/access_log.py), by route
+            # template: uvicorn's access log prints raw paths, RSVP tokens and all. Its other
+            # records reach whatever handlers the process has (cis serve: one line each).
+            access_log=False,
+            log_config=None,
             lifespan="off",
             http=guarded_protocol(settings.http_max_connections, settings.http_read_timeout),
             # uvicorn counts the asking connection too; the guard already refused any past

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CIS_SENDER", "SENDER"),
         description="From address of invitations sent; default invites@<mail domain>.",
     )
+    admins: str = Field(
+        default="",
+        description="Comma-separated addresses that sign in to the web app as administrators "
+        "(everything, every organizer); anyone else signs in as the organizer they are.",
+    )
     web_base_url: str | None = Field(
         default=None,
         description="Public base URL of the HTTP API (e.g. https://invites.example.com): "
@@ -285,3 +290,8 @@ class Settings(BaseSettings):
     def relay_domains(self) -> frozenset[str]:
         """Return the trusted calendar relays as a set of lower-case domains."""
         return frozenset(d.strip().lower() for d in self.calendar_relays.split(",") if d.strip())
+
+    @property
+    def admin_addresses(self) -> frozenset[str]:
+        """Return the web app's administrators, as normalized addresses."""
+        return frozenset(a.strip().lower() for a in self.admins.split(",") if a.strip())

@@ -43,7 +43,11 @@ class Envelope:
     bounce: bool = False
     tnef: bool = False
     has_headers: bool = True
+    # Marked by its headers as sent by a machine (RFC 3834 and conventions).
     automatic: bool = False
+    # From an address only machines use (noreply@…): a calendar service relaying an
+    # organizer's invite (iCloud) writes from one too, so this alone does not silence notices.
+    machine_sender: bool = False
     subject: str | None = None
     text: str | None = None
     from_addresses: tuple[str, ...] = ()
@@ -175,7 +179,8 @@ def read_email(raw: bytes) -> Envelope:
         sender=_sender(message),
         tnef=tnef,
         has_headers=bool(message.keys()),
-        automatic=is_automatic(message),
+        automatic=marked_automatic(message),
+        machine_sender=from_machine_address(message),
         subject=_header_text(message.get("Subject")),
         text=None if found else _plain_text(message),
         from_addresses=read_from_addresses(message),
@@ -188,16 +193,25 @@ _MACHINE_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "bounc
 
 def is_automatic(message: Message) -> bool:
     """Return whether a machine sent ``message`` (RFC 3834 and long-standing conventions)."""
+    return marked_automatic(message) or from_machine_address(message)
+
+
+def marked_automatic(message: Message) -> bool:
+    """Return whether ``message``'s headers say a machine sent it (RFC 3834 and others)."""
     auto = str(message.get("Auto-Submitted", "no")).strip().lower()
     precedence = str(message.get("Precedence", "")).strip().lower()
-    local = (parseaddr(_cut(message.get("From", "")))[1].split("@", 1)[0]).lower()
     return (
         auto not in ("", "no")
         or precedence in ("bulk", "junk", "list", "auto_reply")
         or message.get("X-Autoreply") is not None
         or message.get("X-Autorespond") is not None
-        or local.startswith(_MACHINE_SENDERS)
     )
+
+
+def from_machine_address(message: Message) -> bool:
+    """Return whether ``message`` comes from an address only machines use (noreply@…)."""
+    local = (parseaddr(_cut(message.get("From", "")))[1].split("@", 1)[0]).lower()
+    return local.startswith(_MACHINE_SENDERS)
 
 
 def _header_text(value: object) -> str | None:

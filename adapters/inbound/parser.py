@@ -13,6 +13,7 @@ from adapters.inbound.lists import read_list_request
 from adapters.inbound.mime import (
     MOST_HEADER_BYTES,
     CalendarPart,
+    Envelope,
     header_section_too_large,
     is_bare_calendar,
     is_tnef,
@@ -20,6 +21,7 @@ from adapters.inbound.mime import (
 )
 from application.ports import MessageParser
 from domain.messages import ItipMessage, ListRequest, ParsedMessage, Unusable
+from domain.values import ORGANIZER_METHODS
 
 
 class EmailCalendarParser(MessageParser):
@@ -64,7 +66,7 @@ class EmailCalendarParser(MessageParser):
             return replace(
                 refusal,
                 sender=sender,
-                automatic=envelope.automatic,
+                automatic=envelope.automatic or envelope.machine_sender,
                 subject=envelope.subject,
                 text=envelope.text,
                 from_addresses=envelope.from_addresses,
@@ -81,7 +83,20 @@ class EmailCalendarParser(MessageParser):
         ):
             # No CN: the organizer's own mail names them (a relay's or delegate's would not).
             parsed = replace(parsed, organizer_name=envelope.sender_name)
-        return replace(parsed, automatic=True) if envelope.automatic else parsed
+        return replace(parsed, automatic=True) if _automatic(envelope, parsed) else parsed
+
+
+def _automatic(envelope: Envelope, parsed: ItipMessage | Unusable) -> bool:
+    """Return whether a machine sent the message, not a person through a calendar service.
+
+    A noreply@ From on an organizer's REQUEST or CANCEL is a calendar service relaying it
+    (iCloud writes from noreply@insideicloud.icloud.com): its notices go to the ORGANIZER,
+    never to that From, so answering it starts no loop.
+    """
+    if envelope.automatic:
+        return True
+    relayed = isinstance(parsed, ItipMessage) and parsed.method in ORGANIZER_METHODS
+    return envelope.machine_sender and not relayed
 
 
 def _first_usable(parts: tuple[CalendarPart, ...], sender: str | None) -> ItipMessage | Unusable:

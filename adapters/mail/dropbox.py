@@ -237,8 +237,52 @@ class _Gate:
             self.open[client] = left
 
 
+CRLF = b"\r\n"
+
+
+class _LineEnds:
+    """A session's stream reader that takes a bare LF as the end of a line, as CRLF.
+
+    Mail saved by Unix tools ends its lines in LF alone; aiosmtpd reads DATA up to CRLF, so such a
+    message is one "line" past the 1,000-octet limit and was refused "500 Line too long". As
+    Postfix's ``smtpd_forbid_bare_newline = normalize`` does, each line is taken as if it ended
+    in CRLF (and dot-unstuffed as one), but the end of DATA stays exactly CRLF "." CRLF as sent:
+    a "." line next to a bare LF is content. Another server may relay "LF . LF" as content, so
+    ending the message there would let a sender behind it start a second, forged transaction
+    here (SMTP smuggling).
+    """
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+        # The line read last ended in a bare LF; the bytes read last ended in a CR (a line cut
+        # at the length limit, whose LF comes next).
+        self._after_bare_lf = False
+        self._after_cr = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        """Return the next line; asked for one ending in CRLF (DATA), one ending in either."""
+        line = await self._reader.readuntil(b"\n" if separator == CRLF else separator)
+        bare = not line.endswith(CRLF) and not (line == b"\n" and self._after_cr)
+        if separator == CRLF:
+            line = line[:-1] + CRLF if bare or line == b"\n" else line
+            if line == b".\r\n" and (bare or self._after_bare_lf):
+                line = b"..\r\n"  # dot-unstuffed to a "." line of the message, not its end
+        self._after_bare_lf, self._after_cr = bare, False
+        return line
+
+    async def read(self, n: int = -1) -> bytes:
+        """Return up to ``n`` bytes (what aiosmtpd drains of a line past the length limit)."""
+        data = await self._reader.read(n)
+        self._after_cr = data.endswith(b"\r")
+        return data
+
+
 class _Session(SMTP):
-    """aiosmtpd's protocol, refusing a connection past the caps with 421 before its greeting."""
+    """aiosmtpd's protocol, refusing a connection past the caps with 421 before its greeting,
+    and reading lines that end in a bare LF too (``_LineEnds``)."""
 
     def __init__(self, handler: Any, gate: _Gate, **options: Any) -> None:
         super().__init__(handler, **options)
@@ -257,6 +301,12 @@ class _Session(SMTP):
             return
         self._client = client
         super().connection_made(transport)
+
+    def _cb_client_connected(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        super()._cb_client_connected(reader, writer)
+        self._reader = cast(asyncio.StreamReader, _LineEnds(reader))
 
     def connection_lost(self, error: Exception | None) -> None:
         client, self._client = self._client, None

@@ -15,14 +15,16 @@ from jinja2 import (
     select_autoescape,
 )
 
+from adapters.outbound.recurrence import frequency_text, repeat_text
 from adapters.outbound.text import calendar_text, one_line
-from adapters.outbound.times import moment, span_of, when_text, zone_of
+from adapters.outbound.times import moment, short_when, span_of, when_text, zone_of
 from domain.outbound import OutboundInstance, OutboundInvite
 from domain.values import EventDetails, Method
 
 TEXT_TEMPLATE = "invite.txt.j2"
 HTML_TEMPLATE = "invite.html.j2"
 UNTITLED = "Untitled event"
+_SUBJECT_DASH = " \N{EM DASH} "
 
 
 def environment(folder: Path | None = None) -> Environment:
@@ -52,30 +54,57 @@ def title_of(invite: OutboundInvite) -> str:
     return one_line(shown(invite).summary) or UNTITLED
 
 
-def subject_of(invite: OutboundInvite) -> str:
-    """Return the Subject: what happened to which event."""
+def kind_of(invite: OutboundInvite) -> str:
+    """Return what the message is: an invitation, an updated one, or a cancellation."""
     if invite.method == Method.CANCEL:
-        return f"Cancelled: {title_of(invite)}"
-    if invite.sequence > 0:
-        return f"Updated invitation: {title_of(invite)}"
-    return f"Invitation: {title_of(invite)}"
+        return "Cancelled"
+    return "Updated invitation" if invite.sequence > 0 else "Invitation"
 
 
-def _occurrence(invite: OutboundInvite, recurrence_id: str, details: EventDetails | None) -> str:
+def subject_of(invite: OutboundInvite) -> str:
+    """Return the Subject: what happened to which event, and when it starts.
+
+    "Invitation: Weekly sync \N{EM DASH} weekly from Mon 10 Mar 2025 10:00 (Europe/Berlin)";
+    "Updated: …" and "Cancelled: …" likewise (a cancelled occurrence: its own time).
+    """
+    head = {"Updated invitation": "Updated"}.get(kind_of(invite), kind_of(invite))
+    subject = f"{head}: {title_of(invite)}"
+    when = _subject_when(invite)
+    # A TZID is the organizer's text too: the whole Subject is made one line.
+    return one_line(f"{subject}{_SUBJECT_DASH}{when}" if when else subject) or subject
+
+
+def _subject_when(invite: OutboundInvite) -> str | None:
+    if invite.method == Method.CANCEL and invite.cancelled_instance is not None:
+        own = {i.recurrence_id: i.details for i in invite.instances}
+        rid = invite.cancelled_instance
+        return short_when(_occurrence_details(invite, rid, own.get(rid)))
+    details = shown(invite)
+    start = short_when(details)
+    often = frequency_text(details.rrule)
+    return f"{often} from {start}" if start and often else start
+
+
+def _occurrence_details(
+    invite: OutboundInvite, recurrence_id: str, details: EventDetails | None
+) -> EventDetails:
     if details is not None and details.start:
-        return when_text(details) or recurrence_id
+        return details
     # A bare occurrence happens when the series says: at its RECURRENCE-ID, for as long.
     basis = shown(invite)
     start = moment(recurrence_id, zone_of(basis), all_day=basis.all_day)
     span = span_of(basis)
-    bare = EventDetails(
+    return EventDetails(
         start=start.isoformat(),
         end=None if span is None else (start + span).isoformat(),
         timezone=basis.timezone,
         zone_definition=basis.zone_definition,
         all_day=basis.all_day,
     )
-    return when_text(bare) or recurrence_id
+
+
+def _occurrence(invite: OutboundInvite, recurrence_id: str, details: EventDetails | None) -> str:
+    return when_text(_occurrence_details(invite, recurrence_id, details)) or recurrence_id
 
 
 def context_of(invite: OutboundInvite, links: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -102,12 +131,15 @@ def context_of(invite: OutboundInvite, links: Mapping[str, str] | None = None) -
         if not cancelled and invite.details is not None
     ]
     return {
+        "kind": kind_of(invite),
         "title": title_of(invite),
         "when": when_text(details),
         "location": calendar_text(details.location) or None,
         "description": calendar_text(details.description) or None,
         "organizer": one_line(invite.organizer_name),
+        # The rule as written (for operators' templates), and in words.
         "recurrence": details.rrule,
+        "repeats": repeat_text(details.rrule, zone_of(details)),
         "cancelled": cancelled,
         "updated": invite.sequence > 0,
         "occurrence": occurrence,

@@ -10,13 +10,13 @@ from pathlib import Path
 from jinja2 import Environment
 from markupsafe import escape
 
-from adapters.outbound.bodies import environment, render_bodies, subject_of
+from adapters.outbound.bodies import context_of, environment, render_bodies, subject_of
 from adapters.outbound.calendar import PersonalCalendar, publication_of
 from adapters.outbound.fillable import FillableText
 from adapters.outbound.headers import address_line
 from adapters.outbound.mime import Layout
 from adapters.outbound.text import checked_address, checked_message_id, one_line
-from application.ports import InviteRenderer, OutgoingMail
+from application.ports import InviteRenderer, InviteWording, OutgoingMail
 from domain.outbound import Addressee, OutboundInvite
 from domain.values import Method
 from domain.web_links import ANSWERS, checked_base_url, rsvp_urls
@@ -79,6 +79,18 @@ class IcalendarInviteRenderer(InviteRenderer):
     def calendar_file(self, invite: OutboundInvite) -> bytes:
         """Return the version as an "add to calendar" file (METHOD:PUBLISH, nobody invited)."""
         return bytes(publication_of(invite, stamp_of(self._clock())).to_ical())
+
+    def describe(self, invite: OutboundInvite) -> InviteWording:
+        """Return the version's event in the words of its invitation's bodies."""
+        context = context_of(invite)
+        return InviteWording(
+            title=context["title"],
+            when=context["occurrence"] or context["when"],
+            repeats=context["repeats"],
+            location=context["location"],
+            organizer=context["organizer"],
+            cancelled=context["cancelled"],
+        )
 
 
 class _Version:

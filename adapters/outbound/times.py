@@ -109,7 +109,16 @@ def same_kind(first: date, second: date) -> bool:
 
 
 def _day(value: date) -> str:
-    return value.strftime("%A %d %B %Y")
+    # Built from parts so the day has no leading zero ("Monday 3 March 2025").
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def _short_day(value: date) -> str:
+    return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def _zone_text(start: datetime) -> str:
+    return "local time" if start.tzinfo is None else zone_label(start.tzinfo)
 
 
 def when_text(details: EventDetails) -> str | None:
@@ -120,11 +129,22 @@ def when_text(details: EventDetails) -> str | None:
     if not isinstance(start, datetime):
         # DTEND of an all-day event is the day after the last one.
         last = end - _ONE_DAY if end is not None and not isinstance(end, datetime) else None
-        return _day(start) if last is None or last <= start else f"{_day(start)}{_DASH}{_day(last)}"
-    label = "local time" if start.tzinfo is None else zone_label(start.tzinfo)
+        days = _day(start) if last is None or last <= start else f"{_day(start)}{_DASH}{_day(last)}"
+        return f"{days} (all day)"
     text = f"{_day(start)}, {start:%H:%M}"
     if isinstance(end, datetime) and end.date() == start.date():
         text += f"{_DASH}{end:%H:%M}"
     elif isinstance(end, datetime):
         text += f"{_DASH}{_day(end)}, {end:%H:%M}"
-    return f"{text} ({label})"
+    return f"{text} ({_zone_text(start)})"
+
+
+def short_when(details: EventDetails) -> str | None:
+    """Return when the event starts, short enough for a Subject: "Tue 10 Mar 2026 10:00
+    (Europe/Paris)", or the day alone for an all-day event."""
+    start = start_of(details)
+    if start is None:
+        return None
+    if not isinstance(start, datetime):
+        return _short_day(start)
+    return f"{_short_day(start)} {start:%H:%M} ({_zone_text(start)})"

@@ -15,6 +15,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
+from application.outbound.versions import outbound_of
+from application.ports import InviteRenderer, InviteWording
 from application.send_types import OutboundSettings
 from application.stores import Loader
 from domain.attendance import Attendance, Reply
@@ -52,6 +54,8 @@ class WebAnswer:
     partstat: str  # ACCEPTED | DECLINED | TENTATIVE
     outcome: str  # "rsvp" | "duplicate" | "stale"
     title: str | None
+    # The event as the invitation words it (when, zone, organizer…); None without a renderer.
+    event: InviteWording | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,16 @@ class LinkQuestion:
     partstat: str  # ACCEPTED | DECLINED | TENTATIVE
     title: str | None
     current: bool
+    # The event as the invitation words it (when, zone, organizer…); None without a renderer.
+    event: InviteWording | None = None
 
 
 class RsvpLinks:
-    """Issues signed, expiring RSVP links and records the answers they carry."""
+    """Issues signed, expiring RSVP links and records the answers they carry.
+
+    With a ``renderer``, questions and answers also carry the event as the invitation words
+    it, for the pages that ask and confirm.
+    """
 
     def __init__(
         self,
@@ -79,6 +89,7 @@ class RsvpLinks:
         settings: OutboundSettings,
         *,
         ttl: timedelta = LINK_TTL,
+        renderer: InviteRenderer | None = None,
     ) -> None:
         if ttl <= timedelta(0):
             raise ValueError(f"an RSVP link must live for some time, not {ttl}")
@@ -86,6 +97,8 @@ class RsvpLinks:
         self._save = save
         self._secret = settings.secret
         self._ttl = ttl
+        self._renderer = renderer
+        self._domain = settings.domain
 
     def token(self, invite: UUID, address: str, sequence: int, now: datetime) -> str:
         """Return the link token for ``address``'s answer to version ``sequence`` of ``invite``."""
@@ -119,6 +132,7 @@ class RsvpLinks:
             partstat=wanted,
             title=_title(invite),
             current=claim.sequence >= since,
+            event=self._wording(invite),
         )
 
     def calendar_signature(self, invite: UUID) -> str:
@@ -128,6 +142,13 @@ class RsvpLinks:
     def verify_calendar_signature(self, invite: UUID, signature: str) -> bool:
         """Return whether ``signature`` signs ``invite``'s download link (constant-time)."""
         return invite_signature_matches(self._secret, Capability.DOWNLOAD, invite, signature)
+
+    def _wording(self, invite: Invite) -> InviteWording | None:
+        # The current state, worded as its next invitation would be; the recipient's own
+        # address is no part of it, so whoever holds the link learns nothing about them.
+        if self._renderer is None or (invite.master is None and not invite.occurrences):
+            return None
+        return self._renderer.describe(outbound_of(invite, 0, self._domain))
 
     def _recipient(self, claim: LinkClaim) -> tuple[Invite, Delivery]:
         invite = self._load(Invite, claim.invite)
@@ -159,6 +180,7 @@ class RsvpLinks:
             partstat=partstat,
             outcome=self._outcome(outcome, invite, stream),
             title=_title(invite),
+            event=self._wording(invite),
         )
 
     def _outcome(self, outcome: Outcome, invite: Invite, stream: Attendance) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -52,6 +52,23 @@ class ListGoneError(LookupError):
 
 
 @dataclass(frozen=True)
+class RepeatedRow:
+    """A usable row of a list whose address an earlier row has: it is sent once, as that row."""
+
+    line: int
+    address: str
+    first_line: int
+
+    @property
+    def reason(self) -> str:
+        """Say which earlier line this one repeats."""
+        return (
+            f"line {self.line} repeats {self.address} from line {self.first_line}: "
+            f"sent once, as line {self.first_line}"
+        )
+
+
+@dataclass(frozen=True)
 class ListPreview:
     """What sending an uploaded list would do; nothing is sent until it is confirmed."""
 
@@ -61,6 +78,22 @@ class ListPreview:
     recipients: list[Recipient]
     invalid: list[RecipientRow]
     duplicates: int
+    # The rows counted in ``duplicates``, each with the line it repeats.
+    repeated: list[RepeatedRow] = field(default_factory=list)
+
+
+def repeated_rows(rows: list[RecipientRow]) -> list[RepeatedRow]:
+    """Return the usable rows whose address an earlier usable row has, in list order."""
+    first: dict[str, int] = {}
+    repeated = []
+    for row in rows:
+        if row.problem is not None:
+            continue
+        if row.address in first:
+            repeated.append(RepeatedRow(row.line, row.address, first[row.address]))
+        else:
+            first[row.address] = row.line
+    return repeated
 
 
 class _AlreadyRead(RecipientListReader):
@@ -123,14 +156,15 @@ class Outbound:
         rows = self.kept_lists.lists.read(data)
         # The same choice of recipients as a list mailed to the bulk mailbox.
         recipients, invalid = recipients_of(_AlreadyRead(rows), _uploaded(data))
-        usable = len(rows) - len(invalid)
+        repeated = repeated_rows(rows)
         upload_id = self.kept_lists.blobs.put_upload(data)
         return ListPreview(
             upload_id=upload_id,
             confirmation=self._confirmation(invite.id, upload_id),
             recipients=recipients,
             invalid=invalid,
-            duplicates=usable - len(recipients),
+            duplicates=len(repeated),
+            repeated=repeated,
         )
 
     def confirms_list(self, invite: UUID, upload_id: str, confirmation: str) -> bool:
@@ -141,10 +175,17 @@ class Outbound:
         return hmac.compare_digest(expected.encode(), confirmation.encode())
 
     def send_list(
-        self, ref: str, upload_id: str, *, now: datetime, progress: Progress | None = None
+        self,
+        ref: str,
+        upload_id: str,
+        *,
+        now: datetime,
+        origin: str = "bulk",
+        progress: Progress | None = None,
     ) -> list[SendResult]:
-        """Send a previewed list to its usable recipients (origin ``bulk``) and tell the
-        organizer the counts; answer the unusable rows (``invalid``) first, then the sends.
+        """Send a previewed list to its usable recipients (origin ``bulk`` unless told) and
+        tell the organizer the counts; answer the unusable rows (``invalid``) and the rows
+        that repeat an earlier one (``duplicate``) first, then the sends.
 
         Raises ``ListGoneError`` when the upload is no longer kept.
         """
@@ -152,14 +193,21 @@ class Outbound:
             data = self.kept_lists.blobs.get_upload(upload_id)
         except KeyError:
             raise ListGoneError(upload_id) from None
-        recipients, invalid = recipients_of(self.kept_lists.lists, _uploaded(data))
+        rows = self.kept_lists.lists.read(data)
+        recipients, invalid = recipients_of(_AlreadyRead(rows), _uploaded(data))
+        if origin != "bulk":
+            recipients = [replace(r, origin=origin) for r in recipients]
         results = self.send(
             ref, recipients, now=now, invalid=invalid, summary=True, progress=progress
         )
         unusable = [
             SendResult(row.address, SendOutcome.INVALID, reason=row.problem) for row in invalid
         ]
-        return unusable + results
+        repeats = [
+            SendResult(row.address, SendOutcome.DUPLICATE, reason=row.reason)
+            for row in repeated_rows(rows)
+        ]
+        return unusable + repeats + results
 
     def _confirmation(self, invite: UUID, upload_id: str) -> str:
         """Return the token that binds an uploaded list to one invite (HMAC, server secret)."""

@@ -242,14 +242,21 @@ class Sender:
             add_to_roster(self.load, distribution, token, pages, now)
         attempt = delivery.attempt(outbound.sequence)
         if attempt is not None and attempt.status != "pending":
-            outcome = SendOutcome.DUPLICATE if attempt.status == "sent" else SendOutcome.FAILED
+            sent = attempt.status == "sent"
+            # What a person reads: a sentence, never where the mailer put it (a file path).
+            reason = (
+                f"{address} already received this version (sequence {outbound.sequence}): "
+                "not sent again"
+                if sent
+                else attempt.detail or "it failed for good earlier"
+            )
             return SendResult(
                 address,
-                outcome,
+                SendOutcome.DUPLICATE if sent else SendOutcome.FAILED,
                 invite.id,
                 outbound.sequence,
                 attempt.message_id,
-                attempt.detail or "already sent",
+                reason,
             )
         holder = attempt.claimant(self.workers.now()) if attempt is not None else None
         if attempt is not None and holder is not None and self.workers.alive(holder):

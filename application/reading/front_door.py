@@ -7,6 +7,7 @@ projections kept current in the background, and may lag by a few events.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,8 @@ from application.projections.queries import Reports
 from application.reading.history import HistoryEntry
 from application.reading.outbox import OutboxEntry, outbox
 from application.reading.queries import all_invite_ids, find_invite, invite_history, show_invite
-from application.reading.report import ReportRow, rsvp_report
+from application.reading.report import RecipientView, ReportRow, recipients, rsvp_report
+from application.reading.schedule import over_warning
 from application.reading.views import InviteView
 from application.store import InviteStore
 from domain.api_keys import Principal
@@ -26,8 +28,8 @@ from domain.invite import Invite
 
 
 class Reading:
-    """Show, history, report, outbox and receipts from the event store; ``views`` for
-    the dashboards."""
+    """Show, history, recipients, report, outbox and receipts from the event store; ``views``
+    for the dashboards."""
 
     def __init__(self, store: InviteStore, *, views: Reports, report_format: ReportFormat) -> None:
         self.store = store
@@ -51,6 +53,17 @@ class Reading:
     def report(self, ref: str) -> list[ReportRow]:
         """Return one row per recipient: the answer that counts now, origin and client."""
         return rsvp_report(self.load, find_invite(self.load, ref))
+
+    def recipients(self, ref: str) -> list[RecipientView]:
+        """Return everyone the server sent the invite to: their answer and delivery state
+        (the invite's own ATTENDEEs, the organizer's list, are ``show``'s)."""
+        return recipients(self.load, find_invite(self.load, ref))
+
+    def send_warnings(self, ref: str, *, now: datetime) -> list[str]:
+        """Return what a person about to send the invite should know (it is over); sending
+        is still allowed."""
+        warning = over_warning(find_invite(self.load, ref), now)
+        return [warning] if warning else []
 
     def report_file(self, rows: list[ReportRow]) -> bytes:
         """Return ``rows`` as the report file organizers open (CSV)."""

@@ -78,6 +78,38 @@ def client_family(prodid: str | None) -> str | None:
     return text
 
 
+@dataclass(frozen=True)
+class RecipientView:
+    """One recipient the server sent the invite to: the report's row, and what became of the
+    newest version sent to them (``delivery``: sent, pending, failed or bounced)."""
+
+    row: ReportRow
+    delivery: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report row's keys, then ``delivery``."""
+        return {**self.row.as_dict(), "delivery": self.delivery}
+
+
+def recipients(load: Loader, invite: Invite) -> list[RecipientView]:
+    """Return every recipient of the invite with their answer and delivery state."""
+    distribution = load(Distribution, distribution_id(invite.id))
+    if distribution is None:
+        return []
+    return [
+        RecipientView(_row(load, invite, distribution.significant_from, d), _delivery_state(d))
+        for d in _deliveries(load, invite.id, distribution.pages)
+    ]
+
+
+def _delivery_state(delivery: Delivery) -> str:
+    # A bounce comes after the newest send it answers; "superseded" is never the newest.
+    if delivery.bounced is not None:
+        return BOUNCED
+    newest = max(delivery.attempts.values(), key=lambda a: a.sequence, default=None)
+    return newest.status if newest is not None else "pending"
+
+
 def rsvp_report(load: Loader, invite: Invite) -> list[ReportRow]:
     """Return one row per recipient of the invite, in the order they were added."""
     distribution = load(Distribution, distribution_id(invite.id))

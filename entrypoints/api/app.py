@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from entrypoints.api.access_log import AccessLog
+from entrypoints.api.docs import install_docs
 from entrypoints.api.limits import BodyLimit, document_body_limit
+from entrypoints.api.pages import install_static
 from entrypoints.api.problems import install_problem_handlers
 from entrypoints.api.ratelimit import RateLimiter
 from entrypoints.api.routes import invites, landing, listings, organizers, public, sending
 from entrypoints.api.state import ApiState, document_views_pending
 from entrypoints.container import Container
+from entrypoints.web.app import install_web
 
 PREFIX = "/v1"
 
@@ -35,9 +39,11 @@ def create_app(
         version="1",
         description="Dashboards, sending and public links of the calendar-invite server.",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        # Swagger UI and ReDoc are served with their assets by install_docs: no CDN.
+        docs_url=None,
         redoc_url=None,
     )
+    install_docs(app, PREFIX)
     app.state.api = ApiState(
         container=container,
         per_key=RateLimiter(per_key_per_minute),
@@ -52,7 +58,12 @@ def create_app(
     for router in routers:
         v1.include_router(router)
     app.include_router(v1)
+    # The public pages' stylesheet (RSVP and landing pages).
+    install_static(app, PREFIX)
+    install_web(app)
     document_body_limit(app)
     document_views_pending(app, routers, PREFIX)
     app.add_middleware(BodyLimit, max_bytes=container.settings().http_max_body_bytes)
+    # Outermost, so refusals before routing (413) are logged too; never a raw path.
+    app.add_middleware(AccessLog)
     return app

@@ -130,20 +130,41 @@ class SendResultBody(BaseModel):
     address: str
     outcome: SendOutcome = Field(
         description="sent; queued (the mailer failed for now, retried later); failed; duplicate "
-        "(this version reached them before); invalid; blocked; limit; cancelled (the invite is "
-        "cancelled and the address never had it, so nothing is sent)"
+        "(this version reached them before, or a list's row repeats an earlier row's address); "
+        "invalid; blocked; limit; cancelled (the invite is cancelled and the address never had "
+        "it, so nothing is sent)"
     )
     invite: str | None = None
     sequence: int | None = None
     message_id: str | None = None
-    reason: str | None = None
+    reason: str | None = Field(
+        default=None,
+        description="Why, as a sentence (a list's rows: which line, and for a duplicate which "
+        "earlier line it repeats).",
+    )
+
+
+def _warnings() -> Any:
+    """Return the ``warnings`` field a send's answer has (a fresh one for each model)."""
+    return Field(
+        default_factory=list,
+        description="What the sender should know; the send went ahead. Today: the event is "
+        "over (its last occurrence, the series' last for a recurring one, ended before now).",
+    )
+
+
+class SentToOne(SendResultBody):
+    """What became of the one recipient of a send, and any warnings."""
+
+    warnings: list[str] = _warnings()
 
 
 class SendResults(BaseModel):
-    """The outcome of a send, per recipient and counted."""
+    """The outcome of a send, per recipient and counted, and any warnings."""
 
     counts: dict[str, int]
     results: list[SendResultBody]
+    warnings: list[str] = _warnings()
 
 
 class RowProblem(BaseModel):
@@ -152,6 +173,15 @@ class RowProblem(BaseModel):
     line: int
     address: str
     problem: str
+
+
+class RepeatedRow(BaseModel):
+    """A row of an uploaded list whose address an earlier row has: sent once, as that row."""
+
+    line: int
+    address: str
+    first_line: int = Field(description="The earlier line with the same address.")
+    reason: str
 
 
 class BulkPreview(BaseModel):
@@ -163,8 +193,13 @@ class BulkPreview(BaseModel):
     usable: int
     duplicates: int
     invalid: int
-    problems: list[RowProblem]
+    problems: list[RowProblem] = Field(description="The unusable rows, by line (at most 1000).")
+    repeated: list[RepeatedRow] = Field(
+        default_factory=list,
+        description="The rows counted in duplicates, by line (at most 1000).",
+    )
     confirm_url: str
+    warnings: list[str] = _warnings()
 
 
 class BulkConfirm(BaseModel):
@@ -193,12 +228,14 @@ class ReportSent(BaseModel):
     by_status: dict[str, int]
 
 
-def results_body(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return send results with their outcomes counted."""
+def results_body(
+    results: list[dict[str, Any]], warnings: list[str] | None = None
+) -> dict[str, Any]:
+    """Return send results with their outcomes counted, and any warnings."""
     counts: dict[str, int] = {}
     for result in results:
         counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
-    return {"counts": counts, "results": results}
+    return {"counts": counts, "results": results, "warnings": warnings or []}
 
 
 class PrivateAddress(BaseModel):

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 # The OpenAPI description of a response that is one of these pages.
 HTML: dict[str, Any] = {"content": {"text/html": {}}}
+# The pages' one stylesheet, a file of this package served under /v1/static/ (no CDN, and the
+# policy below forbids inline styles). Relative, as the pages are all /v1/<kind>/<id>: it
+# stays right whatever prefix a proxy adds in front.
+STATIC = Path(__file__).parent / "static"
+_STYLESHEET = "../static/site.css"
 _HEADERS = {
-    # No script, no remote anything, forms post only back here, never framed; and the page's
-    # URL (which holds a token) is never sent on.
+    # No script, no inline style, no remote anything, forms post only back here, never framed;
+    # and the page's URL (which holds a token) is never sent on.
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "default-src 'none'; style-src 'self'; form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     ),
     "Referrer-Policy": "no-referrer",
@@ -46,20 +54,37 @@ class PostForm:
 
 
 def html_page(
-    title: str, *paragraphs: str, status: int = 200, form: PostForm | None = None
+    title: str,
+    *paragraphs: str,
+    status: int = 200,
+    form: PostForm | None = None,
+    facts: Sequence[tuple[str, str]] = (),
 ) -> HTMLResponse:
-    """Return a minimal HTML page; ``title`` and every paragraph are plain text, escaped here,
-    and ``form`` (if any) follows the paragraphs."""
-    body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    """Return a small HTML page; ``title``, every paragraph and every fact are plain text,
+    escaped here. ``facts`` (label, value) describe the event, after the paragraphs; ``form``
+    (if any) comes last."""
+    parts = [f"<p>{escape(p)}</p>" for p in paragraphs]
+    if facts:
+        rows = "".join(
+            f"<div><dt>{escape(label)}</dt><dd>{escape(value)}</dd></div>" for label, value in facts
+        )
+        parts.append(f'<dl class="event">{rows}</dl>')
     if form is not None:
-        body += "\n" + form.html()
+        parts.append(form.html())
+    body = "\n".join(parts)
+    kind = ' class="refused"' if status >= 400 else ""
     document = (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
         f"<title>{escape(title)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;"
-        "padding:0 1rem;line-height:1.5}button{font-size:1.1rem;padding:.5rem 1.5rem}</style>"
-        f"</head>\n<body><h1>{escape(title)}</h1>\n{body}\n</body></html>\n"
+        f'<link rel="stylesheet" href="{_STYLESHEET}">'
+        f"</head>\n<body{kind}><main>\n<h1>{escape(title)}</h1>\n{body}\n</main></body></html>\n"
     )
     return HTMLResponse(document, status_code=status, headers=_HEADERS)
+
+
+def install_static(app: FastAPI, prefix: str) -> None:
+    """Serve the pages' stylesheet under ``prefix``/static/ (no OpenAPI entry: a mount)."""
+    app.mount(f"{prefix}/static", StaticFiles(directory=STATIC), name="page-static")

@@ -217,3 +217,56 @@ def test_the_rsvp_pages_document_no_404_since_links_are_always_set_up(world: Wor
     for operation in rsvp.values():
         assert "404" not in operation["responses"]
         assert "400" in operation["responses"]
+
+
+def test_the_rsvp_pages_show_when_and_who_but_never_the_recipients_address(
+    world: World,
+) -> None:
+    token = rsvp_token(world, "ann@example.org")
+
+    asked = world.client.get(f"/v1/rsvp/{token}?answer=tentative")
+    recorded = world.client.post(f"/v1/rsvp/{token}", data={"answer": "tentative"})
+
+    for page in (asked, recorded):
+        assert page.status_code == 200
+        # Date, time and zone as the invitation words them, and the organizer's name.
+        assert "Thursday 19 March 2015, 23:30" in page.text
+        assert "(UTC)" in page.text
+        assert "<dt>Organizer</dt><dd>Karim Hamidou</dd>" in page.text
+        assert "ann@example.org" not in page.text
+        assert "ann%40example.org" not in page.text
+    assert "We recorded that you might attend: the Strokes." in recorded.text
+
+
+def test_the_public_pages_take_their_style_from_the_app_and_no_inline_code(
+    world: World,
+) -> None:
+    token = rsvp_token(world, "ann@example.org")
+    page = world.client.get(f"/v1/rsvp/{token}?answer=accepted")
+    policy = page.headers["Content-Security-Policy"]
+
+    assert "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "script-src" not in policy
+    assert "<style" not in page.text
+    assert "style=" not in page.text
+    assert "<script" not in page.text
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page.text
+    assert '<link rel="stylesheet" href="../static/site.css">' in page.text
+    sheet = world.client.get("/v1/static/site.css")
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"].startswith("text/css")
+    assert "prefers-color-scheme: dark" in sheet.text
+    assert ":focus-visible" in sheet.text
+    assert "/v1/static/site.css" not in world.client.get("/v1/openapi.json").text
+
+
+def test_a_landing_page_has_the_same_look(world: World) -> None:
+    signed = landing_signature(world, world.invite)
+    page = world.client.get(
+        f"/v1/landing/{world.invite}", params={"sig": signed, "address": "new@example.org"}
+    )
+
+    assert page.status_code == 200
+    assert '<link rel="stylesheet" href="../static/site.css">' in page.text
+    assert "style-src 'self'" in page.headers["Content-Security-Policy"]

@@ -36,6 +36,10 @@ def test_sending_to_one_recipient_answers_the_send_result(world: World) -> None:
         json={"address": "ann@example.org"},
     )
     assert again.json()["outcome"] == "duplicate"
+    # A sentence for people, never where the mailer put the first copy (a file path).
+    assert again.json()["reason"] == (
+        "ann@example.org already received this version (sequence 0): not sent again"
+    )
 
 
 def test_an_unusable_address_is_a_validation_problem_naming_the_field(world: World) -> None:
@@ -71,6 +75,11 @@ def test_a_list_is_previewed_then_sent_once_confirmed(world: World) -> None:
     body = preview.json()
     assert (body["usable"], body["duplicates"], body["invalid"]) == (2, 1, 2)
     assert [p["line"] for p in body["problems"]] == [3, 6]
+    # The duplicate by its line, with the earlier line it repeats.
+    [repeat] = body["repeated"]
+    assert (repeat["line"], repeat["address"], repeat["first_line"]) == (5, "ann@example.org", 2)
+    assert "line 5" in repeat["reason"]
+    assert "line 2" in repeat["reason"]
     # Nothing is sent before the confirmation.
     stats = world.client.get(f"/v1/invites/{world.invite}/statistics", headers=auth).json()
     assert stats["invited"] == 0
@@ -80,9 +89,57 @@ def test_a_list_is_previewed_then_sent_once_confirmed(world: World) -> None:
     )
     assert confirm.status_code == 200, confirm.text
     sent = confirm.json()
-    assert sent["counts"] == {"invalid": 2, "sent": 2}
+    assert sent["counts"] == {"invalid": 2, "duplicate": 1, "sent": 2}
+    [duplicate] = [r for r in sent["results"] if r["outcome"] == "duplicate"]
+    assert duplicate["address"] == "ann@example.org"
+    assert duplicate["reason"] == repeat["reason"]
     stats = world.client.get(f"/v1/invites/{world.invite}/statistics", headers=auth).json()
     assert stats["by_origin"] == {"bulk": 2}
+
+
+def test_confirming_a_list_again_answers_sentences_never_paths(world: World) -> None:
+    auth = world.auth(world.organizer)
+    body = world.client.post(
+        f"/v1/invites/{world.invite}/bulk", headers=auth, files={"file": ("list.csv", CSV)}
+    ).json()
+    confirm = {"confirmation": body["confirmation"]}
+    assert world.client.post(body["confirm_url"], headers=auth, json=confirm).status_code == 200
+    again = world.client.post(body["confirm_url"], headers=auth, json=confirm).json()
+    assert again["counts"] == {"invalid": 2, "duplicate": 3}
+    for result in again["results"]:
+        reason = result["reason"]
+        assert " " in (reason or ""), result
+        assert not reason.startswith("/"), result
+        assert ".eml" not in reason, result
+    already = {r["address"]: r["reason"] for r in again["results"] if r["sequence"] is not None}
+    assert set(already) == {"ann@example.org", "bob@example.org"}
+    assert "already received this version" in already["bob@example.org"]
+
+
+def test_sending_an_event_that_is_over_warns_and_sends(world: World) -> None:
+    # The corpus invite took place in March 2015; the rival's is in 2040.
+    auth = world.auth(world.admin)
+    past = world.client.post(
+        f"/v1/invites/{world.invite}/recipients", headers=auth, json={"address": "a@example.org"}
+    ).json()
+    assert past["outcome"] == "sent"
+    assert len(past["warnings"]) == 1
+    assert "over" in past["warnings"][0]
+    assert "2015-03-20" in past["warnings"][0]
+    future = world.client.post(
+        f"/v1/invites/{world.rival_invite}/recipients",
+        headers=auth,
+        json={"address": "a@example.org"},
+    ).json()
+    assert (future["outcome"], future["warnings"]) == ("sent", [])
+    preview = world.client.post(
+        f"/v1/invites/{world.invite}/bulk", headers=auth, files={"file": ("list.csv", CSV)}
+    ).json()
+    assert len(preview["warnings"]) == 1
+    confirmed = world.client.post(
+        preview["confirm_url"], headers=auth, json={"confirmation": preview["confirmation"]}
+    ).json()
+    assert confirmed["warnings"] == past["warnings"]
 
 
 def test_a_confirmation_works_only_for_the_invite_it_was_given_for(world: World) -> None:

@@ -86,7 +86,7 @@ def test_an_accepted_update_goes_to_everyone_with_a_higher_sequence(tmp_path: Pa
     bulk = lines(
         cis(tmp_path, *env_args, "send", invite, "--csv", str(recipients), "--yes", "--json")
     )
-    assert sorted(str(r["outcome"]) for r in bulk) == ["invalid", "sent", "sent"]
+    assert sorted(str(r["outcome"]) for r in bulk) == ["duplicate", "invalid", "sent", "sent"]
     updated = organizers_file(tmp_path, "update/gcal-selfsent-seq1.ics")
     assert updated[0]["outcome"] == "updated"
     outbox = sent_mail(tmp_path)

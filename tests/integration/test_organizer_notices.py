@@ -89,3 +89,25 @@ def test_bulk_summary_held_update_and_report_reach_the_organizer(tmp_path: Path)
     assert any("approve" in t for t in texts)
     attachments = [a for m in mails for a in m.iter_attachments()]
     assert [a.get_filename() for a in attachments] == [f"rsvp-report-{invite}.csv"]
+
+
+def test_an_icloud_organizer_hears_their_invite_was_recorded(tmp_path: Path) -> None:
+    # iCloud relays an organizer's invite from noreply@insideicloud.icloud.com: a calendar
+    # service, not a machine to stay silent to (the notice goes to the ORGANIZER, not the From).
+    service = driver(bootstrap(Settings(data_dir=tmp_path, sender_policy="off")))
+    raw = (CORPUS / "request/icloud-invite-fr.eml").read_bytes()
+    result = service.ingest(raw, now=NOW)
+    assert result.outcome.value == "created"
+    organizer = service.show(str(result.invite)).organizer
+    assert len(subjects(tmp_path, organizer)) == 1
+
+
+def test_an_auto_reply_from_a_noreply_address_is_still_not_answered(tmp_path: Path) -> None:
+    service = driver(bootstrap(Settings(data_dir=tmp_path)))
+    robot = EmailMessage()
+    robot["From"] = "noreply@example.org"
+    robot["To"] = "create@invites.example"
+    robot["Subject"] = "Thanks for your mail"
+    robot.set_content("We received your message.")
+    assert service.ingest(robot.as_bytes(), now=NOW).outcome.value == "rejected"
+    assert notices(tmp_path) == []

@@ -6,6 +6,7 @@ The rules: docs/architecture.md, Outbound mail.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -64,6 +65,8 @@ MOVED = OutboundInstance(
     ),
 )
 WHEN = "Monday 10 March 2025, 10:00 \N{EN DASH} 11:00 (Europe/Berlin)"
+# What the Subject says after the title: the series' start, in its zone.
+SUBJECT_WHEN = " \N{EM DASH} weekly from Mon 10 Mar 2025 10:00 (Europe/Berlin)"
 DROPPED = OutboundInstance("2025-03-31T08:00:00+00:00", EventDetails(), cancelled=True)
 
 
@@ -224,7 +227,7 @@ def test_leaves_out_the_common_name_of_a_nameless_addressee() -> None:
 )
 def test_encodes_subjects_that_read_back_exactly(title: str) -> None:
     mail = one(invite(details=replace(WEEKLY, summary=title)))
-    assert parse(mail.data)["Subject"] == f"Invitation: {title.strip()}"
+    assert parse(mail.data)["Subject"] == f"Invitation: {title.strip()}{SUBJECT_WHEN}"
     subject = [line for line in raw_headers(mail) if line.startswith((b"Subject:", b" "))]
     assert max(len(line) for line in subject) <= 78
 
@@ -265,7 +268,8 @@ def test_writes_all_day_events_as_dates() -> None:
     assert not isinstance(moment(event), datetime)
     assert b"DTSTART;VALUE=DATE:20250602" in calendar_part(mail.data)
     assert calendar(mail).timezones == []
-    assert "Monday 02 June 2025 \N{EN DASH} Tuesday 03 June 2025" in body(mail, "plain")
+    assert "Monday 2 June 2025 \N{EN DASH} Tuesday 3 June 2025 (all day)" in body(mail, "plain")
+    assert parse(mail.data)["Subject"] == "Invitation: Offsite \N{EM DASH} Mon 2 Jun 2025"
 
 
 @pytest.mark.parametrize(
@@ -335,7 +339,7 @@ def test_cancels_the_whole_series_with_its_master() -> None:
     assert event.get("RECURRENCE-ID") is None
     assert prop(event, "RRULE").to_ical() == b"FREQ=WEEKLY;BYDAY=MO"
     assert event["SEQUENCE"] == 3
-    assert parse(mail.data)["Subject"] == "Cancelled: Weekly sync"
+    assert parse(mail.data)["Subject"] == f"Cancelled: Weekly sync{SUBJECT_WHEN}"
 
 
 def test_cancels_one_instance_with_only_its_vevent() -> None:
@@ -351,7 +355,11 @@ def test_cancels_one_instance_with_only_its_vevent() -> None:
     assert moment(event, "DTEND") - occurrence == timedelta(hours=1)
     assert str(event["SUMMARY"]) == "Weekly sync"
     assert event.get("RRULE") is None
-    assert "Cancelled occurrence: Monday 07 April 2025, 10:00" in body(mail, "plain")
+    assert "Cancelled occurrence: Monday 7 April 2025, 10:00" in body(mail, "plain")
+    # The Subject names the occurrence withdrawn, not the series' start.
+    assert parse(mail.data)["Subject"] == (
+        "Cancelled: Weekly sync \N{EM DASH} Mon 7 Apr 2025 10:00 (Europe/Berlin)"
+    )
 
 
 def test_cancels_an_overridden_instance_as_it_was_moved() -> None:
@@ -367,7 +375,9 @@ def test_sends_instances_alone_when_there_is_no_master() -> None:
     mail = one(invite(details=None, instances=(MOVED,)))
     (event,) = calendar(mail).events
     assert prop(event, "RECURRENCE-ID").params["TZID"] == "America/New_York"
-    assert parse(mail.data)["Subject"] == "Invitation: Weekly sync (moved)"
+    assert parse(mail.data)["Subject"] == (
+        "Invitation: Weekly sync (moved) \N{EM DASH} Mon 24 Mar 2025 09:00 (America/New_York)"
+    )
     with pytest.raises(ValueError, match="nothing to send"):
         render(invite(details=None))
 
@@ -375,10 +385,18 @@ def test_sends_instances_alone_when_there_is_no_master() -> None:
 @pytest.mark.parametrize(
     ("changes", "subject"),
     [
-        ({}, "Invitation: Weekly sync"),
-        ({"sequence": 1}, "Updated invitation: Weekly sync"),
-        ({"method": Method.CANCEL, "sequence": 1}, "Cancelled: Weekly sync"),
-        ({"details": EventDetails(start="2025-06-02")}, "Invitation: Untitled event"),
+        ({}, f"Invitation: Weekly sync{SUBJECT_WHEN}"),
+        ({"sequence": 1}, f"Updated: Weekly sync{SUBJECT_WHEN}"),
+        ({"method": Method.CANCEL, "sequence": 1}, f"Cancelled: Weekly sync{SUBJECT_WHEN}"),
+        (
+            {"details": EventDetails(start="2025-06-02")},
+            "Invitation: Untitled event \N{EM DASH} Mon 2 Jun 2025",
+        ),
+        ({"details": EventDetails(summary="No time")}, "Invitation: No time"),
+        (
+            {"details": EventDetails(summary="Call", start="2025-03-10T10:00:00")},
+            "Invitation: Call \N{EM DASH} Mon 10 Mar 2025 10:00 (local time)",
+        ),
     ],
 )
 def test_says_what_happened_in_the_subject(changes: dict[str, object], subject: str) -> None:
@@ -436,7 +454,7 @@ def test_text_that_looks_like_an_encoded_word_stays_literal(text: str) -> None:
     assert not any(line.lower().startswith(b"bcc") for line in raw_headers(mail))
     assert display_name(mail.data) == text
     assert message["To"].addresses[0].addr_spec == "bob@example.com"
-    assert message["Subject"] == f"Invitation: {text}"
+    assert message["Subject"] == f"Invitation: {text}{SUBJECT_WHEN}"
 
 
 EVIL = "Evil\r\nBcc: victim@example.net\r\n\r\n--boundary\nX-Injected: 1\x00\u2028Y"
@@ -500,7 +518,9 @@ def test_escapes_user_text_in_well_formed_html() -> None:
     mail = one(invite(details=details, organizer_name=script), addressee(name=script))
     html = body(mail, "html")
     assert "<script" not in html
-    assert html.count("&lt;script&gt;") == 5
+    # The title in <title> and the heading, the location in the preview line and the details,
+    # the description and the organizer.
+    assert html.count("&lt;script&gt;") == 6
     checker = _Nesting()
     checker.feed(html)
     checker.close()
@@ -515,6 +535,88 @@ def test_bodies_say_what_when_where_who_and_how_to_answer() -> None:
     for content in (body(mail, "plain"), body(mail, "html")):
         for words in ("Weekly sync", WHEN, "Room 4", "Alice Example", "2. plans", "Decline"):
             assert words in content
+
+
+def test_the_html_body_is_plain_enough_for_mail_clients() -> None:
+    person = with_link(addressee())
+    for version in (invite(), invite(method=Method.CANCEL, sequence=1)):
+        (mail,) = render(version, person, renderer=LINKED)
+        html = body(mail, "html")
+        assert "<script" not in html.lower()
+        assert "<img" not in html.lower()
+        assert not re.search(r"""(src|background)\s*=\s*["']?\s*https?:""", html, re.I)
+        assert "@import" not in html
+        assert "@font-face" not in html
+        assert "url(" not in html
+        assert '<meta name="color-scheme" content="light dark">' in html
+        assert 'role="presentation"' in html
+        # Styles are inline: a client that drops <style> keeps the look; the one <style> only
+        # refines dark mode.
+        assert html.count("<style>") == 1
+        assert 'style="' in html
+
+
+def test_the_html_body_escapes_a_hostile_title_and_says_the_zone() -> None:
+    details = replace(WEEKLY, summary='<script>alert("x")</script> & "friends"')
+    (mail,) = render(invite(details=details), with_link(addressee()), renderer=LINKED)
+    html = body(mail, "html")
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#34;friends&#34;" in html
+    assert "(Europe/Berlin)" in html
+    assert WHEN in html
+    assert "every week on Monday" in html
+
+
+def test_the_answer_buttons_are_links_before_the_description() -> None:
+    person = with_link(addressee())
+    (mail,) = render(invite(), person, renderer=LINKED)
+    html = body(mail, "html")
+    assert list(links_in_html(mail)) == ["Accept", "Maybe", "Decline"]
+    assert html.index(">Decline</a>") < html.index("2. plans")
+    assert "<form" not in html
+    assert "<button" not in html
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=DAILY", "every day"),
+        (
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR;COUNT=10",
+            "every 2 weeks on Monday, Wednesday and Friday, 10 times",
+        ),
+        ("FREQ=MONTHLY;BYDAY=-1FR", "every month on the last Friday"),
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=15;UNTIL=20251231T225959Z",
+            "every month on day 15, until 31 December 2025",
+        ),
+        ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1", "every year in March on day 1"),
+        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1", "repeats on a custom schedule"),
+        ("FREQ=MINUTELY", "repeats on a custom schedule"),
+    ],
+)
+def test_says_how_a_series_repeats_in_words(rule: str, words: str) -> None:
+    mail = one(invite(details=replace(WEEKLY, rrule=rule)))
+    for kind in ("plain", "html"):
+        assert words in body(mail, kind)
+    assert rule not in body(mail, "plain")
+
+
+def test_the_subject_carries_the_date_on_one_header_line() -> None:
+    details = replace(WEEKLY, summary="Plan\r\nBcc: x@example.net", timezone="Evil\r\nX: 1")
+    for version in (invite(), invite(details=details), invite(sequence=2)):
+        mail = one(version)
+        subject = parse(mail.data)["Subject"]
+        assert "Mon 10 Mar 2025" in subject
+        assert "\n" not in subject
+        assert "\r" not in subject
+        headers = raw_headers(mail)
+        start = next(i for i, line in enumerate(headers) if line.startswith(b"Subject:"))
+        folded = [line for line in headers[start + 1 :] if line.startswith(b" ")]
+        following = headers[start + 1 + len(folded)]
+        assert following.split(b":")[0] in {b"Date", b"Message-ID", b"To", b"From", b"MIME-Version"}
+        assert parse(mail.data)["X"] is None
+        assert parse(mail.data)["Bcc"] is None
 
 
 def test_an_operators_templates_replace_the_packaged_ones(tmp_path: Path) -> None:
@@ -570,20 +672,9 @@ LINKED = IcalendarInviteRenderer(web_base_url=WEB + "/")
 LABELS = {"Accept": "accepted", "Maybe": "tentative", "Decline": "declined"}
 TODAY_TEXT = (
     "Invitation: Weekly sync\r\n\r\nWhen: Monday 10 March 2025, 10:00 \N{EN DASH} 11:00 "
-    "(Europe/Berlin)\r\nRepeats: FREQ=WEEKLY;BYDAY=MO\r\nWhere: Room 4\r\nOrganizer: Alice "
+    "(Europe/Berlin)\r\nRepeats: every week on Monday\r\nWhere: Room 4\r\nOrganizer: Alice "
     "Example\r\n\r\nAgenda:\r\n1. numbers\r\n2. plans\r\n\r\nTo answer, use your calendar's "
     "Accept, Maybe or Decline buttons on this invitation.\r\n"
-)
-TODAY_HTML = (
-    '<!DOCTYPE html>\r\n<html lang="en">\r\n<head>\r\n<meta charset="utf-8">\r\n<title>Weekly '
-    "sync</title>\r\n</head>\r\n<body>\r\n<h1>Invitation: Weekly sync</h1>\r\n<table>\r\n"
-    '<tr><th scope="row">When</th><td>Monday 10 March 2025, 10:00 \N{EN DASH} 11:00 '
-    '(Europe/Berlin)</td></tr>\r\n<tr><th scope="row">Repeats</th><td>FREQ=WEEKLY;BYDAY=MO'
-    '</td></tr>\r\n<tr><th scope="row">Where</th><td>Room 4</td></tr>\r\n<tr><th scope="row">'
-    'Organizer</th><td>Alice Example</td></tr>\r\n</table>\r\n<div style="white-space: '
-    "pre-wrap\">Agenda:\r\n1. numbers\r\n2. plans</div>\r\n<p>To answer, use your calendar's "
-    "<strong>Accept</strong>, <strong>Maybe</strong> or <strong>Decline</strong> buttons on "
-    "this invitation.</p>\r\n</body>\r\n</html>\r\n"
 )
 
 
@@ -681,7 +772,11 @@ def test_a_cancellation_carries_no_links() -> None:
 def test_without_a_web_base_url_the_bodies_read_as_before_links_came() -> None:
     (mail,) = render(invite(), with_link(addressee()))
     assert body(mail, "plain") == TODAY_TEXT
-    assert body(mail, "html") == TODAY_HTML
+    html = body(mail, "html")
+    assert html == body(one(invite()), "html")
+    assert "/v1/rsvp/" not in html
+    assert "<a " not in html
+    assert "<strong>Accept</strong>, <strong>Maybe</strong> or <strong>Decline</strong>" in html
 
 
 def test_the_same_version_and_time_render_the_same_bytes_with_links() -> None:

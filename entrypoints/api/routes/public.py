@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import Response
 
 from application.links.rsvp_links import InvalidLinkError, RsvpLinks
+from application.ports import InviteWording
 from application.vocabulary import ANSWERS as LINK_ANSWERS
 from entrypoints.api.auth import State
 from entrypoints.api.pages import HTML, PostForm, html_page
@@ -25,6 +26,7 @@ _T = TypeVar("_T")
 _SAID = {"ACCEPTED": "you accept", "DECLINED": "you decline", "TENTATIVE": "you might attend"}
 _ASKED = {"ACCEPTED": "Accept?", "DECLINED": "Decline?", "TENTATIVE": "Maybe?"}
 _BUTTON = {"ACCEPTED": "Yes, accept", "DECLINED": "Yes, decline", "TENTATIVE": "Yes, maybe"}
+_CANCELLED = "The organizer has cancelled this event."
 _CHANGED = (
     "The invitation changed since this link was sent: an answer through it is kept but does "
     "not count. Answer from the newest invitation."
@@ -66,13 +68,16 @@ def rsvp_question(
         return question
     title = question.title or "the event"
     paragraphs = [f"Do you want to answer that {_SAID[partstat]}: {title}?"]
-    # Title and answer only: whoever holds the link (a forward, a mail scanner) must not learn
-    # the recipient's address from the page.
+    # The event and the answer only: whoever holds the link (a forward, a mail scanner) must
+    # not learn the recipient's address from the page.
     if not question.current:
         paragraphs.append(_CHANGED)
+    if question.event is not None and question.event.cancelled:
+        paragraphs.append(_CANCELLED)
     return html_page(
         _ASKED[partstat],
         *paragraphs,
+        facts=_facts(question.event),
         # "./token" stays under /v1/rsvp/ whatever prefix a proxy adds in front of it.
         form=PostForm(
             action=f"./{token}", button=_BUTTON[partstat], fields={"answer": partstat.lower()}
@@ -100,16 +105,34 @@ def rsvp(
         return recorded
     title = recorded.title or "the event"
     said = _SAID[partstat]
+    facts = _facts(recorded.event)
     if recorded.outcome == "stale":
         return html_page(
             "Not counted",
             f"Your answer to {title} was kept, but it does not count: "
             "a newer answer is recorded, or the invitation changed since this link "
             "was sent. Answer from the newest invitation.",
+            facts=facts,
         )
     if recorded.outcome == "duplicate":
-        return html_page("Already recorded", f"We already recorded that {said}: {title}.")
-    return html_page("Thank you", f"We recorded that {said}: {title}.")
+        return html_page(
+            "Already recorded", f"We already recorded that {said}: {title}.", facts=facts
+        )
+    return html_page("Thank you", f"We recorded that {said}: {title}.", facts=facts)
+
+
+def _facts(event: InviteWording | None) -> list[tuple[str, str]]:
+    """Return what the page shows of the event, in the invitation's own words."""
+    if event is None:
+        return []
+    shown = [
+        ("Event", event.title),
+        ("When", event.when),
+        ("Repeats", event.repeats),
+        ("Where", event.location),
+        ("Organizer", event.organizer),
+    ]
+    return [(label, value) for label, value in shown if value]
 
 
 def _through_link(state: ApiState, use: Callable[[RsvpLinks], _T]) -> _T | Response:

@@ -17,8 +17,8 @@ from entrypoints.api.models import (
     BulkPreview,
     CancelResult,
     NewRecipient,
-    SendResultBody,
     SendResults,
+    SentToOne,
     results_body,
 )
 from entrypoints.api.problems import ProblemError, not_found, problem_responses
@@ -29,16 +29,19 @@ MAX_PROBLEMS = 1000
 UploadId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The list's SHA-256.")]
 
 
-@router.post("/invites/{invite_id}/recipients", response_model=SendResultBody)
+@router.post("/invites/{invite_id}/recipients", response_model=SentToOne)
 def add_recipient(
     invite_id: UUID, body: NewRecipient, caller: Caller, state: State
 ) -> dict[str, Any]:
-    """Send the invite's current version to one recipient (once per version)."""
+    """Send the invite's current version to one recipient (once per version); ``warnings``
+    say when the event is already over (it is sent all the same)."""
     state.doors.reading.invite_for(caller, invite_id)
     state.limit_key(caller.key_id)
     recipient = Recipient(body.address, body.name, body.origin)
-    (result,) = state.doors.outbound.send(str(invite_id), [recipient], now=datetime.now(UTC))
-    return result.as_dict()
+    now = datetime.now(UTC)
+    (result,) = state.doors.outbound.send(str(invite_id), [recipient], now=now)
+    warnings = state.doors.reading.send_warnings(str(invite_id), now=now)
+    return {**result.as_dict(), "warnings": warnings}
 
 
 @router.post(
@@ -54,7 +57,10 @@ def upload_list(
     state: State,
     file: Annotated[UploadFile, File(description="CSV: email[,name], header row optional.")],
 ) -> dict[str, Any]:
-    """Upload a recipient list; answer what confirming it would send, and nothing is sent yet."""
+    """Upload a recipient list; answer what confirming it would send, and nothing is sent yet.
+
+    Unusable rows (``problems``) and rows repeating an earlier row's address (``repeated``)
+    are listed by line; ``warnings`` say when the event is already over."""
     state.doors.reading.invite_for(caller, invite_id)
     state.limit_key(caller.key_id)
     limit = state.container.settings().list_max_bytes
@@ -76,7 +82,17 @@ def upload_list(
             {"line": row.line, "address": row.address, "problem": row.problem or "unusable"}
             for row in preview.invalid[:MAX_PROBLEMS]
         ],
+        "repeated": [
+            {
+                "line": row.line,
+                "address": row.address,
+                "first_line": row.first_line,
+                "reason": row.reason,
+            }
+            for row in preview.repeated[:MAX_PROBLEMS]
+        ],
         "confirm_url": str(confirm),
+        "warnings": state.doors.reading.send_warnings(str(invite_id), now=datetime.now(UTC)),
     }
 
 
@@ -88,17 +104,22 @@ def upload_list(
 def confirm_list(
     invite_id: UUID, upload_id: UploadId, body: BulkConfirm, caller: Caller, state: State
 ) -> dict[str, Any]:
-    """Send an uploaded list (origin ``bulk``); the preview's confirmation token is required."""
+    """Send an uploaded list (origin ``bulk``); the preview's confirmation token is required.
+
+    The results answer every row: ``invalid`` and ``duplicate`` rows (their reasons name the
+    line, and the earlier line a duplicate repeats) first, then each send."""
     state.doors.reading.invite_for(caller, invite_id)
     outbound = state.doors.outbound
     if not outbound.confirms_list(invite_id, upload_id, body.confirmation):
         raise not_found("no list was uploaded for this invite with that id and confirmation")
     state.limit_key(caller.key_id)
+    now = datetime.now(UTC)
     try:
-        results = outbound.send_list(str(invite_id), upload_id, now=datetime.now(UTC))
+        results = outbound.send_list(str(invite_id), upload_id, now=now)
     except ListGoneError:
         raise not_found("the uploaded list is no longer kept: upload it again") from None
-    return results_body([r.as_dict() for r in results])
+    warnings = state.doors.reading.send_warnings(str(invite_id), now=now)
+    return results_body([r.as_dict() for r in results], warnings)
 
 
 @router.post("/invites/{invite_id}/approve", response_model=SendResults)

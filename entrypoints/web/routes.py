@@ -1,0 +1,142 @@
+"""The web app's routes: sign-in by a mailed link, sign-out, and the signed-in home page.
+
+Each route parses the form or the cookie, calls one front door, and renders a page. A session
+lives in an HttpOnly, SameSite=Lax cookie (Secure where the app is served over https); every
+form that changes something carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from application.front_doors import FrontDoors
+from application.sessions.front_door import SignInUnavailableError
+from application.vocabulary import InvalidLinkError, Principal, Scope
+from entrypoints.api.state import ApiState
+from entrypoints.web.pages import page
+
+router = APIRouter(include_in_schema=False)
+COOKIE = "cis_session"
+SessionCookie = Annotated[str | None, Cookie(alias=COOKIE)]
+
+
+def _doors(request: Request) -> FrontDoors:
+    state: ApiState = request.app.state.api
+    return state.doors
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.get("/")
+def home(request: Request, session: SessionCookie = None) -> Response:
+    """The signed-in home page; the sign-in page for anyone else."""
+    doors = _doors(request)
+    principal = doors.sessions.principal(session or "", _now())
+    if session is None or principal is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    settings = request.app.state.api.container.settings()
+    context = {
+        "signed_in": doors.sessions.address(session, _now()),
+        "csrf": doors.sessions.csrf_token(session),
+        "admin": principal.kind is Scope.ADMIN,
+        "drop_box": settings.create_address,
+    }
+    if principal.kind is Scope.ADMIN:
+        return page("home.html.j2", statistics=doors.reading.views.system_statistics(), **context)
+    return page("home.html.j2", invites=_invites(doors, principal), **context)
+
+
+def _invites(doors: FrontDoors, principal: Principal) -> list[dict[str, object]]:
+    listed = doors.reading.views.organizer_invites(str(principal.subject), sort="start", limit=200)
+    return list(listed.items)
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request) -> Response:
+    """The form that asks for the address to mail a sign-in link to."""
+    return page("sign_in.html.j2", available=_doors(request).sessions.available)
+
+
+@router.post("/sign-in")
+def request_link(request: Request, address: Annotated[str, Form(max_length=254)]) -> Response:
+    """Mail a sign-in link if the address may sign in; the page is the same either way."""
+    state: ApiState = request.app.state.api
+    state.limit_ip(request)
+    try:
+        state.doors.sessions.request_link(address, _now())
+    except SignInUnavailableError:
+        return page("sign_in.html.j2", status=503, available=False)
+    return page("check_mail.html.j2", address=address.strip(), minutes=15)
+
+
+@router.get("/sign-in/{token}")
+def confirm(request: Request, token: str) -> Response:
+    """Ask to confirm: mail scanners follow links, so only the form's POST signs in."""
+    try:
+        address = _doors(request).sessions.address_of(token, _now())
+    except InvalidLinkError as error:
+        return _refused(error)
+    return page("confirm.html.j2", address=address, token=token)
+
+
+@router.post("/sign-in/{token}")
+def sign_in(request: Request, token: str) -> Response:
+    """Use the link once, open a session, and go home."""
+    try:
+        signed = _doors(request).sessions.sign_in(token, _now())
+    except InvalidLinkError as error:
+        return _refused(error)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        signed.secret,
+        expires=signed.expires,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=128)] = "",
+    session: SessionCookie = None,
+) -> Response:
+    """End the session (its form token proves the request came from its own page)."""
+    sessions = _doors(request).sessions
+    if session is not None and sessions.csrf_valid(session, csrf):
+        sessions.sign_out(session, _now())
+    elif session is not None:
+        return page(
+            "refused.html.j2",
+            status=403,
+            title="Not signed out",
+            reason="That form was not this session's own: sign out from the page itself.",
+        )
+    response = RedirectResponse("/sign-in", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
+    return response
+
+
+def _refused(error: ValueError) -> Response:
+    reason = str(error)
+    return page(
+        "refused.html.j2",
+        status=400,
+        title="That link does not work",
+        reason=reason[:1].upper() + reason[1:] + ".",
+    )
+
+
+def _secure(request: Request) -> bool:
+    base = request.app.state.api.container.settings().web_base_url or ""
+    return base.startswith("https://") or request.url.scheme == "https"
