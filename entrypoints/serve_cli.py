@@ -38,8 +38,9 @@ def serve(
 ) -> None:
     """Run the SMTP drop box, the HTTP API and the background work until interrupted.
 
-    Prints one JSON line saying where everything is: `smtp`, `http`, `docs`, the drop-box
-    addresses `mailboxes`, and with --demo the sample `invites` and an admin `api_key`.
+    Prints one JSON line saying where everything is: `smtp`, `http`, `web` (the web app's
+    sign-in page), `docs`, the drop-box addresses `mailboxes`, and with --demo the sample
+    `invites` and an admin `api_key`.
     Then logs to stderr, one line each, every HTTP request (method, route template, status,
     milliseconds; never the path itself, which may hold a token) and every message received
     (mailbox, outcome, invite id), and any warning.
@@ -85,6 +86,7 @@ def serve(
             {
                 "smtp": f"{where.smtp[0]}:{where.smtp[1]}",
                 "http": http,
+                "web": f"{http}/sign-in",
                 "docs": f"{http}/v1/docs",
                 "mailboxes": mailboxes,
                 **facts,

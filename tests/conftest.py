@@ -7,6 +7,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,17 +38,19 @@ def corpus() -> list[Path]:
     return files
 
 
+def throwaway_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put credentials no real AWS account accepts into the environment, for this test."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Moto in-process AWS for one test, with throwaway credentials in the environment."""
     from moto import mock_aws
 
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
+    throwaway_credentials(monkeypatch)
     with mock_aws():
         yield
 
@@ -66,14 +69,15 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     throwaway credentials in the environment; it stops when the test ends."""
     from moto.server import ThreadedMotoServer
 
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
+    yield from moto_endpoint(monkeypatch, ThreadedMotoServer)
+
+
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch, server_class: type[Any]) -> Iterator[str]:
+    """Run a moto server of ``server_class`` on a free port of 127.0.0.1 while the caller
+    yields its address; stop it afterwards."""
+    throwaway_credentials(monkeypatch)
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = server_class(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         yield f"http://127.0.0.1:{port}"

@@ -24,6 +24,8 @@ class Serving:
     smtp: tuple[str, int]
     http: str
     env: dict[str, str]
+    # The web app's sign-in page, as the JSON line names it.
+    web: str = ""
 
     def admin_key(self) -> str:
         """Return a new admin API key for this server's data folder."""
@@ -50,7 +52,7 @@ def start(data: Path, settings: Mapping[str, str] | None = None) -> Serving:
     assert process.stdout is not None
     where = json.loads(process.stdout.readline())
     host, port = where["smtp"].rsplit(":", 1)
-    return Serving(process, (host, int(port)), where["http"], env)
+    return Serving(process, (host, int(port)), where["http"], env, where["web"])
 
 
 def stop(serving: Serving, timeout: float = 30) -> None:

@@ -22,6 +22,7 @@ from application.reading.schedule import over_warning
 from application.reading.views import InviteView
 from application.store import InviteStore
 from domain.api_keys import Principal
+from domain.distribution import Distribution, distribution_id
 from domain.identity import received_message_id
 from domain.indexes import InboundMessage
 from domain.invite import Invite
@@ -84,6 +85,12 @@ class Reading:
             raise NotVisibleError
         check_readable(principal, summary["organizer"])
         return summary
+
+    def held_for_review(self, invite: UUID) -> bool:
+        """Return whether an update of the invite waits for review before it goes out (read
+        from the distribution's own stream: the views do not keep it)."""
+        distribution = self.load(Distribution, distribution_id(invite))
+        return distribution is not None and distribution.held
 
     def invite_for(self, principal: Principal, invite: UUID) -> Invite:
         """Return the invite (from its own stream, never a lagging view) if ``principal``

@@ -1,4 +1,5 @@
-"""The web app's routes: sign-in by a mailed link, sign-out, and the signed-in home page.
+"""The web app's routes: sign-in by a mailed link, sign-out, the signed-in home page, and
+each invite's page (read only).
 
 Each route parses the form or the cookie, calls one front door, and renders a page. A session
 lives in an HttpOnly, SameSite=Lax cookie (Secure where the app is served over https); every
@@ -8,20 +9,26 @@ form that changes something carries the session's CSRF token.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
 
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from application.access import NotVisibleError
 from application.front_doors import FrontDoors
+from application.projections.queries import InvalidCursorError
 from application.sessions.front_door import SignInUnavailableError
 from application.vocabulary import InvalidLinkError, Principal, Scope
 from entrypoints.api.state import ApiState
+from entrypoints.web.invite_page import charts, happenings, when
 from entrypoints.web.pages import page
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "cis_session"
 SessionCookie = Annotated[str | None, Cookie(alias=COOKIE)]
+PAGE = 50  # attendees per page of the invite page's table
 
 
 def _doors(request: Request) -> FrontDoors:
@@ -55,6 +62,50 @@ def home(request: Request, session: SessionCookie = None) -> Response:
 def _invites(doors: FrontDoors, principal: Principal) -> list[dict[str, object]]:
     listed = doors.reading.views.organizer_invites(str(principal.subject), sort="start", limit=200)
     return list(listed.items)
+
+
+@router.get("/invites/{invite_id}")
+def invite_page(
+    request: Request,
+    invite_id: str,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    session: SessionCookie = None,
+) -> Response:
+    """One invite: its details, history, charts and attendees, to its organizer or an admin."""
+    doors = _doors(request)
+    principal = doors.sessions.principal(session or "", _now())
+    if session is None or principal is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    signed: dict[str, Any] = {
+        "signed_in": doors.sessions.address(session, _now()),
+        "csrf": doors.sessions.csrf_token(session),
+    }
+    try:
+        invite = UUID(invite_id)
+        summary = doors.reading.summary_for(principal, invite)
+    except (ValueError, NotVisibleError):
+        # The same page for "no such invite" and "not yours": nobody learns another's exists.
+        return page("not_found.html.j2", status=404, **signed)
+    try:
+        attendees = doors.reading.views.attendees(invite, cursor, limit=PAGE)
+    except InvalidCursorError:
+        return page("not_found.html.j2", status=404, **signed)
+    path = f"/invites/{invite}"
+    return page(
+        "invite.html.j2",
+        invite=summary,
+        starts=when(summary.get("start"), summary.get("timezone")),
+        ends=when(summary.get("end"), summary.get("timezone")),
+        held=doors.reading.held_for_review(invite),
+        history=happenings(doors.reading.history(str(invite))),
+        charts=charts(doors.reading.views.statistics(invite)),
+        attendees=attendees.items,
+        first_page=path + "#attendees" if cursor else None,
+        next_page=f"{path}?{urlencode({'cursor': attendees.cursor})}#attendees"
+        if attendees.cursor
+        else None,
+        **signed,
+    )
 
 
 @router.get("/sign-in")

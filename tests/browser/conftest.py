@@ -9,7 +9,6 @@ Accessibility is checked with axe-core (npm, ``tests/interop/node``) run in the 
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwrigh
 from entrypoints.container import Container, bootstrap
 from entrypoints.server import LocalServer
 from entrypoints.settings import Settings
+from tests.conftest import free_port
 
 CHROMIUM = Path(os.environ.get("CIS_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parents[1] / "interop" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -65,13 +65,6 @@ class Site:
     base: str
     container: Container
     elsewhere: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

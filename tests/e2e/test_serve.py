@@ -25,7 +25,7 @@ ORGANIZER = "inboxapptest@gmail.com"
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with serving(tmp_path) as started:
         host, port = started.smtp
-        where = {"smtp": f"{host}:{port}", "http": started.http}
+        where = {"smtp": f"{host}:{port}", "http": started.http, "web": started.web}
         yield {**where, "key": started.admin_key(), "data": tmp_path}
 
 
@@ -49,6 +49,8 @@ def eventually(read: Any, ok: Any, seconds: float = 15.0) -> Any:
 def test_an_invite_mailed_in_is_sent_answered_and_counted(server: dict[str, Any]) -> None:
     assert server["smtp"].startswith("127.0.0.1:")
     assert server["http"].startswith("http://127.0.0.1:")
+    assert server["web"] == server["http"] + "/sign-in"
+    assert httpx.get(server["web"], timeout=10).status_code == 200
     headers = {"Authorization": f"Bearer {server['key']}"}
     raw = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
     mail(server, raw, ORGANIZER, f"create@{DOMAIN}")

@@ -23,7 +23,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from tests.conftest import free_port
+from tests.conftest import moto_endpoint
 
 WRITERS = 4
 UPDATES = 15
@@ -58,19 +58,7 @@ class OneRequestAtATime(ThreadedMotoServer):
 
 @pytest.fixture
 def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
-    port = free_port()
-    server = OneRequestAtATime(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    yield from moto_endpoint(monkeypatch, OneRequestAtATime)
 
 
 def app_on(endpoint: str, table: str) -> Application[UUID]:
