@@ -64,6 +64,15 @@ class Signed:
     expires: datetime
 
 
+@dataclass(frozen=True)
+class SignedInAs:
+    """Who a session signs in as: the address, what it may read, its forms' CSRF token."""
+
+    address: str
+    principal: Principal
+    csrf: str
+
+
 class Sessions:
     """Sign-in links, sessions and the CSRF tokens of their forms."""
 
@@ -130,19 +139,21 @@ class Sessions:
             ) from None
         return Signed(session, claim.address, expires)
 
-    def principal(self, secret: str, now: datetime) -> Principal | None:
-        """Return who the session with ``secret`` signs in as, or None if it does not."""
+    def current(self, secret: str, now: datetime) -> SignedInAs | None:
+        """Return who the session with ``secret`` signs in as (one read), or None."""
         session = self._session(secret)
         if session is None or not session.active(now):
             return None
         if session.address in self.settings.admins:
-            return Principal(Scope.ADMIN, None, key_id="session")
-        return Principal(Scope.ORGANIZER, session.address, key_id="session")
+            principal = Principal(Scope.ADMIN, None, key_id="session")
+        else:
+            principal = Principal(Scope.ORGANIZER, session.address, key_id="session")
+        return SignedInAs(session.address, principal, self.csrf_token(secret))
 
-    def address(self, secret: str, now: datetime) -> str | None:
-        """Return the address the session signs in as, or None."""
-        session = self._session(secret)
-        return session.address if session is not None and session.active(now) else None
+    def principal(self, secret: str, now: datetime) -> Principal | None:
+        """Return who the session with ``secret`` signs in as, or None if it does not."""
+        current = self.current(secret, now)
+        return None if current is None else current.principal
 
     def sign_out(self, secret: str, now: datetime) -> None:
         """End the session at once (nothing happens for one that is over already)."""

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from application.access import NotVisibleError
 from application.front_doors import FrontDoors
 from application.projections.queries import InvalidCursorError
-from application.sessions.front_door import SignInUnavailableError
+from application.sessions.front_door import SignedInAs, SignInUnavailableError
 from application.vocabulary import InvalidLinkError, Principal, Scope
 from entrypoints.api.state import ApiState
 from entrypoints.web.invite_page import charts, happenings, when
@@ -44,19 +44,24 @@ def _now() -> datetime:
 def home(request: Request, session: SessionCookie = None) -> Response:
     """The signed-in home page; the sign-in page for anyone else."""
     doors = _doors(request)
-    principal = doors.sessions.principal(session or "", _now())
-    if session is None or principal is None:
+    current = doors.sessions.current(session or "", _now())
+    if current is None:
         return RedirectResponse("/sign-in", status_code=303)
+    principal = current.principal
     settings = request.app.state.api.container.settings()
     context = {
-        "signed_in": doors.sessions.address(session, _now()),
-        "csrf": doors.sessions.csrf_token(session),
+        **_signed(current),
         "admin": principal.kind is Scope.ADMIN,
         "drop_box": settings.create_address,
     }
     if principal.kind is Scope.ADMIN:
         return page("home.html.j2", statistics=doors.reading.views.system_statistics(), **context)
     return page("home.html.j2", invites=_invites(doors, principal), **context)
+
+
+def _signed(current: SignedInAs) -> dict[str, Any]:
+    """What every signed-in page shows: who, and the sign-out form's token."""
+    return {"signed_in": current.address, "csrf": current.csrf}
 
 
 def _invites(doors: FrontDoors, principal: Principal) -> list[dict[str, object]]:
@@ -73,16 +78,13 @@ def invite_page(
 ) -> Response:
     """One invite: its details, history, charts and attendees, to its organizer or an admin."""
     doors = _doors(request)
-    principal = doors.sessions.principal(session or "", _now())
-    if session is None or principal is None:
+    current = doors.sessions.current(session or "", _now())
+    if current is None:
         return RedirectResponse("/sign-in", status_code=303)
-    signed: dict[str, Any] = {
-        "signed_in": doors.sessions.address(session, _now()),
-        "csrf": doors.sessions.csrf_token(session),
-    }
+    signed = _signed(current)
     try:
         invite = UUID(invite_id)
-        summary = doors.reading.summary_for(principal, invite)
+        summary = doors.reading.summary_for(current.principal, invite)
     except (ValueError, NotVisibleError):
         # The same page for "no such invite" and "not yours": nobody learns another's exists.
         return page("not_found.html.j2", status=404, **signed)
