@@ -1,67 +1,59 @@
 """The web app's routes: sign-in by a mailed link, sign-out, the signed-in home page, and
-each invite's page (read only).
+each invite's page.
 
-Each route parses the form or the cookie, calls one front door, and renders a page. A session
-lives in an HttpOnly, SameSite=Lax cookie (Secure where the app is served over https); every
-form that changes something carries the session's CSRF token.
+Each route parses the form or the cookie, calls one front door, and renders a page
+(``entrypoints.web.signed`` has what they share: sessions, CSRF, the doors).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Cookie, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from application.access import NotVisibleError
 from application.front_doors import FrontDoors
 from application.projections.queries import InvalidCursorError
-from application.sessions.front_door import SignedInAs, SignInUnavailableError
+from application.sessions.front_door import SignInUnavailableError
 from application.vocabulary import InvalidLinkError, Principal, Scope
 from entrypoints.api.state import ApiState
 from entrypoints.web.invite_page import charts, happenings, when
 from entrypoints.web.pages import page
+from entrypoints.web.signed import (
+    COOKIE,
+    SessionCookie,
+    doors,
+    not_ours,
+    now,
+    secure,
+    shown,
+    signed_in,
+    to_sign_in,
+)
 
 router = APIRouter(include_in_schema=False)
-COOKIE = "cis_session"
-SessionCookie = Annotated[str | None, Cookie(alias=COOKIE)]
 PAGE = 50  # attendees per page of the invite page's table
-
-
-def _doors(request: Request) -> FrontDoors:
-    state: ApiState = request.app.state.api
-    return state.doors
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @router.get("/")
 def home(request: Request, session: SessionCookie = None) -> Response:
     """The signed-in home page; the sign-in page for anyone else."""
-    doors = _doors(request)
-    current = doors.sessions.current(session or "", _now())
+    current = signed_in(request, session)
     if current is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    principal = current.principal
+        return to_sign_in()
+    principal, front = current.principal, doors(request)
     settings = request.app.state.api.container.settings()
     context = {
-        **_signed(current),
+        **shown(current),
         "admin": principal.kind is Scope.ADMIN,
         "drop_box": settings.create_address,
     }
     if principal.kind is Scope.ADMIN:
-        return page("home.html.j2", statistics=doors.reading.views.system_statistics(), **context)
-    return page("home.html.j2", invites=_invites(doors, principal), **context)
-
-
-def _signed(current: SignedInAs) -> dict[str, Any]:
-    """What every signed-in page shows: who, and the sign-out form's token."""
-    return {"signed_in": current.address, "csrf": current.csrf}
+        return page("home.html.j2", statistics=front.reading.views.system_statistics(), **context)
+    return page("home.html.j2", invites=_invites(front, principal), **context)
 
 
 def _invites(doors: FrontDoors, principal: Principal) -> list[dict[str, object]]:
@@ -77,19 +69,18 @@ def invite_page(
     session: SessionCookie = None,
 ) -> Response:
     """One invite: its details, history, charts and attendees, to its organizer or an admin."""
-    doors = _doors(request)
-    current = doors.sessions.current(session or "", _now())
+    current = signed_in(request, session)
     if current is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    signed = _signed(current)
+        return to_sign_in()
+    signed, front = shown(current), doors(request)
     try:
         invite = UUID(invite_id)
-        summary = doors.reading.summary_for(current.principal, invite)
+        summary = front.reading.summary_for(current.principal, invite)
     except (ValueError, NotVisibleError):
         # The same page for "no such invite" and "not yours": nobody learns another's exists.
         return page("not_found.html.j2", status=404, **signed)
     try:
-        attendees = doors.reading.views.attendees(invite, cursor, limit=PAGE)
+        attendees = front.reading.views.attendees(invite, cursor, limit=PAGE)
     except InvalidCursorError:
         return page("not_found.html.j2", status=404, **signed)
     path = f"/invites/{invite}"
@@ -98,9 +89,9 @@ def invite_page(
         invite=summary,
         starts=when(summary.get("start"), summary.get("timezone")),
         ends=when(summary.get("end"), summary.get("timezone")),
-        held=doors.reading.held_for_review(invite),
-        history=happenings(doors.reading.history(str(invite))),
-        charts=charts(doors.reading.views.statistics(invite)),
+        held=front.reading.held_for_review(invite),
+        history=happenings(front.reading.history(str(invite))),
+        charts=charts(front.reading.views.statistics(invite)),
         attendees=attendees.items,
         first_page=path + "#attendees" if cursor else None,
         next_page=f"{path}?{urlencode({'cursor': attendees.cursor})}#attendees"
@@ -113,7 +104,7 @@ def invite_page(
 @router.get("/sign-in")
 def sign_in_page(request: Request) -> Response:
     """The form that asks for the address to mail a sign-in link to."""
-    return page("sign_in.html.j2", available=_doors(request).sessions.available)
+    return page("sign_in.html.j2", available=doors(request).sessions.available)
 
 
 @router.post("/sign-in")
@@ -122,7 +113,7 @@ def request_link(request: Request, address: Annotated[str, Form(max_length=254)]
     state: ApiState = request.app.state.api
     state.limit_ip(request)
     try:
-        state.doors.sessions.request_link(address, _now())
+        state.doors.sessions.request_link(address, now())
     except SignInUnavailableError:
         return page("sign_in.html.j2", status=503, available=False)
     return page("check_mail.html.j2", address=address.strip(), minutes=15)
@@ -132,7 +123,7 @@ def request_link(request: Request, address: Annotated[str, Form(max_length=254)]
 def confirm(request: Request, token: str) -> Response:
     """Ask to confirm: mail scanners follow links, so only the form's POST signs in."""
     try:
-        address = _doors(request).sessions.address_of(token, _now())
+        address = doors(request).sessions.address_of(token, now())
     except InvalidLinkError as error:
         return _refused(error)
     return page("confirm.html.j2", address=address, token=token)
@@ -142,7 +133,7 @@ def confirm(request: Request, token: str) -> Response:
 def sign_in(request: Request, token: str) -> Response:
     """Use the link once, open a session, and go home."""
     try:
-        signed = _doors(request).sessions.sign_in(token, _now())
+        signed = doors(request).sessions.sign_in(token, now())
     except InvalidLinkError as error:
         return _refused(error)
     response = RedirectResponse("/", status_code=303)
@@ -152,7 +143,7 @@ def sign_in(request: Request, token: str) -> Response:
         expires=signed.expires,
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=secure(request),
         path="/",
     )
     return response
@@ -165,18 +156,13 @@ def sign_out(
     session: SessionCookie = None,
 ) -> Response:
     """End the session (its form token proves the request came from its own page)."""
-    sessions = _doors(request).sessions
+    sessions = doors(request).sessions
     if session is not None and sessions.csrf_valid(session, csrf):
-        sessions.sign_out(session, _now())
+        sessions.sign_out(session, now())
     elif session is not None:
-        return page(
-            "refused.html.j2",
-            status=403,
-            title="Not signed out",
-            reason="That form was not this session's own: sign out from the page itself.",
-        )
+        return not_ours()
     response = RedirectResponse("/sign-in", status_code=303)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure(request))
     return response
 
 
@@ -188,8 +174,3 @@ def _refused(error: ValueError) -> Response:
         title="That link does not work",
         reason=reason[:1].upper() + reason[1:] + ".",
     )
-
-
-def _secure(request: Request) -> bool:
-    base = request.app.state.api.container.settings().web_base_url or ""
-    return base.startswith("https://") or request.url.scheme == "https"
