@@ -64,13 +64,14 @@ test: lint typecheck layers unit
 
 ## bench: ingest throughput vs bare icalendar parsing, snapshot loads, bulk rendering vs naive builds,
 ##        view rebuilds vs bare decoding, dashboard reads at 100,000 attendees vs 10,
-##        Lambda handler cold imports vs boto3
+##        Lambda handler cold imports vs boto3, web pages at 100,000 attendees vs 10 and vs the JSON API
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
 	$(BIN)/python -m bench.snapshots
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.render --links
 	$(BIN)/python -m bench.projections
+	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.handlers
 	$(BIN)/python -m bench.hostile
 

@@ -6,6 +6,8 @@ read but not act on is refused (``NotAllowedError``, a 403).
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.api_keys import Principal, Scope
 
 
@@ -43,3 +45,31 @@ def check_writable(principal: Principal, organizer: str) -> None:
     check_readable(principal, organizer)
     if not may_write(principal, organizer):
         raise NotAllowedError("only the invite's organizer or an admin may do this")
+
+
+def mask_address(address: str) -> str:
+    """Return ``a***@example.org`` for ``ann@example.org``."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def masked(row: dict[str, Any]) -> dict[str, Any]:
+    """Return an attendee row with nothing that names the person (for those who may read an
+    invite but not see its attendees' addresses: ``sees_addresses``)."""
+    forwarded = row.get("forwarded_by")
+    return {
+        **row,
+        "address": mask_address(row["address"]),
+        "name": None,
+        "forwarded_by": mask_address(forwarded) if forwarded else None,
+        "history": [],  # its entries may quote bounce messages naming the address
+    }
+
+
+def shown_attendees(
+    principal: Principal, organizer: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return attendee rows as ``principal`` may see them: masked unless it sees addresses."""
+    return rows if sees_addresses(principal, organizer) else [masked(row) for row in rows]

@@ -12,6 +12,7 @@ from domain.api_keys import InvalidSubjectError, Principal, Scope
 from domain.authentication import SenderPolicy
 from domain.identity import normalize_address
 from domain.organizer import InvalidOriginError
+from domain.sender_domains import NotInDomainError
 from domain.web_links import ANSWERS, InvalidLinkError, checked_base_url
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "InvalidLinkError",
     "InvalidOriginError",
     "InvalidSubjectError",
+    "NotInDomainError",
     "Principal",
     "Scope",
     "SenderPolicy",

@@ -29,6 +29,7 @@ from application.projections.projector import Projector
 from application.projections.queries import Reports, encode_cursor
 from application.projections.runner import ProjectionRunner
 from application.projections.session import Session
+from application.projections.store import ReadModel
 from application.store import InviteStore
 from bench.scratch import scratch
 from domain.attendance import Attendance, Reply
@@ -115,7 +116,7 @@ def median_seconds(work: Callable[[], object], rounds: int) -> float:
     return statistics.median(times)
 
 
-def project_directly(views: SqliteReadModel, aggregates: Iterator[Aggregate]) -> UUID:
+def project_directly(views: ReadModel, aggregates: Iterator[Aggregate]) -> UUID:
     """Project a synthetic audience straight into the views (no event store needed)."""
     projector, session, invite = Projector(), Session(views), None
     for aggregate in aggregates:

@@ -1,4 +1,10 @@
-"""Per organizer domain: which sender policy its organizers' mail is held to."""
+"""Per organizer domain: which sender policy its organizers' mail is held to, and who owns it.
+
+A domain's owners administer its organizers in the web app (their statistics, suspensions,
+limits, blocks) and read its invites without the attendees' addresses. Each owner's address
+is in the domain it owns: the domain's own mail system receives their sign-in links, and a
+session finds its role by one lookup, the record of its own address's domain.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +23,16 @@ def sender_domain_id(domain: str) -> UUID:
     return uuid5(NAMESPACE, "sender-domain\n" + domain.strip().rstrip(".").lower())
 
 
+class NotInDomainError(ValueError):
+    """An owner's address is not in the domain it would own."""
+
+
 class SenderDomain(Aggregate):
-    """An organizer domain's own sender policy, overriding the server's default."""
+    """An organizer domain's own sender policy, overriding the server's default, and the
+    addresses that own it."""
+
+    # A class default, so records and snapshots older than owners read ().
+    owners: tuple[str, ...] = ()
 
     @staticmethod
     def create_id(domain: str, **_: Any) -> UUID:
@@ -39,3 +53,15 @@ class SenderDomain(Aggregate):
     def set_policy(self, policy_name: str | None, timestamp: datetime) -> None:
         """Hold the domain's mail to a policy (by name), or with None to the default."""
         self.policy_name = policy_name
+
+    def owned_by(self, address: str) -> bool:
+        """Return whether ``address`` (normalized) is one of the domain's owners."""
+        return address in tuple(self.owners)
+
+    @event("OwnersSet")
+    def set_owners(self, owners: list[str], timestamp: datetime) -> None:
+        """Replace the domain's owners (normalized addresses of the domain; none: no owner)."""
+        for owner in owners:
+            if owner.rpartition("@")[2] != self.domain:
+                raise NotInDomainError(f"{owner} is not an address of {self.domain}")
+        self.owners = tuple(owners)

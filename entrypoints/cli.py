@@ -17,6 +17,7 @@ from typer.core import TyperOption
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from entrypoints import session
 from entrypoints.aws_cli import aws
+from entrypoints.dkim_cli import dkim
 from entrypoints.doctor_cli import doctor
 from entrypoints.failures import ReportingGroup
 from entrypoints.keys_cli import keys
@@ -33,6 +34,7 @@ from entrypoints.report_cli import report
 from entrypoints.send_cli import approve, outbox, retry, send
 from entrypoints.serve_cli import serve
 from entrypoints.settings import Settings
+from entrypoints.sign_in_cli import sign_in
 from entrypoints.submit_cli import submit
 from entrypoints.views_cli import replay
 from entrypoints.work_cli import work
@@ -65,6 +67,7 @@ app = typer.Typer(
 app.add_typer(organizers, name="organizers")
 app.add_typer(keys, name="keys")
 app.add_typer(aws, name="aws")
+app.add_typer(dkim, name="dkim")
 app.command()(send)
 app.command()(approve)
 app.command()(retry)
@@ -74,6 +77,7 @@ app.command()(work)
 app.command()(replay)
 app.command()(serve)
 app.command()(submit)
+app.command("sign-in")(sign_in)
 app.command()(doctor)
 out = Console()
 err = Console(stderr=True)

@@ -16,6 +16,7 @@ from adapters.inbound.parse_once import ParsedOnce
 from adapters.inbound.parser import EmailCalendarParser
 from adapters.lists.csv_recipients import CsvRecipientReader
 from adapters.lists.csv_report import CsvReport
+from adapters.mail import dkim as dkim_keys
 from adapters.mail.outbox import OutboxFolderMailer
 from adapters.mail.ses import SesMailer
 from adapters.mail.smtp import SmtpMailer
@@ -60,6 +61,7 @@ from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
 from application.projections.store import ReadModel
 from application.projections.stream_feed import StreamFeed
+from application.reading.cursors import SealedCursors
 from application.reading.front_door import Reading
 from application.send_types import OutboundSettings
 from application.sessions.front_door import Sessions, SignInSettings
@@ -158,12 +160,34 @@ def work_queue(settings: Settings) -> WorkQueue | None:
     return SqsWorkQueue(settings.sqs_url, region=settings.region) if settings.sqs_url else None
 
 
+def sealed_cursors(sending: OutboundSettings) -> SealedCursors:
+    """Return the sealer of cursors handed to those who see attendees masked (its key is
+    derived from the server secret, under a label of its own)."""
+    return SealedCursors(sending.secret)
+
+
 def sign_in_settings(settings: Settings, sending: OutboundSettings) -> SignInSettings:
     """Return where sign-in links point (none without a public web address) and who
     administers; links are signed with the server secret (under a label of their own)."""
     base = settings.web_base_url
     link_base = base.rstrip("/") + SIGN_IN_PATH if base else None
     return SignInSettings(link_base, settings.admin_addresses, sending.secret)
+
+
+def dkim_signer(settings: Settings) -> dkim_keys.DkimSigner | None:
+    """Return the DKIM signer of the smtp and outbox mailers, or None when no selector is
+    set. A selector without a usable key (missing, readable by others, too short) is an
+    error at start, never mail silently sent unsigned."""
+    selector = settings.dkim_selector
+    if not selector:
+        if settings.dkim_private_key_file is not None:
+            msg = "CIS_DKIM_PRIVATE_KEY_FILE is set but CIS_DKIM_SELECTOR is not: set both"
+            raise dkim_keys.DkimKeyError(msg)
+        return None
+    selector = dkim_keys.checked_name("CIS_DKIM_SELECTOR", selector)
+    return dkim_keys.DkimSigner.from_file(
+        settings.dkim_key_file(selector), selector, settings.dkim_signing_domain
+    )
 
 
 def dispatcher(
@@ -219,10 +243,14 @@ class Container(containers.DeclarativeContainer):
         max_bytes=providers.Callable(lambda s: s.list_max_bytes, settings),
         max_rows=providers.Callable(lambda s: s.list_max_rows, settings),
     )
+    # SES signs with its own Easy DKIM keys; the embedded mailers with ours, when one is set.
+    dkim = providers.Singleton(dkim_signer, settings)
     mailer = providers.Selector(
         providers.Callable(lambda s: s.mailer, settings),
         outbox=providers.Singleton(
-            OutboxFolderMailer, providers.Callable(lambda s: s.outbox_path, settings)
+            OutboxFolderMailer,
+            providers.Callable(lambda s: s.outbox_path, settings),
+            signer=dkim,
         ),
         smtp=providers.Singleton(
             SmtpMailer,
@@ -231,6 +259,7 @@ class Container(containers.DeclarativeContainer):
             starttls=providers.Callable(lambda s: s.smtp_starttls, settings),
             username=providers.Callable(lambda s: s.smtp_username, settings),
             password=providers.Callable(lambda s: s.smtp_password, settings),
+            signer=dkim,
         ),
         ses=providers.Singleton(SesMailer, providers.Callable(lambda s: s.region, settings)),
     )
@@ -322,7 +351,13 @@ class Container(containers.DeclarativeContainer):
     )
     views = providers.Singleton(read_model, settings)
     reports = providers.Singleton(Reports, views)
-    reading = providers.Singleton(Reading, store, views=reports, report_format=report_format)
+    reading = providers.Singleton(
+        Reading,
+        store,
+        views=reports,
+        report_format=report_format,
+        cursors=providers.Callable(sealed_cursors, sending_settings),
+    )
     links = providers.Singleton(
         Links,
         store,
@@ -418,3 +453,20 @@ def sender_policy_warning(settings: Settings) -> str | None:
         "WARNING: CIS_SENDER_POLICY=off: the From header of every message is believed, so "
         "anyone can act as any organizer; use it only for tests and closed networks"
     )
+
+
+# The DNS record of a DKIM key, as ``cis dkim`` prints it; and why a key cannot be used.
+DkimRecord = dkim_keys.DkimRecord
+DkimKeyError = dkim_keys.DkimKeyError
+
+
+def dkim_keygen(settings: Settings, selector: str, domain: str, bits: int) -> DkimRecord:
+    """Make a DKIM key pair for ``selector`` in the data folder (``<data>/dkim``, 0600) and
+    return the record to publish for ``domain``."""
+    return dkim_keys.generate(settings.dkim_folder, selector, domain, bits)
+
+
+def dkim_record(settings: Settings, selector: str, domain: str) -> DkimRecord:
+    """Return the record publishing ``selector``'s key (checked as the mailer checks it)."""
+    selector = dkim_keys.checked_name("selector", selector)
+    return dkim_keys.record(settings.dkim_key_file(selector), selector, domain)

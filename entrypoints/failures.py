@@ -28,6 +28,7 @@ from adapters.storage.health import (
 )
 from application.kept_mail import CorruptMessageError
 from entrypoints import session
+from entrypoints.container import DkimKeyError
 from entrypoints.settings import Settings
 
 _DOCTOR = "run `cis doctor` to check the data folder"
@@ -61,7 +62,7 @@ class ReportingGroup(TyperGroup):
 def explain(error: Exception, settings: Settings | None) -> str:
     """Return the one line that tells an operator what went wrong and what to do."""
     data = settings.data_dir if settings is not None else Path("the data folder")
-    if isinstance(error, EmptyEventStoreError | CorruptMessageError):
+    if isinstance(error, EmptyEventStoreError | CorruptMessageError | DkimKeyError):
         return str(error)
     if isinstance(error, IntegrityError):
         return (

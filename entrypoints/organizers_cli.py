@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 
 from application.admin.registry import OrganizerRegistry
-from application.vocabulary import InvalidOriginError, SenderPolicy
+from application.vocabulary import InvalidOriginError, NotInDomainError, SenderPolicy
 from entrypoints import session
 
 organizers = typer.Typer(
     help="The organizer registry: allow, suspend or limit organizers; private drop-box "
-    "addresses and per-domain sender policies."
+    "addresses, per-domain sender policies and domain owners."
 )
 err = Console(stderr=True)
 
@@ -184,3 +184,35 @@ def policy(
     own = admin.organizers.domain_policy(domain)
     effective = admin.effective_policy(domain)
     print(json.dumps({"domain": domain.lower(), "policy": own, "effective": effective.value}))
+
+
+@organizers.command("domain-owners")
+def domain_owners(
+    domain: Annotated[str, typer.Argument(metavar="DOMAIN", help="The domain, like example.com.")],
+    address: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="ADDRESS",
+            help="Addresses of the domain that own it (they replace the current owners); "
+            "omit to show the owners.",
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove every owner of the domain.")
+    ] = False,
+) -> None:
+    """Show or set who owns an organizer domain: its owners sign in to the web app's
+    Administration, manage the domain's organizers and read its invites (attendees'
+    addresses masked). An owner's address is in the domain it owns."""
+    registry = _registry()
+    if clear and address:
+        err.print("give addresses or --clear, not both", markup=False)
+        raise typer.Exit(2)
+    if clear or address:
+        try:
+            registry.set_domain_owners(domain, address or [], now=datetime.now(UTC))
+        except NotInDomainError as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(2) from None
+    owners = list(registry.domain_owners(domain))
+    print(json.dumps({"domain": domain.strip().rstrip(".").lower(), "owners": owners}))

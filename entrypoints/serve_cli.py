@@ -40,7 +40,8 @@ def serve(
 
     Prints one JSON line saying where everything is: `smtp`, `http`, `web` (the web app's
     sign-in page), `docs`, the drop-box addresses `mailboxes`, and with --demo the sample
-    `invites` and an admin `api_key`.
+    `invites`, an admin `api_key` and a `sign_in` link for the demo's organizer (the web
+    app's demo admin is admin@demo.example unless CIS_ADMINS names others).
     Then logs to stderr, one line each, every HTTP request (method, route template, status,
     milliseconds; never the path itself, which may hold a token) and every message received
     (mailbox, outcome, invite id), and any warning.
@@ -58,15 +59,23 @@ def serve(
         session.configure(settings.model_copy(update={"web_base_url": own}))
         container = session.container()
         settings = container.settings()
+    if demo and not settings.admins:
+        from entrypoints.demo import DEMO_ADMIN
+
+        session.configure(settings.model_copy(update={"admins": DEMO_ADMIN}))
+        container = session.container()
+        settings = container.settings()
     now = datetime.now(UTC)
     facts: dict[str, object] = {}
     if demo:
-        from entrypoints.demo import demo_api_key, load_demo
+        from entrypoints.demo import demo_api_key, demo_sign_in, load_demo
 
         doors = container.front_doors()
         facts["invites"] = load_demo(doors, settings.create_address, now)
         keep = settings.data_dir if settings.backend == "embedded" else None
         facts["api_key"] = demo_api_key(doors, keep, now)
+        container.projections().run()  # the link is for an organizer the views know
+        facts["sign_in"] = demo_sign_in(doors, now)
     warning = sender_policy_warning(settings)
     if warning is not None:
         # Through the log, so a --log-json reader gets it as JSON too.

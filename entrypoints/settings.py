@@ -150,6 +150,22 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS.")
     smtp_username: str | None = Field(default=None, description="SMTP AUTH user name.")
     smtp_password: str | None = Field(default=None, description="SMTP AUTH password.")
+    dkim_selector: str | None = Field(
+        default=None,
+        description="DKIM selector: set, the smtp and outbox mailers sign what they send with "
+        "its key (cis dkim keygen); unset: no signature (SES signs on its own).",
+    )
+    dkim_domain: str | None = Field(
+        default=None,
+        description="The DKIM signing domain (d=); default: the domain of the From address "
+        "(CIS_SENDER). Mail whose From is not this domain or a subdomain of it is sent "
+        "unsigned, with a warning (DMARC could not align it).",
+    )
+    dkim_private_key_file: Path | None = Field(
+        default=None,
+        description="The selector's RSA private key (PEM, readable by its owner only); "
+        "default: <data>/dkim/<selector>.private.",
+    )
     region: str = Field(
         default="us-east-1",
         validation_alias=AliasChoices("CIS_REGION", "REGION"),
@@ -261,6 +277,23 @@ class Settings(BaseSettings):
             "cancelled": self.event_cancellation_topic,
         }
         return {kind: arn for kind, arn in named.items() if arn}
+
+    @property
+    def dkim_folder(self) -> Path:
+        """Return the folder ``cis dkim keygen`` keeps private keys in."""
+        return self.data_dir / "dkim"
+
+    @property
+    def dkim_signing_domain(self) -> str:
+        """Return the DKIM signing domain: the one set, else the From address's."""
+        return self.dkim_domain or self.from_address.rpartition("@")[2]
+
+    def dkim_key_file(self, selector: str) -> Path:
+        """Return where ``selector``'s private key is: the file set for the configured
+        selector, else ``<data>/dkim/<selector>.private``."""
+        if self.dkim_private_key_file is not None and selector == self.dkim_selector:
+            return self.dkim_private_key_file
+        return self.dkim_folder / f"{selector}.private"
 
     @property
     def outbox_path(self) -> Path:

@@ -13,7 +13,12 @@ from entrypoints import session
 
 def replay(
     only_new: Annotated[
-        bool, typer.Option("--only-new", help="Project only what is new; keep the views.")
+        bool,
+        typer.Option(
+            "--only-new",
+            help="Project only what is new; keep the views (views an older version built "
+            "are rebuilt all the same).",
+        ),
     ] = False,
 ) -> None:
     """Delete the views and project every stored event again (safe to repeat).

@@ -11,12 +11,16 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from icalendar import Calendar
 
 from adapters.files import write_atomically
 from adapters.leftovers import sweep_incoming
 from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
+
+if TYPE_CHECKING:
+    from adapters.mail.dkim import DkimSigner
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]+")
 
@@ -44,11 +48,17 @@ class OutboxEntry:
 
 
 class OutboxFolderMailer(Mailer):
-    """Writes each message to ``<folder>/<name from Message-ID>.eml``; a resend overwrites."""
+    """Writes each message to ``<folder>/<name from Message-ID>.eml``; a resend overwrites.
 
-    def __init__(self, folder: Path, *, fsync: bool = True) -> None:
+    With a DKIM signer the kept copy is signed as SMTP would send it, so a signature can be
+    checked against the published record before any mail goes out for real."""
+
+    def __init__(
+        self, folder: Path, *, fsync: bool = True, signer: DkimSigner | None = None
+    ) -> None:
         self.folder = folder
         self.fsync = fsync
+        self.signer = signer
         self._ready = False
 
     def send(self, mail: OutgoingMail) -> str:
@@ -64,7 +74,8 @@ class OutboxFolderMailer(Mailer):
                 sweep_incoming(self.folder)  # what killed writers left
                 self._ready = True
             # Once send returns, the message is recorded as sent: with fsync it survives a crash.
-            write_atomically(str(path), mail.data, fsync=self.fsync)
+            data = mail.data if self.signer is None else self.signer.sign(mail.data)
+            write_atomically(str(path), data, fsync=self.fsync)
         except OSError as error:
             problem = "the disk is full" if error.errno == errno.ENOSPC else error.strerror
             raise TemporaryDeliveryError(f"outbox {path}: {problem or error}") from error

@@ -6,10 +6,14 @@ import re
 import smtplib
 import ssl
 import threading
-from typing import Literal
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
 
 from adapters.mail.smtp_replies import delivery_error, queue_id
 from application.ports import Mailer, OutgoingMail
+
+if TYPE_CHECKING:
+    from adapters.mail.dkim import DkimSigner
 
 LINE_END = re.compile(rb"\r\n|\n|\r(?!\n)")
 
@@ -29,6 +33,7 @@ class SmtpMailer(Mailer):
         timeout: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
+        signer: DkimSigner | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.starttls, self.implicit_tls = starttls, implicit_tls
@@ -36,12 +41,17 @@ class SmtpMailer(Mailer):
         self.timeout = timeout
         self.ssl_context = ssl_context
         self.local_hostname = local_hostname
+        self.signer = signer
         self.where = f"smtp:{host}:{port}"
         self._connection: smtplib.SMTP | None = None
         self._lock = threading.Lock()
 
     def send(self, mail: OutgoingMail) -> str:
-        """Deliver ``mail`` to its one recipient; return the server and its queue id."""
+        """Deliver ``mail`` to its one recipient (DKIM-signed when a signer is set); return the
+        server and its queue id."""
+        if self.signer is not None:
+            # Outside the lock: signing is CPU work, and other threads may be sending.
+            mail = replace(mail, data=self.signer.sign(mail.data))
         with self._lock:
             try:
                 reply = transact(self._open(), mail)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from adapters.readmodels import layout
@@ -44,7 +44,13 @@ from adapters.storage.dynamodb.transactions import (
     transact_write,
 )
 from application.projections.keys import Partition, Position
-from application.projections.store import Batch, Item, ReadModel, ViewConflictError
+from application.projections.store import (
+    Batch,
+    Item,
+    ReadModel,
+    ViewConflictError,
+    prefix_range,
+)
 
 Attributes = dict[str, Any]
 
@@ -57,8 +63,10 @@ _SORT = "="  # prefix of every stored sort key; alone, the sort key of a positio
 _TRANSACT_ATTEMPTS = 5
 _BACKOFF_BASE = 0.02
 _BACKOFF_CAP = 0.5
-# BatchWriteItem's own limit, and how often clear() re-sends the deletes it left unprocessed.
+# BatchWriteItem's own limit, and how often clear() re-sends the deletes it left unprocessed
+# (and get_many the reads).
 _BATCH_WRITE_ITEMS = 25
+_BATCH_GET_ITEMS = 100
 _BATCH_WRITE_ATTEMPTS = 10
 
 
@@ -122,7 +130,7 @@ class DynamoReadModel(ReadModel):
         if self.create:
             create_table_if_missing(client, self.table_name, sort_key_type="S")
 
-    # Reads: GetItem and Query only.
+    # Reads: GetItem, BatchGetItem and Query only.
 
     def get(self, pk: Partition, sk: str) -> Item | None:
         """Return one item, or None (one strongly consistent GetItem)."""
@@ -132,6 +140,29 @@ class DynamoReadModel(ReadModel):
         found = response.get("Item")
         return self._item(pk, found) if found else None
 
+    def get_many(self, pk: Partition, sks: Sequence[str]) -> list[Item]:
+        """Return the items with these sort keys, in the order asked (strongly consistent
+        BatchGetItem, 100 keys at a time; keys it leaves unprocessed are asked again)."""
+        found: dict[str, Item] = {}
+        wanted = list(dict.fromkeys(sks))
+        for start in range(0, len(wanted), _BATCH_GET_ITEMS):
+            keys = [_item_key(pk, sk) for sk in wanted[start : start + _BATCH_GET_ITEMS]]
+            for attempt in range(_BATCH_WRITE_ATTEMPTS):
+                if attempt:
+                    _backoff(attempt)
+                request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    read = self._item(pk, item)
+                    found[read.sk] = read
+                keys = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys")
+                if not keys:
+                    break
+            else:
+                msg = f"DynamoDB left {len(keys)} reads unprocessed (throttled): read again"
+                raise RuntimeError(msg)
+        return [found[sk] for sk in sks if sk in found]
+
     def query(
         self,
         pk: Partition,
@@ -140,31 +171,33 @@ class DynamoReadModel(ReadModel):
         before: str | None = None,
         limit: int = 50,
         descending: bool = False,
+        prefix: str | None = None,
     ) -> list[Item]:
-        """Return up to ``limit`` items with ``after < sk < before``, in order (one Query,
-        paged).
+        """Return up to ``limit`` items with ``after < sk < before`` (starting with
+        ``prefix``, if given), in order (one Query, paged).
 
-        A key condition holds one comparison on ``sk``: a single bound is a strict ``>`` or
-        ``<``; both bounds are an inclusive BETWEEN whose two end items (if they exist) are
-        dropped here, so each page asks for up to two more items than are still needed.
+        A key condition holds one comparison on ``sk``: a single bound is ``>``, ``>=`` or
+        ``<``; two bounds are an inclusive BETWEEN whose excluded end items (if they exist)
+        are dropped here, so each page asks for up to two more items than are still needed.
         """
-        if limit <= 0 or (after is not None and before is not None and after >= before):
+        low, included, high = prefix_range(after, before, prefix)
+        if limit <= 0 or (low is not None and high is not None and low >= high):
             # Nothing can match; DynamoDB also refuses a BETWEEN whose bounds are reversed.
             return []
         values: Attributes = {":pk": {"S": _ITEM + layout.partition(pk)}}
         condition = "pk = :pk"
-        bounds: set[str] = set()
-        if after is not None and before is not None:
-            condition += " AND sk BETWEEN :after AND :before"
-            bounds = {_SORT + after, _SORT + before}
-        elif after is not None:
-            condition += " AND sk > :after"
-        elif before is not None:
-            condition += " AND sk < :before"
-        if after is not None:
-            values[":after"] = {"S": _SORT + after}
-        if before is not None:
-            values[":before"] = {"S": _SORT + before}
+        excluded: set[str] = set()
+        if low is not None and high is not None:
+            condition += " AND sk BETWEEN :low AND :high"
+            excluded = {_SORT + high} | (set() if included else {_SORT + low})
+        elif low is not None:
+            condition += f" AND sk {'>=' if included else '>'} :low"
+        elif high is not None:
+            condition += " AND sk < :high"
+        if low is not None:
+            values[":low"] = {"S": _SORT + low}
+        if high is not None:
+            values[":high"] = {"S": _SORT + high}
         params: Attributes = {
             "TableName": self.table_name,
             "KeyConditionExpression": condition,
@@ -173,8 +206,8 @@ class DynamoReadModel(ReadModel):
             "ConsistentRead": True,
         }
         items: list[Item] = []
-        for found in self._query(params, lambda: limit - len(items) + len(bounds)):
-            if found["sk"]["S"] not in bounds:
+        for found in self._query(params, lambda: limit - len(items) + len(excluded)):
+            if found["sk"]["S"] not in excluded:
                 items.append(self._item(pk, found))
                 if len(items) == limit:
                     break

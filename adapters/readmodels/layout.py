@@ -8,9 +8,13 @@ key                                         stored as
 ==========================================  ==========================================
 ``InviteItems(i)``                          ``invite#<i>``
 ``Attendees(i)``                            ``attendees#<i>``
+``AttendeeBucket(i, b)``                    ``bucket#<i>#<b>`` (``i`` an invite id: no ``#``)
 ``StreamMeta(s)``                           ``stream#<s>``
 ``OrganizerListing(o, order)``              ``organizer#<o>#<order>`` (modified, start)
 ``DomainListing(d, n)``                     ``domain#<d>#modified#<n>``
+``SystemListing(n)``                        ``system#modified#<n>``
+``DomainOrganizers(d, n)``                  ``organizers#domain#<d>#<n>``
+``SystemOrganizers(n)``                     ``organizers#system#<n>``
 ``OrganizerUpcoming(o)``                    ``upcoming#organizer#<o>``
 ``DomainUpcoming(d, n)``                    ``upcoming#domain#<d>#<n>``
 ``Statistics(INVITE | ORGANIZER, x)``       ``stats#invite#<x>``, ``stats#organizer#<x>``
@@ -18,6 +22,7 @@ key                                         stored as
 ``Statistics(SYSTEM, shard=n)``             ``stats#system#<n>``
 ``StreamPosition(s)``                       ``<s>`` (an aggregate id)
 ``LogPosition(name)``                       ``log#<name>``
+``ViewsVersion()``                          ``views#version``
 ==========================================  ==========================================
 
 Every spelling starts with its own prefix, and a free-form part (an organizer's address may
@@ -30,8 +35,10 @@ from __future__ import annotations
 from typing import assert_never
 
 from application.projections.keys import (
+    AttendeeBucket,
     Attendees,
     DomainListing,
+    DomainOrganizers,
     DomainUpcoming,
     InviteItems,
     LogPosition,
@@ -44,10 +51,14 @@ from application.projections.keys import (
     Statistics,
     StreamMeta,
     StreamPosition,
+    SystemListing,
+    SystemOrganizers,
+    ViewsVersion,
     statistics_problem,
 )
 
 _LOG = "log#"
+_VIEWS_VERSION = "views#version"
 
 
 def partition(key: Partition) -> str:
@@ -57,12 +68,20 @@ def partition(key: Partition) -> str:
             return f"invite#{invite}"
         case Attendees(invite):
             return f"attendees#{invite}"
+        case AttendeeBucket(invite, bucket):
+            return f"bucket#{invite}#{bucket}"
         case StreamMeta(stream):
             return f"stream#{stream}"
         case OrganizerListing(organizer, order):
             return f"organizer#{organizer}#{order.value}"
         case DomainListing(domain, shard):
             return f"domain#{domain}#modified#{shard}"
+        case SystemListing(shard):
+            return f"system#modified#{shard}"
+        case DomainOrganizers(domain, shard):
+            return f"organizers#domain#{domain}#{shard}"
+        case SystemOrganizers(shard):
+            return f"organizers#system#{shard}"
         case OrganizerUpcoming(organizer):
             return f"upcoming#organizer#{organizer}"
         case DomainUpcoming(domain, shard):
@@ -85,12 +104,22 @@ def parse_partition(stored: str) -> Partition:
         return InviteItems(rest)
     if kind == "attendees":
         return Attendees(rest)
-    if kind == "stream":
+    if kind == "bucket":
+        invite, hash_, bucket = rest.partition("#")
+        if hash_:
+            return AttendeeBucket(invite, bucket)
+    elif kind == "stream":
         return StreamMeta(rest)
-    if kind == "organizer":
+    elif kind == "system":
+        order, _, shard = rest.partition("#")
+        if order == Order.MODIFIED.value:
+            return SystemListing(_shard(shard))
+    elif kind == "organizers":
+        return _organizers(rest)
+    elif kind == "organizer":
         organizer, _, order = rest.rpartition("#")
         return OrganizerListing(organizer, Order(order))
-    if kind == "domain":
+    elif kind == "domain":
         head, _, shard = rest.rpartition("#")
         domain, _, modified = head.rpartition("#")
         if modified == Order.MODIFIED.value:
@@ -105,6 +134,16 @@ def parse_partition(stored: str) -> Partition:
     elif kind == "stats":
         return _statistics(rest)
     raise ValueError(f"{stored!r} is no read-model partition key")
+
+
+def _organizers(rest: str) -> Partition:
+    scope, _, named = rest.partition("#")
+    if scope == Scope.SYSTEM.value:
+        return SystemOrganizers(_shard(named))
+    if scope == Scope.DOMAIN.value:
+        domain, _, shard = named.rpartition("#")
+        return DomainOrganizers(domain, _shard(shard))
+    raise ValueError(f"organizers#{rest!r} is no read-model partition key")
 
 
 def _check(key: Statistics) -> Statistics:
@@ -139,12 +178,17 @@ def position(key: Position) -> str:
             return stream
         case LogPosition(log):
             return _LOG + log
+        case ViewsVersion():
+            return _VIEWS_VERSION
         case _:
             assert_never(key)
 
 
 def parse_position(stored: str) -> Position:
-    """Return the position a stored name spells (aggregate ids never start with ``log#``)."""
+    """Return the position a stored name spells (aggregate ids never start with ``log#``
+    nor are ``views#version``)."""
+    if stored == _VIEWS_VERSION:
+        return ViewsVersion()
     if stored.startswith(_LOG):
         return LogPosition(stored.removeprefix(_LOG))
     return StreamPosition(stored)

@@ -10,8 +10,14 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 
-from application.projections.keys import LogPosition, Partition, Position
-from application.projections.store import Batch, Item, ReadModel, ViewConflictError
+from application.projections.keys import Partition, Position, StreamPosition
+from application.projections.store import (
+    Batch,
+    Item,
+    ReadModel,
+    ViewConflictError,
+    prefix_range,
+)
 
 
 class MemoryReadModel(ReadModel):
@@ -37,12 +43,17 @@ class MemoryReadModel(ReadModel):
         before: str | None = None,
         limit: int = 50,
         descending: bool = False,
+        prefix: str | None = None,
     ) -> list[Item]:
         """Return one partition's items between the bounds, in order."""
+        lowest, included, highest = prefix_range(after, before, prefix)
         with self._lock:
             keys = self._order.get(pk, [])
-            low = bisect.bisect_right(keys, after) if after is not None else 0
-            high = bisect.bisect_left(keys, before) if before is not None else len(keys)
+            low = 0
+            if lowest is not None:
+                low = (bisect.bisect_left if included else bisect.bisect_right)(keys, lowest)
+            high = bisect.bisect_left(keys, highest) if highest is not None else len(keys)
+            high = max(high, low)
             chosen = (
                 keys[max(high - limit, low) : high][::-1] if descending else keys[low:high][:limit]
             )
@@ -95,7 +106,7 @@ class MemoryReadModel(ReadModel):
         ]
         for start in range(0, len(counters), size):
             yield Batch(adds=dict(counters[start : start + size]))
-        keys = sorted(self._positions, key=lambda key: isinstance(key, LogPosition))
+        keys = sorted(self._positions, key=lambda key: not isinstance(key, StreamPosition))
         for start in range(0, len(keys), size):
             chosen = keys[start : start + size]
             yield Batch(tracking={key: (0, self._positions[key]) for key in chosen})

@@ -8,13 +8,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from adapters.readmodels import layout
 from application.projections.keys import Key, Partition, Position
-from application.projections.store import Batch, Item, ReadModel, Row, ViewConflictError
+from application.projections.store import (
+    Batch,
+    Item,
+    ReadModel,
+    Row,
+    ViewConflictError,
+    prefix_range,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -51,6 +58,19 @@ class SqliteReadModel(ReadModel):
             ).fetchone()
         return Item(pk, sk, json.loads(row[0]), row[1]) if row else None
 
+    def get_many(self, pk: Partition, sks: Sequence[str]) -> list[Item]:
+        """Return the items with these sort keys, in the order asked (one statement)."""
+        if not sks:
+            return []
+        marks = ", ".join("?" * len(sks))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT sk, data, rev FROM items WHERE pk = ? AND sk IN ({marks})",  # noqa: S608 - only placeholders
+                (layout.partition(pk), *sks),
+            ).fetchall()
+        found = {sk: Item(pk, sk, json.loads(data), rev) for sk, data, rev in rows}
+        return [found[sk] for sk in sks if sk in found]
+
     def query(
         self,
         pk: Partition,
@@ -59,16 +79,18 @@ class SqliteReadModel(ReadModel):
         before: str | None = None,
         limit: int = 50,
         descending: bool = False,
+        prefix: str | None = None,
     ) -> list[Item]:
         """Return one partition's items between the bounds, in order (one index range)."""
+        low, included, high = prefix_range(after, before, prefix)
         sql = "SELECT sk, data, rev FROM items WHERE pk = ?"
         params: list[Any] = [layout.partition(pk)]
-        if after is not None:
-            sql += " AND sk > ?"
-            params.append(after)
-        if before is not None:
+        if low is not None:
+            sql += f" AND sk {'>=' if included else '>'} ?"
+            params.append(low)
+        if high is not None:
             sql += " AND sk < ?"
-            params.append(before)
+            params.append(high)
         sql += f" ORDER BY sk {'DESC' if descending else 'ASC'} LIMIT ?"
         params.append(limit)
         with self._lock:

@@ -8,11 +8,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from application.stores import Loader
+from domain.addresses import address_problem
 from domain.authentication import SenderPolicy
 from domain.blocks import RecipientBlock, block_id
 from domain.identity import normalize_address, organizer_id
 from domain.organizer import Organizer, landing_origin, secret_digest
-from domain.sender_domains import SenderDomain, sender_domain_id
+from domain.sender_domains import NotInDomainError, SenderDomain, sender_domain_id
 
 
 def find_organizer(load: Loader, address: str) -> Organizer | None:
@@ -133,6 +134,40 @@ class OrganizerRegistry:
         record.set_policy(policy_name=policy.value if policy else None, timestamp=now)
         self.save(record)
         return record
+
+    def domain_owners(self, domain: str) -> tuple[str, ...]:
+        """Return the addresses that own ``domain`` (none when nobody was named)."""
+        record = self.load(SenderDomain, sender_domain_id(domain))
+        return tuple(record.owners) if record is not None else ()
+
+    def set_domain_owners(
+        self, domain: str, owners: Sequence[str], *, now: datetime
+    ) -> SenderDomain:
+        """Make ``owners`` the addresses that own ``domain`` (none: nobody owns it).
+
+        An owner's address must be in the domain itself: raise NotInDomainError, before
+        anything is recorded, for one that is not (or that is no address at all).
+        """
+        name = domain.strip().rstrip(".").lower()
+        normalized = list(dict.fromkeys(normalize_address(owner) for owner in owners))
+        for owner in normalized:
+            problem = address_problem(owner)
+            if problem is not None or owner.rpartition("@")[2] != name:
+                why = problem or f"it is not an address of {name}"
+                raise NotInDomainError(f"{owner!r} cannot own {name}: {why}")
+        record = self.load(SenderDomain, sender_domain_id(name))
+        record = record or SenderDomain(domain=name, timestamp=now)
+        record.set_owners(owners=normalized, timestamp=now)
+        self.save(record)
+        return record
+
+    def owned_domain(self, address: str) -> str | None:
+        """Return the domain ``address`` owns, or None (an owner owns its own address's
+        domain only, so this is one lookup)."""
+        wanted = normalize_address(address)
+        _, at, domain = wanted.rpartition("@")
+        record = self.load(SenderDomain, sender_domain_id(domain)) if at and domain else None
+        return domain if record is not None and record.owned_by(wanted) else None
 
     def block(
         self, organizer: str, recipient: str, blocked: bool, *, now: datetime

@@ -1,12 +1,15 @@
 """The links flow's front door: what people do through signed links, without an API key.
 
-RSVP answers, "add to calendar" files and landing-page sends. Each link carries a signature
-made with the server's secret, so the link itself is the capability: it does exactly what
-its name says and nothing else.
+RSVP answers, "add to calendar" files, landing-page sends and the public upcoming pages.
+Each link carries a signature made with the server's secret, so the link itself is the
+capability: it does exactly what its name says and nothing else.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime
 from uuid import UUID
 
@@ -21,9 +24,14 @@ from application.store import InviteStore
 from domain.invite import Invite
 from domain.organizer import origin_of
 
+# The upcoming page's key is derived under its own label: no other link's signature opens it.
+_UPCOMING_LABEL = b"calendar-invite-server upcoming page v1"
+_UPCOMING_MAC_BYTES = 16  # 128 bits: out of reach of guessing at any request rate
+
 
 class Links:
-    """RSVP links (``rsvp``), calendar files and landing-page requests."""
+    """RSVP links (``rsvp``), calendar files, landing-page requests and the signatures of
+    the public upcoming pages."""
 
     def __init__(
         self,
@@ -49,6 +57,21 @@ class Links:
     def landing_signature(self, invite: UUID) -> str:
         """Return the signature of the invite's landing link (for its organizer's pages)."""
         return self.landings.signature(invite)
+
+    def upcoming_signature(self, who: str) -> str:
+        """Return the signature of the public upcoming page of ``who`` (an organizer's
+        address or a domain): only those who hold the link may list its invitations."""
+        key = hmac.new(self.outbound.secret, _UPCOMING_LABEL, hashlib.sha256).digest()
+        canonical = who.strip().lower().encode("utf-8")
+        mac = hmac.new(key, canonical, hashlib.sha256).digest()[:_UPCOMING_MAC_BYTES]
+        return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+    def upcoming_signature_matches(self, who: str, signature: str | None) -> bool:
+        """Return whether ``signature`` opens the upcoming page of ``who`` (constant-time)."""
+        if not signature or not signature.isascii():
+            return False
+        expected = self.upcoming_signature(who).encode("ascii")
+        return hmac.compare_digest(signature.encode("ascii"), expected)
 
     def calendar_file(self, invite: UUID, signature: str | None) -> bytes:
         """Return the invite as a calendar file for whoever holds its signed link.

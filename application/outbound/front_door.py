@@ -167,6 +167,17 @@ class Outbound:
             repeated=repeated,
         )
 
+    def preview_upload(self, ref: str, upload_id: str) -> ListPreview:
+        """Return the preview of a list already uploaded (shown again before it is sent).
+
+        Raises ``ListGoneError`` when the upload is no longer kept.
+        """
+        try:
+            data = self.kept_lists.blobs.get_upload(upload_id)
+        except KeyError:
+            raise ListGoneError(upload_id) from None
+        return self.preview_list(ref, data)
+
     def confirms_list(self, invite: UUID, upload_id: str, confirmation: str) -> bool:
         """Return whether ``confirmation`` is the one the preview of ``upload_id`` for
         ``invite`` handed out."""

@@ -4,6 +4,8 @@ A row's counting status depends on the invite's current thresholds, which change
 significant update, so rows are counted in buckets of (channel, reply SEQUENCE, PARTSTAT,
 bounced) and the status of each bucket is decided when statistics are read. An update then
 changes no counter at all, and reading statistics costs the same for ten or a million rows.
+Each row is also listed under its bucket (by address), so the rows of one status are the
+buckets that have it now, merged: a filtered page reads the rows it shows and no others.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ Row = dict[str, Any]
 # The newest entries of an attendee's history a row keeps.
 HISTORY = 20
 _NONE = "-"
+# The bucket of a row with no reply that counts and no bounce (always "no answer").
+UNANSWERED = "|".join((_NONE, _NONE, _NONE, "0"))
+# The prefix of a bucket's counter among an invite's statistics counters.
+BUCKET = "bucket:"
 
 
 def new_row(invite: str, address: str) -> Row:
@@ -90,13 +96,17 @@ def _when(entry: dict[str, str]) -> tuple[str, str]:
     return entry["at"], entry["what"]
 
 
-def contributions(row: Mapping[str, Any] | None) -> dict[str, int]:
-    """Return the counters a row adds to its invite's statistics (recipients only)."""
-    if row is None or not row["recipient"]:
-        return {}
+def bucket_of(row: Mapping[str, Any]) -> str:
+    """Return the bucket a row is counted and indexed in.
+
+    A row of someone never sent the invite (a reply that came first, or a forwardee's) is
+    counted nowhere but listed, as "no answer": it is indexed under :data:`UNANSWERED`.
+    """
+    if not row["recipient"]:
+        return UNANSWERED
     reply = row["reply"] or {}
     sequence = reply.get("sequence")
-    bucket = "|".join(
+    return "|".join(
         (
             reply.get("channel") or _NONE,
             _NONE if sequence is None else str(sequence),
@@ -104,7 +114,14 @@ def contributions(row: Mapping[str, Any] | None) -> dict[str, int]:
             "1" if row["bounced"] else "0",
         )
     )
-    counted = {f"origin:{row['origin']}": 1, f"bucket:{bucket}": 1}
+
+
+def contributions(row: Mapping[str, Any] | None) -> dict[str, int]:
+    """Return the counters a row adds to its invite's statistics (recipients only)."""
+    if row is None or not row["recipient"]:
+        return {}
+    reply = row["reply"] or {}
+    counted = {f"origin:{row['origin']}": 1, f"{BUCKET}{bucket_of(row)}": 1}
     if reply.get("client"):
         counted[f"client:{reply['client']}"] = 1
     return counted
@@ -132,5 +149,4 @@ def bucket_status(bucket: str, organizer_sequence: int, server_sequence: int | N
 
 def row_status(row: Mapping[str, Any], organizer_sequence: int, server_sequence: int | None) -> str:
     """Return the status of one row now."""
-    [bucket] = [k for k in contributions(row) if k.startswith("bucket:")] or ["bucket:-|-|-|0"]
-    return bucket_status(bucket.removeprefix("bucket:"), organizer_sequence, server_sequence)
+    return bucket_status(bucket_of(row), organizer_sequence, server_sequence)

@@ -53,6 +53,18 @@ class Attendees(NamedTuple):
     kind: Literal["attendees"] = "attendees"
 
 
+class AttendeeBucket(NamedTuple):
+    """An invite's attendee rows of one counting bucket (see ``attendees.py``), by address.
+
+    The index a status filter reads: a bucket's status is decided at read time, so the rows
+    of one status are the union of the buckets that have it now.
+    """
+
+    invite: str
+    bucket: str
+    kind: Literal["attendee-bucket"] = "attendee-bucket"
+
+
 class StreamMeta(NamedTuple):
     """What a distribution or delivery stream belongs to (one item, ``META``)."""
 
@@ -74,6 +86,28 @@ class DomainListing(NamedTuple):
     domain: str
     shard: int
     kind: Literal["domain-listing"] = "domain-listing"
+
+
+class SystemListing(NamedTuple):
+    """One shard of every invite's summary, by last change (the administrators' listing)."""
+
+    shard: int
+    kind: Literal["system-listing"] = "system-listing"
+
+
+class DomainOrganizers(NamedTuple):
+    """One shard of a domain's organizers (those with an invite), by address."""
+
+    domain: str
+    shard: int
+    kind: Literal["domain-organizers"] = "domain-organizers"
+
+
+class SystemOrganizers(NamedTuple):
+    """One shard of every organizer with an invite, by address."""
+
+    shard: int
+    kind: Literal["system-organizers"] = "system-organizers"
 
 
 class OrganizerUpcoming(NamedTuple):
@@ -119,9 +153,13 @@ def statistics_problem(key: Statistics) -> str | None:
 Partition = (
     InviteItems
     | Attendees
+    | AttendeeBucket
     | StreamMeta
     | OrganizerListing
     | DomainListing
+    | SystemListing
+    | DomainOrganizers
+    | SystemOrganizers
     | OrganizerUpcoming
     | DomainUpcoming
     | Statistics
@@ -142,7 +180,19 @@ class LogPosition(NamedTuple):
     kind: Literal["log-position"] = "log-position"
 
 
-Position = StreamPosition | LogPosition
+class ViewsVersion(NamedTuple):
+    """Which :data:`VIEWS_VERSION` a store's views were built with (one per store)."""
+
+    kind: Literal["views-version"] = "views-version"
+
+
+Position = StreamPosition | LogPosition | ViewsVersion
+
+# Raised whenever the projector starts keeping a view that older stores lack, so that an
+# existing store is rebuilt from the events (ProjectionRunner.run) instead of answering from
+# views that miss everything projected before the upgrade.
+# 2: the system listing, the organizer directories, the attendees by bucket.
+VIEWS_VERSION = 2
 
 # One item or counter: its partition and its sort key.
 Key = tuple[Partition, str]

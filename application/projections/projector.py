@@ -17,14 +17,16 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import TopicError, get_topic, resolve_topic
 
 from application.projections import events as ev
-from application.projections.attendees import contributions, evolve_row, new_row
+from application.projections.attendees import bucket_of, contributions, evolve_row, new_row
 from application.projections.invites import NO_START, Summary, evolve_summary
 from application.projections.keys import (
     DISTRIBUTION,
     META,
     SUMMARY,
+    AttendeeBucket,
     Attendees,
     DomainListing,
+    DomainOrganizers,
     DomainUpcoming,
     InviteItems,
     Key,
@@ -36,6 +38,8 @@ from application.projections.keys import (
     Statistics,
     StreamMeta,
     StreamPosition,
+    SystemListing,
+    SystemOrganizers,
     ordered,
 )
 from application.projections.session import Views
@@ -156,7 +160,8 @@ class Projector:
         for key in before.keys() - after.keys():
             session.delete(*key)
         for key, data in after.items():
-            if before.get(key) != data:
+            # Another invite of the organizer may have written the same directory entry.
+            if before.get(key) != data and session.get(*key) != data:
                 session.put(*key, data)
         if self.counting:
             self._count(session, self._totals(old, stream), self._totals(new, stream))
@@ -169,10 +174,17 @@ class Projector:
         by_modified = ordered(summary["last_modified"], stream)
         by_start = ordered(summary["starts_at"], stream)
         data = dict(summary)
+        # An organizer's directory entries are sharded by the organizer: each is one item,
+        # whichever of their invites wrote it.
+        listed = shard_of(organizer, self.shards)
+        entry = {"organizer": organizer, "domain": domain}
         keys: dict[Key, Summary] = {
             (OrganizerListing(organizer, Order.MODIFIED), by_modified): data,
             (OrganizerListing(organizer, Order.START), by_start): data,
             (DomainListing(domain, shard), by_modified): data,
+            (SystemListing(shard), by_modified): data,
+            (DomainOrganizers(domain, listed), organizer): entry,
+            (SystemOrganizers(listed), organizer): entry,
         }
         if summary["status"] != "cancelled" and summary["starts_at"] != NO_START:
             keys[(OrganizerUpcoming(organizer), by_start)] = data
@@ -245,12 +257,35 @@ class Projector:
         if row is base:  # the event changes nothing this row shows
             return
         session.put(pk, address, row)
+        self._index(session, invite, address, old, row)
         if self.counting:
             self._count(
                 session,
                 self._row_counts(invite, address, old),
                 self._row_counts(invite, address, row),
             )
+
+    @staticmethod
+    def _index(
+        session: Views,
+        invite: str,
+        address: str,
+        old: Mapping[str, Any] | None,
+        row: Mapping[str, Any],
+    ) -> None:
+        """Keep the row listed under its bucket, and only there.
+
+        The index holds keys only (a filtered page reads its rows from the invite's
+        attendees), so only a change of bucket writes to it.
+        """
+        if old is not None and _same_bucket(old, row):
+            return
+        before, after = (bucket_of(old) if old is not None else None), bucket_of(row)
+        if before == after:
+            return
+        if before is not None:
+            session.delete(AttendeeBucket(invite, before), address)
+        session.put(AttendeeBucket(invite, after), address, {})
 
     def _row_counts(
         self, invite: str, address: str, row: Mapping[str, Any] | None
@@ -271,6 +306,16 @@ class Projector:
         if isinstance(pk, Attendees):
             return self._row_counts(pk.invite, sk, data)
         return {}
+
+
+def _same_bucket(old: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
+    """Return whether a row evolved from ``old`` is plainly in its bucket still (a send, a
+    history entry): a cheap test before spelling either bucket, for most events."""
+    return (
+        old["reply"] is row["reply"]
+        and old["recipient"] == row["recipient"]
+        and old["bounced"] == row["bounced"]
+    )
 
 
 def _keyed(pk: Partition, counts: Mapping[str, int]) -> dict[Key, int]:

@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from application.projections.attendees import bucket_status, row_status
+from application.projections.attendees import BUCKET, UNANSWERED, bucket_status, row_status
 from application.projections.keys import (
     DISTRIBUTION,
     SUMMARY,
+    AttendeeBucket,
     Attendees,
     DomainListing,
+    DomainOrganizers,
     DomainUpcoming,
     InviteItems,
     Order,
@@ -26,6 +28,8 @@ from application.projections.keys import (
     Partition,
     Scope,
     Statistics,
+    SystemListing,
+    SystemOrganizers,
 )
 from application.projections.projector import DEFAULT_SHARDS
 from application.projections.store import Item, ReadModel
@@ -109,21 +113,58 @@ class Reports:
             "update_count": summary["update_count"],
         }
 
-    def attendees(self, invite: UUID, cursor: str | None = None, limit: int = 50) -> Page:
-        """Return a page of the invite's attendees, by address, with their status now."""
+    def attendees(
+        self,
+        invite: UUID,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        status: str | None = None,
+        prefix: str | None = None,
+    ) -> Page:
+        """Return a page of the invite's attendees, by address, with their status now.
+
+        ``status`` keeps those of one status (one of STATUSES): the rows of every bucket
+        that has it under the invite's current thresholds, merged in address order; only
+        buckets the counters say are not empty are read. ``prefix`` keeps addresses that
+        start with it (a range of each partition, never the whole invite).
+        """
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"status is one of {', '.join(STATUSES)}")
         summary = self.invite(invite)
         if summary is None:
             return Page([], None)
-        organizer_sequence, server_sequence = self.thresholds(invite, summary)
-        limit = _bounded(limit)
-        items = self.store.query(
-            Attendees(str(invite)), after=decode_cursor(cursor), limit=limit + 1
+        thresholds = self.thresholds(invite, summary)
+        partitions: list[Partition] = (
+            [Attendees(str(invite))]
+            if status is None
+            else [AttendeeBucket(str(invite), b) for b in self._buckets(invite, status, thresholds)]
         )
-        rows = [
-            _attendee(item.data, row_status(item.data, organizer_sequence, server_sequence))
-            for item in items[:limit]
+        limit = _bounded(limit)
+        after = decode_cursor(cursor)
+        ranges = [
+            self.store.query(pk, after=after, limit=limit + 1, prefix=prefix or None)
+            for pk in partitions
         ]
+        # Each address is in exactly one bucket, so the merged sort keys are unique.
+        items = list(heapq.merge(*ranges, key=lambda i: i.sk))[: limit + 1]
+        shown = items[:limit]
+        if status is not None:  # the buckets hold keys: read those rows, and only those
+            shown = self.store.get_many(Attendees(str(invite)), [item.sk for item in shown])
+        rows = [_attendee(item.data, row_status(item.data, *thresholds)) for item in shown]
         return Page(rows, encode_cursor(items[limit - 1].sk) if len(items) > limit else None)
+
+    def _buckets(self, invite: UUID, status: str, thresholds: tuple[int, int | None]) -> list[str]:
+        """Return the buckets of the invite's rows that have ``status`` now."""
+        counters = self.store.counters(Statistics(Scope.INVITE, str(invite)))
+        buckets = {
+            name.removeprefix(BUCKET)
+            for name, n in counters.items()
+            if name.startswith(BUCKET) and n > 0
+        }
+        # Rows of people never sent the invite are counted nowhere, but listed (no answer).
+        buckets.add(UNANSWERED)
+        return sorted(b for b in buckets if bucket_status(b, *thresholds) == status)
 
     # -- organizers, domains, the system -------------------------------------------------
 
@@ -163,6 +204,25 @@ class Reports:
         """Return every invite of a domain's organizers, newest change first."""
         partitions: list[Partition] = [DomainListing(domain, s) for s in range(self.shards)]
         return self._page(partitions, cursor, limit, descending=True)
+
+    def all_invites(self, cursor: str | None = None, limit: int = 50) -> Page:
+        """Return every invite of every organizer, newest change first."""
+        partitions: list[Partition] = [SystemListing(s) for s in range(self.shards)]
+        return self._page(partitions, cursor, limit, descending=True)
+
+    def organizers(
+        self, domain: str | None = None, cursor: str | None = None, limit: int = 50
+    ) -> Page:
+        """Return the organizers with an invite, by address: everyone's, or one domain's.
+
+        Each item is ``{"organizer": address, "domain": domain}``.
+        """
+        partitions: list[Partition] = (
+            [SystemOrganizers(s) for s in range(self.shards)]
+            if domain is None
+            else [DomainOrganizers(domain, s) for s in range(self.shards)]
+        )
+        return self._page(partitions, cursor, limit, descending=False)
 
     def organizer_statistics(self, organizer: str) -> dict[str, Any]:
         """Return an organizer's totals: invites, cancelled, updates, counter proposals."""

@@ -13,7 +13,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from application.projections.keys import LogPosition
+from application.projections.keys import VIEWS_VERSION, LogPosition, ViewsVersion
 from application.projections.projector import Projector, Route
 from application.projections.session import Session, Views
 from application.projections.staging import Staging
@@ -36,7 +36,7 @@ class ProjectionRunner:
         self.app = app
         self.store = store
         self.projector = projector or Projector()
-        # A store with a small transaction limit gets one event per commit (≤ 13 writes).
+        # A store with a small transaction limit gets one event per commit (≤ 30 writes).
         self.batch = batch if store.max_batch is None else 1
         self.log = LogPosition(app.name)
 
@@ -46,8 +46,21 @@ class ProjectionRunner:
             0, (self.app.recorder.max_notification_id() or 0) - self.store.position(self.log)
         )
 
+    def outdated(self) -> bool:
+        """Return whether the store holds views of an older version (built before this
+        projector kept some of its views): they are rebuilt rather than continued."""
+        if self.store.position(ViewsVersion()) >= VIEWS_VERSION:
+            return False
+        return self.store.position(self.log) > 0
+
     def run(self, progress: Callable[[int], None] | None = None) -> int:
-        """Project everything new; return the number of events applied to views."""
+        """Project everything new; return the number of events applied to views.
+
+        Views of an older version (see :meth:`outdated`) are rebuilt from the whole log
+        first: continuing them would leave every view they lack empty for the past.
+        """
+        if self.outdated():
+            return self.rebuild(progress)
         applied = 0
         while True:
             for attempt in range(_ATTEMPTS):
@@ -100,6 +113,9 @@ class ProjectionRunner:
             return 0, 0
         self._project(self.projector, session, notifications)
         applied = session.events
+        if not start:
+            # Views begun on an empty store are of the current version from the start.
+            session.track(ViewsVersion(), VIEWS_VERSION)
         session.track(self.log, notifications[-1].id)
         session.commit()
         return applied, len(notifications)

@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
-from application.projections.keys import Key, LogPosition, Partition, Position
+from application.projections.keys import (
+    VIEWS_VERSION,
+    Key,
+    Partition,
+    Position,
+    StreamPosition,
+    ViewsVersion,
+)
 from application.projections.store import Batch, Data
 
 # The counters a view row contributes, as the projector defines them.
@@ -58,8 +65,8 @@ class Staging:
     ) -> Iterator[Batch]:
         """Yield everything as batches of at most ``size`` writes for an empty store: items
         (in the store's ``order``, if given), then counters, then stream positions (a log
-        position last of all, so a rebuild cut short resumes from the start rather than
-        from a half-written state)."""
+        position and the views' version last of all, so a rebuild cut short resumes from
+        the start rather than from a half-written state)."""
         size = max(1, size)
         totals: Counter[Key] = Counter()
         for (pk, sk), data in self._values.items():
@@ -71,11 +78,15 @@ class Staging:
         added = iter([(key, n) for key, n in totals.items() if n])
         while counted := list(islice(added, size)):
             yield Batch(adds=dict(counted))
-        positions = iter(sorted(self._positions, key=_log_last))
+        # Views built from scratch are of the current version.
+        reached = {**self._positions, ViewsVersion(): VIEWS_VERSION}
+        positions = iter(sorted(reached, key=_log_last))
         while chosen := list(islice(positions, size)):
-            yield Batch(tracking={key: (0, self._positions[key]) for key in chosen})
+            yield Batch(tracking={key: (0, reached[key]) for key in chosen})
 
 
-def _log_last(key: Position) -> tuple[bool, str]:
-    # By name within each kind (comparing strings, not dataclasses: thousands of streams).
-    return (True, key.log) if isinstance(key, LogPosition) else (False, key.stream)
+def _log_last(key: Position) -> tuple[int, str]:
+    # By name within each kind (comparing strings, not tuples: thousands of streams).
+    if isinstance(key, StreamPosition):
+        return 0, key.stream
+    return (2, "") if isinstance(key, ViewsVersion) else (1, key.log)

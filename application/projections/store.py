@@ -11,7 +11,7 @@ Partitions and positions are typed keys (``keys.py``); each store spells them it
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -49,6 +49,38 @@ class Batch:
         return len(self.puts) + len(self.deletes) + len(self.adds) + len(self.tracking)
 
 
+def prefix_end(prefix: str) -> str | None:
+    """Return the least string above every string that starts with ``prefix`` (None: none is).
+
+    Strings are ordered by code point (Python's order, SQLite's default collation and
+    DynamoDB's byte order of UTF-8 alike), so ``prefix <= s < prefix_end(prefix)`` holds for
+    exactly the strings ``s`` that start with ``prefix``.
+    """
+    stem = prefix.rstrip(chr(0x10FFFF))
+    if not stem:
+        return None
+    return stem[:-1] + chr(ord(stem[-1]) + 1)
+
+
+def prefix_range(
+    after: str | None, before: str | None, prefix: str | None
+) -> tuple[str | None, bool, str | None]:
+    """Return the bounds a query reads: ``(low, low_included, high)``, high excluded.
+
+    ``after`` excludes its bound and a prefix includes its own, so the lower bound is the
+    greater of the two; the upper bound is the lesser of ``before`` and the prefix's end.
+    """
+    if not prefix:
+        return after, False, before
+    if after is not None and after >= prefix:
+        low, included = after, False
+    else:
+        low, included = prefix, True
+    end = prefix_end(prefix)
+    high = end if before is None else before if end is None else min(before, end)
+    return low, included, high
+
+
 class ViewConflictError(Exception):
     """An item or a stream position moved since it was read: read again and retry."""
 
@@ -63,6 +95,12 @@ class ReadModel(ABC):
     def get(self, pk: Partition, sk: str) -> Item | None:
         """Return one item, or None."""
 
+    def get_many(self, pk: Partition, sks: Sequence[str]) -> list[Item]:
+        """Return the items of one partition with these sort keys, in the order asked
+        (missing ones left out). Stores that can read them at once say so."""
+        found = (self.get(pk, sk) for sk in sks)
+        return [item for item in found if item is not None]
+
     @abstractmethod
     def query(
         self,
@@ -72,9 +110,14 @@ class ReadModel(ABC):
         before: str | None = None,
         limit: int = 50,
         descending: bool = False,
+        prefix: str | None = None,
     ) -> list[Item]:
-        """Return up to ``limit`` items of one partition with ``after < sk < before``, in
-        ``sk`` order (reversed when ``descending``)."""
+        """Return up to ``limit`` items of one partition with ``after < sk < before`` (and
+        ``sk`` starting with ``prefix``, if given), in ``sk`` order (reversed when
+        ``descending``).
+
+        A prefix is a range too (:func:`prefix_range`): only the items it names are read.
+        """
 
     @abstractmethod
     def counters(self, pk: Partition) -> dict[str, int]:

@@ -11,10 +11,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.access import NotVisibleError, check_readable, check_writable
+from application.access import (
+    NotAllowedError,
+    NotVisibleError,
+    check_readable,
+    check_writable,
+    sees_addresses,
+    shown_attendees,
+)
 from application.ports import ReportFormat
-from application.projections.queries import Reports
-from application.reading.history import HistoryEntry
+from application.projections.queries import Page, Reports
+from application.reading.cursors import SealedCursors
+from application.reading.history import HistoryEntry, history_entry
 from application.reading.outbox import OutboxEntry, outbox
 from application.reading.queries import all_invite_ids, find_invite, invite_history, show_invite
 from application.reading.report import RecipientView, ReportRow, recipients, rsvp_report
@@ -32,11 +40,19 @@ class Reading:
     """Show, history, recipients, report, outbox and receipts from the event store; ``views``
     for the dashboards."""
 
-    def __init__(self, store: InviteStore, *, views: Reports, report_format: ReportFormat) -> None:
+    def __init__(
+        self,
+        store: InviteStore,
+        *,
+        views: Reports,
+        report_format: ReportFormat,
+        cursors: SealedCursors,
+    ) -> None:
         self.store = store
         self.load = store.load
         self.views = views
         self.report_format = report_format
+        self.cursors = cursors
 
     def show(self, ref: str) -> InviteView:
         """Return the current state of the invite named by id or UID."""
@@ -86,11 +102,47 @@ class Reading:
         check_readable(principal, summary["organizer"])
         return summary
 
+    def attendees_for(
+        self,
+        principal: Principal,
+        invite: UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        status: str | None = None,
+        prefix: str | None = None,
+    ) -> Page:
+        """Return a page of the invite's attendees as ``principal`` may see them.
+
+        Those who may read the invite but not its attendees' addresses (a domain's owner)
+        get them masked, cursors they cannot read (a cursor is the last address of its page),
+        and no search by address (its answers would spell out what the masks hide).
+        """
+        summary = self.summary_for(principal, invite)
+        organizer = summary["organizer"]
+        sees = sees_addresses(principal, organizer)
+        if prefix is not None and not sees:
+            raise NotAllowedError("only the invite's organizer or an admin may search addresses")
+        after = cursor if sees else self.cursors.open(cursor)
+        page = self.views.attendees(invite, after, limit, status=status, prefix=prefix)
+        rows = shown_attendees(principal, organizer, page.items)
+        return Page(rows, page.cursor if sees else self.cursors.seal(page.cursor))
+
     def held_for_review(self, invite: UUID) -> bool:
         """Return whether an update of the invite waits for review before it goes out (read
         from the distribution's own stream: the views do not keep it)."""
         distribution = self.load(Distribution, distribution_id(invite))
         return distribution is not None and distribution.held
+
+    def held_since(self, invite: UUID) -> datetime | None:
+        """Return when the update waiting for review was held (None: nothing is held); the
+        invite's history entries from then on are what approving it sends."""
+        distribution = self.load(Distribution, distribution_id(invite))
+        if distribution is None or not distribution.held:
+            return None
+        entries = [history_entry(e) for e in self.store.events.get(distribution.id)]
+        held = [e.timestamp for e in entries if e.type == "UpdateHeld"]
+        return held[-1] if held else None
 
     def invite_for(self, principal: Principal, invite: UUID) -> Invite:
         """Return the invite (from its own stream, never a lagging view) if ``principal``

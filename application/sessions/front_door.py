@@ -2,8 +2,8 @@
 
 Organizers are known by their email address, so they prove it the way mail does: a link sent
 there. Only addresses the server knows (an organizer of a recorded invite, one in the
-registry, an administrator) are sent one, a few times an hour at most; an unknown address
-gets the same answer and no mail, so the form tells nobody who organizes here.
+registry, a domain's owner, an administrator) are sent one, a few times an hour at most; an
+unknown address gets the same answer and no mail, so the form tells nobody who organizes here.
 """
 
 from __future__ import annotations
@@ -107,8 +107,7 @@ class Sessions:
             return
         if not self.per_address.allows(wanted, now):
             return
-        claim = SignInClaim(wanted, secrets.token_bytes(16), now + SIGN_IN_TTL)
-        link = self.settings.link_base + sign_in_token(self.settings.secret, claim)
+        link = self._link(self.settings.link_base, wanted, now)
         minutes = str(int(SIGN_IN_TTL.total_seconds() // 60))
         notice = Notice("sign-in", wanted, None, None, {"link": link, "minutes": minutes})
         try:
@@ -117,6 +116,26 @@ class Sessions:
             # Never kept for a retry (a kept notice would be a credential at rest, and late):
             # the person asks again. The page says the same either way.
             log.warning("sign-in link to %s not sent: %s", wanted, error.reason)
+
+    def link_for(self, address: str, now: datetime) -> str:
+        """Return a sign-in link for ``address`` without mailing it (the operator's own tool,
+        for a first sign-in before mail works); raise ValueError if it may not sign in."""
+        if self.settings.link_base is None:
+            raise SignInUnavailableError("set CIS_WEB_BASE_URL to make sign-in links")
+        wanted = normalize_address(address)
+        problem = address_problem(wanted)
+        if problem is not None:
+            raise ValueError(f"{address} is not an address people sign in with: {problem}")
+        if not self._known(wanted):
+            raise ValueError(
+                f"{wanted} may not sign in: it is no admin (CIS_ADMINS), no registered "
+                "organizer and has sent no invitation"
+            )
+        return self._link(self.settings.link_base, wanted, now)
+
+    def _link(self, base: str, address: str, now: datetime) -> str:
+        claim = SignInClaim(address, secrets.token_bytes(16), now + SIGN_IN_TTL)
+        return base + sign_in_token(self.settings.secret, claim)
 
     def address_of(self, token: str, now: datetime) -> str:
         """Return the address a sign-in link is for, without using it up (for its page)."""
@@ -140,12 +159,21 @@ class Sessions:
         return Signed(session, claim.address, expires)
 
     def current(self, secret: str, now: datetime) -> SignedInAs | None:
-        """Return who the session with ``secret`` signs in as (one read), or None."""
+        """Return who the session with ``secret`` signs in as, or None.
+
+        An administrator (``CIS_ADMINS``) reads everything. An owner of a domain, named in
+        the registry (``cis organizers domain-owners``), reads that domain: an owner's
+        address is always in the domain it owns, so one read of its own domain's record
+        tells, and a domain's owners are people its own mail system reaches. Anyone else
+        reads their own invites as an organizer.
+        """
         session = self._session(secret)
         if session is None or not session.active(now):
             return None
         if session.address in self.settings.admins:
             principal = Principal(Scope.ADMIN, None, key_id="session")
+        elif (owned := self.registry.owned_domain(session.address)) is not None:
+            principal = Principal(Scope.DOMAIN, owned, key_id="session")
         else:
             principal = Principal(Scope.ORGANIZER, session.address, key_id="session")
         return SignedInAs(session.address, principal, self.csrf_token(secret))
@@ -178,5 +206,7 @@ class Sessions:
 
     def _known(self, address: str) -> bool:
         if address in self.settings.admins or self.registry.find(address) is not None:
+            return True
+        if self.registry.owned_domain(address) is not None:
             return True
         return int(self.views.organizer_statistics(address).get("invites", 0)) > 0

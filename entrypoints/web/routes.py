@@ -1,5 +1,5 @@
-"""The web app's routes: sign-in by a mailed link, sign-out, the signed-in home page, and
-each invite's page.
+"""The web app's routes: sign-in by a mailed link, sign-out, and each invite's page (the
+home page is ``entrypoints.web.home``).
 
 Each route parses the form or the cookie, calls one front door, and renders a page
 (``entrypoints.web.signed`` has what they share: sessions, CSRF, the doors).
@@ -14,12 +14,12 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from application.access import NotVisibleError
-from application.front_doors import FrontDoors
-from application.projections.queries import InvalidCursorError
+from application.access import NotVisibleError, sees_addresses
+from application.projections.queries import STATUSES, InvalidCursorError
 from application.sessions.front_door import SignInUnavailableError
-from application.vocabulary import InvalidLinkError, Principal, Scope
+from application.vocabulary import InvalidLinkError
 from entrypoints.api.state import ApiState
+from entrypoints.web.actions import invite_panel
 from entrypoints.web.invite_page import charts, happenings, when
 from entrypoints.web.pages import page
 from entrypoints.web.signed import (
@@ -38,37 +38,20 @@ router = APIRouter(include_in_schema=False)
 PAGE = 50  # attendees per page of the invite page's table
 
 
-@router.get("/")
-def home(request: Request, session: SessionCookie = None) -> Response:
-    """The signed-in home page; the sign-in page for anyone else."""
-    current = signed_in(request, session)
-    if current is None:
-        return to_sign_in()
-    principal, front = current.principal, doors(request)
-    settings = request.app.state.api.container.settings()
-    context = {
-        **shown(current),
-        "admin": principal.kind is Scope.ADMIN,
-        "drop_box": settings.create_address,
-    }
-    if principal.kind is Scope.ADMIN:
-        return page("home.html.j2", statistics=front.reading.views.system_statistics(), **context)
-    return page("home.html.j2", invites=_invites(front, principal), **context)
-
-
-def _invites(doors: FrontDoors, principal: Principal) -> list[dict[str, object]]:
-    listed = doors.reading.views.organizer_invites(str(principal.subject), sort="start", limit=200)
-    return list(listed.items)
-
-
 @router.get("/invites/{invite_id}")
 def invite_page(
     request: Request,
     invite_id: str,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[str | None, Query(max_length=254)] = None,
     session: SessionCookie = None,
 ) -> Response:
-    """One invite: its details, history, charts and attendees, to its organizer or an admin."""
+    """One invite: its details, history, charts and attendees, to its organizer or an admin.
+
+    The attendee table is filtered by ``status`` and by the start of the address (``q``,
+    only for those who see addresses); the filters are kept in the paging links.
+    """
     current = signed_in(request, session)
     if current is None:
         return to_sign_in()
@@ -79,11 +62,25 @@ def invite_page(
     except (ValueError, NotVisibleError):
         # The same page for "no such invite" and "not yours": nobody learns another's exists.
         return page("not_found.html.j2", status=404, **signed)
+    searchable = sees_addresses(current.principal, summary["organizer"])
+    # An unknown status or a search by those who see masked addresses filters nothing.
+    filters = {
+        "status": status if status in STATUSES else "",
+        "q": (q or "").strip().lower() if searchable else "",
+    }
     try:
-        attendees = front.reading.views.attendees(invite, cursor, limit=PAGE)
+        attendees = front.reading.attendees_for(
+            current.principal,
+            invite,
+            cursor=cursor,
+            limit=PAGE,
+            status=filters["status"] or None,
+            prefix=filters["q"] or None,
+        )
     except InvalidCursorError:
         return page("not_found.html.j2", status=404, **signed)
     path = f"/invites/{invite}"
+    kept = {name: value for name, value in filters.items() if value}
     return page(
         "invite.html.j2",
         invite=summary,
@@ -92,13 +89,22 @@ def invite_page(
         held=front.reading.held_for_review(invite),
         history=happenings(front.reading.history(str(invite))),
         charts=charts(front.reading.views.statistics(invite)),
+        # A domain's owner reads its invites, never the people invited (as the API shows them).
         attendees=attendees.items,
-        first_page=path + "#attendees" if cursor else None,
-        next_page=f"{path}?{urlencode({'cursor': attendees.cursor})}#attendees"
-        if attendees.cursor
-        else None,
+        first_page=_listed(path, kept) if cursor else None,
+        next_page=_listed(path, {**kept, "cursor": attendees.cursor}) if attendees.cursor else None,
+        statuses=STATUSES,
+        filters=filters,
+        searchable=searchable,
+        unfiltered=_listed(path, {}) if kept else None,
+        **invite_panel(request, current.principal, invite, summary["organizer"]),
         **signed,
     )
+
+
+def _listed(path: str, query: dict[str, str]) -> str:
+    """Return the link to the invite page's attendee table with ``query``."""
+    return f"{path}?{urlencode(query)}#attendees" if query else f"{path}#attendees"
 
 
 @router.get("/sign-in")
@@ -116,7 +122,10 @@ def request_link(request: Request, address: Annotated[str, Form(max_length=254)]
         state.doors.sessions.request_link(address, now())
     except SignInUnavailableError:
         return page("sign_in.html.j2", status=503, available=False)
-    return page("check_mail.html.j2", address=address.strip(), minutes=15)
+    settings = state.container.settings()
+    # Local mail stays in a folder on this machine: say where, or nobody finds the link.
+    kept_in = str(settings.outbox_path) if settings.mailer == "outbox" else None
+    return page("check_mail.html.j2", address=address.strip(), minutes=15, kept_in=kept_in)
 
 
 @router.get("/sign-in/{token}")

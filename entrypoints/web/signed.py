@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Cookie, Request
 from fastapi.responses import RedirectResponse, Response
 
+from application.admin.authority import administers
 from application.front_doors import FrontDoors
 from application.sessions.front_door import SignedInAs
 from entrypoints.api.state import ApiState
@@ -47,8 +48,13 @@ def acting(request: Request, session: str | None, csrf: str) -> SignedInAs | Non
 
 
 def shown(current: SignedInAs) -> dict[str, Any]:
-    """What every signed-in page shows: who, and the forms' CSRF token."""
-    return {"signed_in": current.address, "csrf": current.csrf}
+    """What every signed-in page shows: who, the forms' CSRF token, and whether the header
+    links to the Administration (administrators and domains' owners)."""
+    return {
+        "signed_in": current.address,
+        "csrf": current.csrf,
+        "administers": administers(current.principal),
+    }
 
 
 def to_sign_in() -> Response:

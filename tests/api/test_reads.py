@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 from application.admin.keys import Scope
@@ -61,6 +62,37 @@ def test_a_domain_key_sees_attendees_masked(world: World) -> None:
     assert row["name"] is None
     assert row["history"] == []
     assert "ann@" not in response.text
+
+
+def test_a_domain_keys_cursors_name_nobody_and_cannot_be_altered(world: World) -> None:
+    # A readable cursor is the last address of its page: masked rows would leak one a page.
+    addresses = [f"guest{n:02}@example.org" for n in range(5)]
+    send(world, *addresses)
+    url, auth = f"/v1/invites/{world.invite}/attendees", world.auth(world.gmail)
+    cursors, shown = [], []
+    params: dict[str, str | int] = {"limit": 2}
+    while True:
+        answer = world.client.get(url, params=params, headers=auth)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        shown += [row["address"] for row in body["items"]]
+        if body["next_cursor"] is None:
+            break
+        cursors.append(body["next_cursor"])
+        params["cursor"] = body["next_cursor"]
+
+    assert len(shown) == 5
+    for cursor in cursors:
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        assert b"guest" not in decoded
+    altered = cursors[0][:-2] + ("AA" if not cursors[0].endswith("AA") else "BB")
+    refused = world.client.get(url, params={"cursor": altered}, headers=auth)
+    assert refused.status_code == 400
+    readable = world.client.get(url, params={"limit": 2}, headers=world.auth(world.admin))
+    organizers_cursor = readable.json()["next_cursor"]
+    assert (
+        world.client.get(url, params={"cursor": organizers_cursor}, headers=auth).status_code == 400
+    )
 
 
 def test_attendees_come_in_pages_that_cover_everyone_once(world: World) -> None:

@@ -21,7 +21,7 @@ from adapters.readmodels import layout
 from adapters.readmodels.memory import MemoryReadModel
 from adapters.storage.dynamodb.factory import DynamoDBFactory
 from adapters.storage.dynamodb.scan import scan_events
-from application.projections.keys import SUMMARY, InviteItems, StreamPosition
+from application.projections.keys import SUMMARY, InviteItems, LogPosition
 from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
 from application.projections.store import Batch
@@ -139,7 +139,8 @@ def runner_views(service: Driver) -> tuple[Views, int]:
             {
                 stream: new
                 for stream, (_, new) in batch.tracking.items()
-                if isinstance(stream, StreamPosition)
+                # A scan has no log position to keep; every stream's, and the views' version.
+                if not isinstance(stream, LogPosition)
             }
         )
     return views, applied

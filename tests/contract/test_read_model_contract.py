@@ -19,6 +19,7 @@ from application.projections.keys import (
     Statistics,
     StreamMeta,
     StreamPosition,
+    ViewsVersion,
 )
 from application.projections.store import Batch, Item, ReadModel, ViewConflictError
 
@@ -88,6 +89,40 @@ def test_partitions_are_ranges_in_sort_key_order(store: ReadModel) -> None:
     assert store.query(NOTHING) == []
 
 
+def test_a_prefix_reads_only_the_keys_that_start_with_it(store: ReadModel) -> None:
+    top = chr(0x10FFFF)
+    for key in ("a", "ab", "ab@x", "abc", "abd", "ac", "b", f"ab{top}", f"ab{top}z", "é", "éa"):
+        put(store, P, key, {})
+
+    def keys(**bounds: object) -> list[str]:
+        return [i.sk for i in store.query(P, **bounds)]  # type: ignore[arg-type]
+
+    assert keys(prefix="ab") == ["ab", "ab@x", "abc", "abd", f"ab{top}", f"ab{top}z"]
+    assert keys(prefix="ab", limit=2) == ["ab", "ab@x"]
+    assert keys(prefix="ab", after="ab@x", limit=2) == ["abc", "abd"]
+    assert keys(prefix="ab", after="a") == keys(prefix="ab")  # the prefix bounds it
+    assert keys(prefix="ab", after="ac") == []
+    assert keys(prefix="ab", before="abd") == ["ab", "ab@x", "abc"]
+    assert keys(prefix="ab", descending=True, limit=3) == [f"ab{top}z", f"ab{top}", "abd"]
+    assert keys(prefix=f"ab{top}") == [f"ab{top}", f"ab{top}z"]
+    assert keys(prefix="é") == ["é", "éa"]
+    assert keys(prefix="z") == []
+    assert keys(prefix="") == keys()
+
+
+def test_many_items_are_read_at_once_in_the_order_asked(store: ReadModel) -> None:
+    for key in ("a", "b", "c"):
+        put(store, P, key, {"k": key})
+    put(store, Q, "d", {"k": "d"})
+    found = store.get_many(P, ["c", "missing", "a", "d"])
+    assert [(i.sk, i.data, i.rev) for i in found] == [("c", {"k": "c"}, 1), ("a", {"k": "a"}, 1)]
+    assert store.get_many(P, []) == []
+    keys = [f"k{n:03}" for n in range(150)]  # more than one DynamoDB BatchGetItem holds
+    for start in range(0, len(keys), 50):
+        store.commit(Batch(puts={(OTHER, k): ({}, 0) for k in keys[start : start + 50]}))
+    assert [i.sk for i in store.get_many(OTHER, keys[::-1])] == keys[::-1]
+
+
 def test_deleted_items_leave_their_partition(store: ReadModel) -> None:
     put(store, P, "a", {})
     put(store, P, "b", {})
@@ -136,3 +171,6 @@ def test_keys_of_different_kinds_never_meet(store: ReadModel) -> None:
     assert [i.data for i in store.query(StreamMeta("x"))] == [{"kind": "stream"}]
     assert store.counters(Statistics(Scope.ORGANIZER, "x")) == {}
     assert (store.position(StreamPosition("x")), store.position(LogPosition("x"))) == (2, 5)
+    assert store.position(ViewsVersion()) == 0
+    store.commit(Batch(tracking={ViewsVersion(): (0, 2)}))
+    assert (store.position(ViewsVersion()), store.position(LogPosition("x"))) == (2, 5)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -126,3 +129,43 @@ def test_links_are_sent_a_few_times_an_hour_at_most(container: Container) -> Non
     for minute in range(5):
         container.sessions().request_link(ORGANIZER, NOW + timedelta(minutes=minute))
     assert len(links(container, ORGANIZER)) == 3
+
+
+def test_the_operator_prints_a_link_for_a_known_address_only_and_mails_nothing(
+    container: Container,
+) -> None:
+    sessions = container.sessions()
+
+    link = sessions.link_for(ADMIN.upper(), NOW)
+
+    assert links(container, ADMIN) == []
+    assert sessions.address_of(token_of(link), NOW) == ADMIN
+    with pytest.raises(ValueError, match="may not sign in"):
+        sessions.link_for("stranger@example.org", NOW)
+    with pytest.raises(ValueError, match="not an address"):
+        sessions.link_for("not an address", NOW)
+
+
+def test_cis_sign_in_prints_a_link_that_signs_in(tmp_path: Path) -> None:
+    cli = [sys.executable, "-m", "entrypoints.cli", "--data-dir", str(tmp_path)]
+    env = {**os.environ, "CIS_ADMINS": ADMIN}
+    printed = subprocess.run(
+        [*cli, "sign-in", ADMIN, "--web-base-url", BASE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    refused = subprocess.run(
+        [*cli, "sign-in", "stranger@example.org", "--web-base-url", BASE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    container = bootstrap(Settings(data_dir=tmp_path, web_base_url=BASE, admins=ADMIN))
+    signed = container.sessions().sign_in(token_of(printed), datetime.now(UTC))
+    assert signed.address == ADMIN
+    assert refused.returncode == 2
+    assert "may not sign in" in refused.stderr

@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from adapters.readmodels import layout
 from application.projections import keys
 from application.projections.keys import (
+    AttendeeBucket,
     Attendees,
     DomainListing,
+    DomainOrganizers,
     DomainUpcoming,
     InviteItems,
     LogPosition,
@@ -31,6 +33,9 @@ from application.projections.keys import (
     Statistics,
     StreamMeta,
     StreamPosition,
+    SystemListing,
+    SystemOrganizers,
+    ViewsVersion,
 )
 
 INVITE = "0b7a4c3e-8d2f-5a61-9e0b-3f4c5d6e7f80"
@@ -39,10 +44,14 @@ INVITE = "0b7a4c3e-8d2f-5a61-9e0b-3f4c5d6e7f80"
 STORED: list[tuple[Partition, str]] = [
     (InviteItems(INVITE), f"invite#{INVITE}"),
     (Attendees(INVITE), f"attendees#{INVITE}"),
+    (AttendeeBucket(INVITE, "server|2|ACCEPTED|0"), f"bucket#{INVITE}#server|2|ACCEPTED|0"),
     (StreamMeta("stream-1"), "stream#stream-1"),
     (OrganizerListing("ann@example.org", Order.MODIFIED), "organizer#ann@example.org#modified"),
     (OrganizerListing("ann@example.org", Order.START), "organizer#ann@example.org#start"),
     (DomainListing("example.org", 3), "domain#example.org#modified#3"),
+    (SystemListing(4), "system#modified#4"),
+    (DomainOrganizers("example.org", 2), "organizers#domain#example.org#2"),
+    (SystemOrganizers(6), "organizers#system#6"),
     (OrganizerUpcoming("ann@example.org"), "upcoming#organizer#ann@example.org"),
     (DomainUpcoming("example.org", 7), "upcoming#domain#example.org#7"),
     (Statistics(Scope.INVITE, INVITE), f"stats#invite#{INVITE}"),
@@ -53,6 +62,7 @@ STORED: list[tuple[Partition, str]] = [
 POSITIONS: list[tuple[Position, str]] = [
     (StreamPosition(INVITE), INVITE),
     (LogPosition("InviteService"), "log#InviteService"),
+    (ViewsVersion(), "views#version"),
 ]
 
 
@@ -79,9 +89,14 @@ shards = st.integers(0, 63)
 partitions = st.one_of(
     st.builds(InviteItems, names),
     st.builds(Attendees, names),
+    # An invite id holds no '#' (it is a UUID); the bucket is free text.
+    st.builds(AttendeeBucket, st.uuids().map(str), st.text(max_size=20)),
     st.builds(StreamMeta, names),
     st.builds(OrganizerListing, names, st.sampled_from(Order)),
     st.builds(DomainListing, names, shards),
+    st.builds(SystemListing, shards),
+    st.builds(DomainOrganizers, names, shards),
+    st.builds(SystemOrganizers, shards),
     st.builds(OrganizerUpcoming, names),
     st.builds(DomainUpcoming, names, shards),
     st.builds(Statistics, st.sampled_from([Scope.INVITE, Scope.ORGANIZER]), names, st.none()),
@@ -95,7 +110,13 @@ def test_any_partition_round_trips(key: Partition) -> None:
     assert layout.parse_partition(layout.partition(key)) == key
 
 
-@given(st.one_of(st.builds(StreamPosition, st.uuids().map(str)), st.builds(LogPosition, names)))
+@given(
+    st.one_of(
+        st.builds(StreamPosition, st.uuids().map(str)),
+        st.builds(LogPosition, names),
+        st.just(ViewsVersion()),
+    )
+)
 def test_any_position_round_trips(key: Position) -> None:
     assert layout.parse_position(layout.position(key)) == key
 
@@ -112,6 +133,11 @@ def test_any_position_round_trips(key: Position) -> None:
         "stats#team#x",
         "stats#system#",
         "stats#invite#",
+        "bucket#no-bucket",
+        "system#start#1",
+        "system#modified#",
+        "organizers#team#1",
+        "organizers#domain#example.org",
     ],
 )
 def test_strings_no_key_spells_are_refused(stored: str) -> None:

@@ -37,6 +37,31 @@ def _domain(caller: Caller, domain: str) -> str:
 
 
 @router.get(
+    "/invites",
+    response_model=Page[InviteSummary],
+    responses=PAGE_ERRORS,
+    summary="Every invite (admin keys only)",
+)
+def all_invites(caller: Caller, state: State, paging: Paging) -> dict[str, Any]:
+    """Every invite of every organizer, newest change first (admin keys only).
+
+    A domain owner's key reads its domain's at `/v1/domains/{domain}/invites`, an organizer's
+    key its own at `/v1/organizers/{address}/invites`: for them this is a 403 that says so.
+    """
+    if caller.kind != Scope.ADMIN:
+        raise forbidden(f"every invite (admin keys only): read {_own_listing(caller)}")
+    page = state.doors.reading.views.all_invites(cursor=paging.cursor, limit=paging.limit)
+    return page_of(page.items, page.cursor)
+
+
+def _own_listing(caller: Caller) -> str:
+    """Return where a key that is not an admin's lists the invites it may read."""
+    if caller.kind == Scope.DOMAIN:
+        return f"/v1/domains/{caller.subject}/invites"
+    return f"/v1/organizers/{caller.subject}/invites"
+
+
+@router.get(
     "/organizers/{address}/invites", response_model=Page[InviteSummary], responses=PAGE_ERRORS
 )
 def organizer_invites(
