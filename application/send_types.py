@@ -18,6 +18,8 @@ class OutboundSettings:
     rsvp_mailbox: str
     secret: bytes
     bounce_mailbox: str = "bounces"
+    # List-Unsubscribe's mailto: unsubscribe+TOKEN@domain (application/outbound/suppressions.py).
+    unsubscribe_mailbox: str = "unsubscribe"
 
 
 class SendOutcome(StrEnum):
@@ -33,6 +35,8 @@ class SendOutcome(StrEnum):
     CANCELLED = "cancelled"  # the invite is cancelled and the recipient never had it
     # Another worker claimed this send and may be handing it to the mailer now: left to it.
     CLAIMED_ELSEWHERE = "claimed-elsewhere"
+    # On the suppression list (unsubscribed, complaint, hard bounce, admin): never mailed.
+    SUPPRESSED = "suppressed"
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,10 @@ class Addressee:
     reply_address: str
     message_id: str
     rsvp_token: str | None = None
+    # The signed token of their List-Unsubscribe links (domain.unsubscribe_links) and the
+    # mailbox address it makes; None: personal mail, which carries no List-Unsubscribe.
+    unsubscribe_token: str | None = None
+    unsubscribe_address: str | None = None
 
 
 def for_newcomer(invite: OutboundInvite) -> OutboundInvite:

@@ -19,6 +19,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     BOUNCED = "bounced"
     BULK = "bulk"
+    UNSUBSCRIBED = "unsubscribed"  # mail to unsubscribe+TOKEN@: its recipient is suppressed
 
 
 @dataclass(frozen=True)

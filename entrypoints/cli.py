@@ -36,6 +36,7 @@ from entrypoints.serve_cli import serve
 from entrypoints.settings import Settings
 from entrypoints.sign_in_cli import sign_in
 from entrypoints.submit_cli import submit
+from entrypoints.suppress_cli import suppress
 from entrypoints.views_cli import replay
 from entrypoints.work_cli import work
 
@@ -68,6 +69,7 @@ app.add_typer(organizers, name="organizers")
 app.add_typer(keys, name="keys")
 app.add_typer(aws, name="aws")
 app.add_typer(dkim, name="dkim")
+app.add_typer(suppress, name="suppress")
 app.command()(send)
 app.command()(approve)
 app.command()(retry)

@@ -122,6 +122,7 @@ def outbound_settings(settings: Settings) -> OutboundSettings:
         sender=settings.from_address,
         rsvp_mailbox=settings.rsvp_mailbox,
         secret=secret,
+        unsubscribe_mailbox=settings.unsubscribe_mailbox,
     )
 
 
@@ -232,6 +233,7 @@ class Container(containers.DeclarativeContainer):
         create=providers.Callable(lambda s: s.create_mailbox, settings),
         rsvp=providers.Callable(lambda s: s.rsvp_mailbox, settings),
         bulk=providers.Callable(lambda s: s.bulk_mailbox, settings),
+        unsubscribe=providers.Callable(lambda s: s.unsubscribe_mailbox, settings),
     )
     renderer = providers.Singleton(
         IcalendarInviteRenderer,

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     )
     create_mailbox: str = Field(default="create", description="Local part of the drop box.")
     rsvp_mailbox: str = Field(default="rsvp", description="Local part of the replies mailbox.")
+    unsubscribe_mailbox: str = Field(
+        default="unsubscribe",
+        description="Local part of the unsubscribe mailbox (List-Unsubscribe's mailto:, "
+        "unsubscribe+TOKEN@).",
+    )
     bulk_mailbox: str = Field(
         default="bulk", description="Local part of the mailbox for recipient lists (CSV)."
     )

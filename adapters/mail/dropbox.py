@@ -71,7 +71,13 @@ class DropBox:
         self.limits = limits if max_size is None else replace(limits, max_size=max_size)
         self.local_parts = frozenset(
             part.lower()
-            for part in (mailboxes.create, mailboxes.rsvp, mailboxes.bulk, bounce_mailbox)
+            for part in (
+                mailboxes.create,
+                mailboxes.rsvp,
+                mailboxes.bulk,
+                mailboxes.unsubscribe,
+                bounce_mailbox,
+            )
         )
         self._handler = _Handler(accept, self.accepts, self._run, self.limits)
         self._controller: _Controller | None = None

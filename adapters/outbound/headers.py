@@ -60,3 +60,15 @@ def text_line(field: str, text: str) -> bytes:
     if text.isascii() and "=?" not in text and max(len(w) for w in words) <= longest:
         return header(field, words)
     return header(field, _encoded_words(text))
+
+
+def list_unsubscribe_lines(url: str | None, mailto: str) -> bytes:
+    """Return ``List-Unsubscribe`` (the HTTPS URL first, then the ``mailto:``) and, with a
+    URL, ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058 asks for an HTTPS URI
+    for one-click). Both values are the server's own: a checked base URL, a base32 token and
+    a checked address."""
+    links = ([f"<{url}>,"] if url else []) + [f"<mailto:{mailto}>"]
+    lines = header("List-Unsubscribe", links)
+    if url:
+        lines += b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+    return lines

@@ -13,7 +13,7 @@ from markupsafe import escape
 from adapters.outbound.bodies import context_of, environment, render_bodies, subject_of
 from adapters.outbound.calendar import PersonalCalendar, publication_of
 from adapters.outbound.fillable import FillableText
-from adapters.outbound.headers import address_line
+from adapters.outbound.headers import address_line, list_unsubscribe_lines
 from adapters.outbound.mime import Layout
 from adapters.outbound.text import checked_address, checked_message_id, one_line
 from application.ports import InviteRenderer, InviteWording, OutgoingMail
@@ -34,6 +34,8 @@ class IcalendarInviteRenderer(InviteRenderer):
     With ``web_base_url``, invitations (not cancellations) to addressees holding an RSVP link
     token also carry Accept / Maybe / Decline links to the web under that address, at
     ``rsvp_path`` (the web server's RSVP route; the composition root passes the one it serves).
+    Addressees holding an unsubscribe token (mail from a list) get ``List-Unsubscribe``: the
+    one-click URL under ``unsubscribe_path`` (with a web address) and their ``mailto:``.
     """
 
     def __init__(
@@ -43,11 +45,15 @@ class IcalendarInviteRenderer(InviteRenderer):
         clock: Callable[[], datetime] | None = None,
         web_base_url: str | None = None,
         rsvp_path: str = "/v1/rsvp/",
+        unsubscribe_path: str = "/v1/unsubscribe/",
     ) -> None:
         self._templates = environment(templates)
         # Only calendar files read it: their DTSTAMP is when the file was made (RFC 5545 3.8.7.2).
         self._clock = clock or (lambda: datetime.now(UTC))
         self._web = None if web_base_url is None else checked_base_url(web_base_url) + rsvp_path
+        self._unsubscribe = (
+            None if web_base_url is None else checked_base_url(web_base_url) + unsubscribe_path
+        )
 
     def render(
         self,
@@ -74,7 +80,20 @@ class IcalendarInviteRenderer(InviteRenderer):
                 calendar=calendar.for_addressee(addressee),
                 values=values,
             )
-            yield OutgoingMail(addressee.message_id, sender, address, data)
+            yield OutgoingMail(
+                addressee.message_id, sender, address, self._unsubscribing(addressee) + data
+            )
+
+    def _unsubscribing(self, addressee: Addressee) -> bytes:
+        """Return the addressee's List-Unsubscribe lines (RFC 8058), or nothing for personal
+        mail. Header order carries no meaning (RFC 5322): they lead the message."""
+        token, mailbox = addressee.unsubscribe_token, addressee.unsubscribe_address
+        if not token or not mailbox:
+            return b""
+        if not token.isascii() or not token.isalnum():
+            raise ValueError(f"not an unsubscribe token: {token!r}")
+        url = f"{self._unsubscribe}{token}" if self._unsubscribe else None
+        return list_unsubscribe_lines(url, checked_address(mailbox))
 
     def calendar_file(self, invite: OutboundInvite) -> bytes:
         """Return the version as an "add to calendar" file (METHOD:PUBLISH, nobody invited)."""

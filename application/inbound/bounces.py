@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from application.outbound.suppressions import suppress_for_notice
 from application.results import Decision
 from application.send_types import OutboundSettings
 from application.stores import Loader
@@ -19,8 +20,14 @@ def handle_bounce(
     load: Loader,
     outbound: OutboundSettings | None,
     now: datetime,
+    *,
+    complaint: bool = False,
 ) -> Decision:
-    """Record a permanent bounce on the delivery its VERP address names; ignore the rest."""
+    """Record a permanent bounce on the delivery its VERP address names; ignore the rest.
+
+    A permanent bounce (or a ``complaint``, which is recorded as one) also puts the address on
+    the suppression list, server-wide (application/outbound/suppressions.py says why).
+    """
     token = token_of(envelope_to) if envelope_to else None
     mailbox = envelope_to.split("+", 1)[0].lower() if envelope_to else None
     if token is None or outbound is None or mailbox != outbound.bounce_mailbox:
@@ -31,13 +38,16 @@ def handle_bounce(
     if not bounce.permanent:
         why = f"a delay notice for {delivery.address} ({bounce.reason}); the mail system retries"
         return Decision(Verdict(Outcome.DUPLICATE, why), delivery.invite)
+    suppression = suppress_for_notice(load, delivery.address, complaint, now)
+    suppressed = [suppression] if suppression is not None else []
     if delivery.bounced is not None:
         return Decision(
             Verdict(Outcome.DUPLICATE, f"{delivery.address} is already marked as bounced"),
             delivery.invite,
+            suppressed,
         )
     delivery.bounce(reason=bounce.reason, timestamp=now)
-    return Decision(Verdict(Outcome.BOUNCED), delivery.invite, [delivery])
+    return Decision(Verdict(Outcome.BOUNCED), delivery.invite, [delivery, *suppressed])
 
 
 def _not_ours(bounce: Bounce) -> str:

@@ -4,8 +4,8 @@ A sending provider reports what became of mail it accepted as notifications, not
 (a DSN mailed back is ``handle_bounce``'s): the VERP return path we sent with
 (``bounces+TOKEN@domain``) names the delivery.
 A complaint (the recipient pressed "this is spam") is recorded as a permanent bounce whose
-reason says so: the domain has no other way to say "stop mailing them", and a bounced
-delivery is skipped by every later send, which is what a complaint must cause.
+reason says so, and both put the address on the suppression list server-wide (reason
+``complaint`` or ``hard-bounce``), so no organizer's send mails it again.
 """
 
 from __future__ import annotations
@@ -98,7 +98,10 @@ def _record(
 ) -> NoticeResult:
     bounce = _as_bounce(notice, recipient)
     for attempt in range(_ATTEMPTS):
-        decision = handle_bounce(bounce, notice.return_path, load, outbound, now)
+        complaint = notice.kind is NoticeKind.COMPLAINT
+        decision = handle_bounce(
+            bounce, notice.return_path, load, outbound, now, complaint=complaint
+        )
         try:
             if decision.changed:
                 save(*decision.changed)

@@ -26,6 +26,7 @@ from application.inbound.organizer_messages import organizer_cancel
 from application.inbound.routing import Mailboxes
 from application.inbound.senders import Arrival, SenderCheck
 from application.kept_mail import CorruptMessageError, Envelope
+from application.outbound.suppressions import InvalidLinkError, Suppressions
 from application.ports import BlobStore, MessageParser, RecipientListReader
 from application.reading.queries import find_invite
 from application.results import IngestResult, receipt_of, redelivered, result_of
@@ -172,6 +173,8 @@ class Inbound:
         envelope_to = arrival.to
         if self.mailboxes.is_bulk(envelope_to):
             return self.lists.receive(raw, digest, now, envelope_to, check)
+        if self.mailboxes.is_unsubscribe(envelope_to):
+            return self._unsubscribe(digest, envelope_to, now)
         parsed = self.parser.parse(raw, sender=arrival.sender)
         if isinstance(parsed, Bounce):
             decision = handle_bounce(parsed, envelope_to, self.load, self.outbound, now)
@@ -194,6 +197,24 @@ class Inbound:
             decision = self.decider.decide(parsed, envelope_to, now, check)
             result, changed = result_of(parsed, decision, digest), decision.changed
         return self._conclude(parsed, result, changed, envelope_to, now, check)
+
+    def _unsubscribe(self, digest: str, envelope_to: str | None, now: datetime) -> IngestResult:
+        """Unsubscribe the recipient the ``unsubscribe+TOKEN@`` address names from its
+        organizer (RFC 2369's mailto:): whatever the message says, like the one-click POST.
+
+        Nothing is parsed; the receipt records the outcome like any message's, and nobody is
+        told (answering would be mail to someone who asked for none)."""
+        token = (envelope_to or "").partition("@")[0].partition("+")[2]
+        suppressions = Suppressions(self.store, self.outbound.secret)
+        try:
+            done = suppressions.unsubscribe(token, everywhere=False, now=now)
+        except InvalidLinkError as error:
+            result = IngestResult(Outcome.REJECTED, digest, reason=str(error))
+        else:
+            reason = None if done.changed else "already unsubscribed from this organizer"
+            result = IngestResult(Outcome.UNSUBSCRIBED, digest, reason=reason)
+        self.store.save(receipt_of(result, envelope_to, now))
+        return result
 
     def _conclude(
         self,

@@ -15,6 +15,12 @@ class Mailboxes:
     create: str = "create"
     rsvp: str = "rsvp"
     bulk: str = "bulk"
+    # unsubscribe+TOKEN@: the mailto: of List-Unsubscribe (application/outbound/suppressions.py).
+    unsubscribe: str = "unsubscribe"
+
+    def is_unsubscribe(self, envelope_to: str | None) -> bool:
+        """Return whether the message was sent to the unsubscribe mailbox."""
+        return envelope_to is not None and self.mailbox_of(envelope_to) == self.unsubscribe
 
     def is_bulk(self, envelope_to: str | None) -> bool:
         """Return whether the message was sent to the bulk (recipient list) mailbox."""

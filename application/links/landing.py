@@ -23,7 +23,14 @@ from domain.invite import Invite
 from domain.invite_signatures import Capability, invite_signature, invite_signature_matches
 from domain.landings import LandingClaim, landing_claim_id
 
-_ON_ITS_WAY = {SendOutcome.SENT, SendOutcome.QUEUED, SendOutcome.DUPLICATE}
+# A suppressed address gets the page a sent one gets: a visitor typing someone's address must
+# not learn that its owner unsubscribed, complained or bounced (nothing is mailed all the same).
+_ON_ITS_WAY = {
+    SendOutcome.SENT,
+    SendOutcome.QUEUED,
+    SendOutcome.DUPLICATE,
+    SendOutcome.SUPPRESSED,
+}
 
 
 class Send(Protocol):

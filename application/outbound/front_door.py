@@ -15,6 +15,7 @@ from application.inbound.bulk_mail import recipients_of
 from application.outbound.dispatch import Dispatch
 from application.outbound.notices import Notifier, deferred_notices
 from application.outbound.sender import Sender
+from application.outbound.suppressions import Suppressions
 from application.ports import (
     BlobStore,
     Job,
@@ -107,7 +108,8 @@ class _AlreadyRead(RecipientListReader):
 
 
 class Outbound:
-    """Send, approve, retry, queued jobs, uploaded lists and the emailed report."""
+    """Send, approve, retry, queued jobs, uploaded lists, the emailed report, and the
+    suppression list (``suppressions``)."""
 
     def __init__(
         self,
@@ -126,6 +128,9 @@ class Outbound:
         self.dispatch = dispatch
         self.kept_lists = kept_lists
         self.report_format = report_format
+        # Who must not be mailed (suppress, lift, list, counts) and unsubscribe links; the
+        # sender consults the same records on every send.
+        self.suppressions = Suppressions(store, sender.settings.secret)
 
     def send(
         self,

@@ -20,6 +20,12 @@ from eventsourcing.persistence import RecordConflictError
 
 from application.outbound.claims import Workers
 from application.outbound.roster import add_to_roster, roster_size
+from application.outbound.suppressions import (
+    ALL,
+    PERSONAL_ORIGINS,
+    cancellation_reaches,
+    suppressed_for,
+)
 from application.outbound.versions import (
     cancelled_keys,
     fingerprints,
@@ -53,6 +59,7 @@ from domain.organizer import Organizer
 from domain.outbound import Addressee, OutboundInvite, event_end, for_newcomer, message_id
 from domain.reply_tokens import reply_address, reply_token
 from domain.roster import RosterPage, roster_page_id
+from domain.unsubscribe_links import unsubscribe_token
 from domain.values import Method
 from domain.web_links import LinkClaim, link_expiry, sign_link
 
@@ -227,6 +234,10 @@ class Sender:
             # A CANCEL of something they never had only confuses; holders still get it.
             reason = f"the invite is cancelled: {address} never received it, so nothing is sent"
             return SendResult(address, SendOutcome.CANCELLED, invite.id, reason=reason)
+        # Before any intent or claim: a suppressed address is never handed to the mailer.
+        suppressed = self._suppressed(invite, distribution, outbound, delivery, address)
+        if suppressed is not None:
+            return suppressed
         if delivery is None:
             refusal = self._refusal_for_new(invite, distribution, address, pages, limit)
             if refusal is not None:
@@ -293,7 +304,54 @@ class Sender:
         if link_expires is not None:
             claim = LinkClaim(invite.id, token, outbound.sequence, link_expires)
             link = sign_link(self.settings.secret, claim)
-        return delivery, Addressee(address, delivery.name, reply, mid, rsvp_token=link)
+        # Mail from a list (bulk, landing, campaign…) carries one-click unsubscribe (RFC 8058);
+        # the organizer's own one-at-a-time send is personal mail and does not.
+        unsubscribe = None
+        if delivery.origin not in PERSONAL_ORIGINS:
+            unsubscribe = unsubscribe_token(self.settings.secret, token, address, invite.organizer)
+        return delivery, Addressee(
+            address,
+            delivery.name,
+            reply,
+            mid,
+            rsvp_token=link,
+            unsubscribe_token=unsubscribe,
+            unsubscribe_address=(
+                reply_address(unsubscribe, self.settings.unsubscribe_mailbox, self.settings.domain)
+                if unsubscribe
+                else None
+            ),
+        )
+
+    def _suppressed(
+        self,
+        invite: Invite,
+        distribution: Distribution,
+        outbound: OutboundInvite,
+        delivery: Delivery | None,
+        address: str,
+    ) -> SendResult | None:
+        """Return the ``suppressed`` result of an address on the suppression list, or None.
+
+        A cancellation (of the event, or of the one instance a holder gets) still reaches a
+        holder who accepted, unless they unsubscribed from every organizer.
+        """
+        found = suppressed_for(self.load, address, invite.organizer)
+        if found is None:
+            return None
+        scope, why = found
+        # A holder of an earlier version gets only an instance's CANCEL when that is the change.
+        withdraws = (
+            distribution.cancelled_instance is not None
+            and delivery is not None
+            and delivery.last_sent is not None
+        )
+        cancels = outbound.method == Method.CANCEL or withdraws
+        if cancels and cancellation_reaches(self.load, invite.id, address, scope):
+            return None
+        whom = "every organizer" if scope == ALL else invite.organizer
+        reason = f"{address} is on the suppression list for {whom} ({why}): not sent"
+        return SendResult(address, SendOutcome.SUPPRESSED, invite.id, reason=reason)
 
     def _refusal_for_new(
         self,

@@ -10,7 +10,16 @@ from entrypoints.api.limits import BodyLimit, document_body_limit
 from entrypoints.api.pages import install_static
 from entrypoints.api.problems import install_problem_handlers
 from entrypoints.api.ratelimit import RateLimiter
-from entrypoints.api.routes import invites, landing, listings, organizers, public, sending
+from entrypoints.api.routes import (
+    invites,
+    landing,
+    listings,
+    organizers,
+    public,
+    sending,
+    suppressions,
+    unsubscribe,
+)
 from entrypoints.api.state import ApiState, document_views_pending
 from entrypoints.container import Container
 from entrypoints.web.app import install_web
@@ -53,7 +62,17 @@ def create_app(
     install_problem_handlers(app)
     v1 = APIRouter(prefix=PREFIX)
     routers = [
-        routes.router for routes in (invites, listings, sending, organizers, public, landing)
+        routes.router
+        for routes in (
+            invites,
+            listings,
+            sending,
+            organizers,
+            public,
+            landing,
+            suppressions,
+            unsubscribe,
+        )
     ]
     for router in routers:
         v1.include_router(router)

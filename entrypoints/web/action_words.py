@@ -63,6 +63,8 @@ def outcome_sentence(result: SendResult) -> str:
         SendOutcome.LIMIT: f"Not sent to {who}: a recipient limit was reached. {why}",
         SendOutcome.CANCELLED: f"Not sent to {who}: the event is cancelled.",
         SendOutcome.CLAIMED_ELSEWHERE: f"Another worker is sending it to {who} right now.",
+        SendOutcome.SUPPRESSED: f"Not sent to {who}: the address is on the suppression list "
+        f"(an unsubscribe, a complaint or a bounce). {why}",
     }
     return said.get(result.outcome, f"{who}: {result.outcome.value}. {why}")
 

@@ -15,7 +15,7 @@ from application.admin.keys import Scope
 from entrypoints.api import create_app
 from tests.api.conftest import SEQ0, ingest, key, new_container
 
-HTML_PAGES = ("/v1/rsvp/", "/v1/landing/")
+HTML_PAGES = ("/v1/rsvp/", "/v1/landing/", "/v1/unsubscribe/")
 
 # Built at collection: the operations to parametrize come from the app's own document.
 _container = new_container(Path(tempfile.mkdtemp(prefix="cis-schemathesis-")))

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from application.reading.report import RecipientView, ReportRow
 from application.send_types import Recipient
+from domain.suppressions import SuppressionReason
 from entrypoints.api import create_app
 from entrypoints.container import Container, bootstrap
 from entrypoints.settings import Settings
@@ -86,6 +87,21 @@ def test_the_organizer_sends_to_one_address_and_learns_what_became_of_it(tmp_pat
     assert "not-an-address cannot receive it." in bad.text
     sent = container.front_doors().reading.recipients(str(invite))
     assert [(r.row.address, r.row.origin) for r in sent] == [("ann@example.net", "web")]
+
+
+def test_a_suppressed_address_is_not_sent_and_the_page_says_why(tmp_path: Path) -> None:
+    container = new_container(tmp_path)
+    invite = invite_of(container)
+    container.front_doors().outbound.suppressions.suppress(
+        "gone@example.net", None, SuppressionReason.UNSUBSCRIBED, now=datetime.now(UTC)
+    )
+    client = signed_in(container, ORGANIZER)
+    form = {"csrf": csrf(client, invite), "address": "gone@example.net"}
+
+    answer = client.post(f"/invites/{invite}/send", data=form)
+
+    assert "Not sent to gone@example.net: the address is on the suppression list" in answer.text
+    assert container.front_doors().reading.recipients(str(invite)) == []
 
 
 def test_a_form_without_the_sessions_token_changes_nothing(tmp_path: Path) -> None:
