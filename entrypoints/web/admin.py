@@ -20,7 +20,7 @@ from application.access import NotVisibleError
 from application.admin.authority import managed_domain
 from application.front_doors import FrontDoors
 from application.projections.queries import InvalidCursorError
-from entrypoints.web import admin_changes, admin_keys
+from entrypoints.web import admin_changes, admin_keys, admin_suppressions
 from entrypoints.web.admin_pages import PAGE, admin_context, organizer_page, organizer_row
 from entrypoints.web.pages import page
 from entrypoints.web.signed import SessionCookie, doors, shown, signed_in, to_sign_in
@@ -28,6 +28,7 @@ from entrypoints.web.signed import SessionCookie, doors, shown, signed_in, to_si
 router = APIRouter(prefix="/admin", include_in_schema=False)
 router.include_router(admin_changes.router)
 router.include_router(admin_keys.router)
+router.include_router(admin_suppressions.router)
 # What a change just did, shown once on the page it redirects to; fixed words only, so
 # nothing from the request is ever echoed back.
 DONE = {

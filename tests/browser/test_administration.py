@@ -154,3 +154,19 @@ def test_a_domain_owner_reads_their_domain_only(page: Page, site: Site) -> None:
     assert answer is not None
     assert answer.status == 404
     assert site.elsewhere == []
+
+
+def test_an_admin_suppresses_an_address_from_the_suppressions_page(page: Page, site: Site) -> None:
+    invites(site)
+    sign_in(page, site, ADMIN)
+    page.goto(site.base + "/admin/suppressions")
+    expect(page.locator("h1")).to_have_text("Suppressions")
+
+    page.get_by_label("Address", exact=True).fill("gone@example.net")
+    page.get_by_label("Address", exact=True).press("Enter")
+
+    expect(page.get_by_role("status")).to_have_text("The address is suppressed.")
+    expect(page.locator("table.admin-table")).to_contain_text("gone@example.net")
+    expect(page.locator("table.admin-table")).to_contain_text("Every organizer")
+    checked(page, "admin-suppressions")
+    assert site.elsewhere == []

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from application.admin.health import sending_health
+from application.outbound.suppressions import SuppressionReason
 from entrypoints.container import Container
 from tests.api.conftest import SEQ0, SEQ1, ingest, invite_ics
 from tests.api.test_web_invite_page import ADMIN, corpus_invite, new_container, send, signed_in
@@ -250,3 +251,46 @@ def test_a_path_that_is_no_address_is_not_found_and_registers_nobody(tmp_path: P
 
     assert answer.status_code == 404
     assert container.registry().find("not-an-address") is None
+
+
+def test_an_admin_suppresses_and_lifts_an_address_and_its_sends_stop(tmp_path: Path) -> None:
+    container, _, _ = world(tmp_path)
+    client = signed_in(container, ADMIN)
+    token = csrf(client, "/admin/suppressions")
+
+    added = client.post(
+        "/admin/suppressions",
+        data={"csrf": token, "address": "Gone@Example.net", "organizer": ALICE},
+    )
+    refused = client.post("/admin/suppressions", data={"csrf": token, "address": "no <b>"})
+    forged = client.post("/admin/suppressions", data={"csrf": "x", "address": "a@example.net"})
+
+    assert "The address is suppressed." in added.text
+    assert "gone@example.net" in added.text
+    assert refused.status_code == 400
+    assert "<b>" not in refused.text
+    assert "The address is not usable" in refused.text
+    assert forged.status_code == 403
+    sends = container.front_doors().outbound.suppressions
+    assert sends.is_suppressed("gone@example.net", ALICE) is not None
+    assert sends.is_suppressed("gone@example.net", GMAIL) is None
+    assert sends.is_suppressed("a@example.net", ALICE) is None
+
+    lifted = client.post(
+        "/admin/suppressions/lift",
+        data={"csrf": token, "address": "gone@example.net", "scope": ALICE},
+    )
+    assert "The suppression is lifted." in lifted.text
+    assert sends.is_suppressed("gone@example.net", ALICE) is None
+
+
+def test_owners_and_organizers_never_see_the_suppression_list(tmp_path: Path) -> None:
+    container, _, _ = world(tmp_path)
+    container.front_doors().outbound.suppressions.suppress(
+        "gone@example.net", None, SuppressionReason.UNSUBSCRIBED, now=datetime.now(UTC)
+    )
+    for who in (OWNER, ALICE):
+        client = signed_in(container, who)
+        answer = client.get("/admin/suppressions")
+        assert answer.status_code == 404
+        assert "gone@example.net" not in answer.text
