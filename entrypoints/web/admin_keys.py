@@ -17,16 +17,13 @@ from application.admin.health import sending_health
 from application.admin.keys import InvalidSubjectError, UnknownApiKeyError
 from application.sessions.front_door import SignedInAs
 from application.vocabulary import Scope
+from entrypoints.web.admin_pages import administrator
 from entrypoints.web.pages import page
 from entrypoints.web.signed import (
     SessionCookie,
-    acting,
     doors,
-    not_ours,
     now,
     shown,
-    signed_in,
-    to_sign_in,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -37,20 +34,10 @@ def _context(current: SignedInAs) -> dict[str, Any]:
     return {**shown(current), "is_admin": True}
 
 
-def _admin(request: Request, session: str | None) -> SignedInAs | Response:
-    """Return who signs in if an administrator; else the page to answer with."""
-    current = signed_in(request, session)
-    if current is None:
-        return to_sign_in()
-    if current.principal.kind is not Scope.ADMIN:
-        return page("not_found.html.j2", status=404, **shown(current))
-    return current
-
-
 @router.get("/keys")
 def keys(request: Request, session: SessionCookie = None) -> Response:
     """Every API key, oldest first, with its status; the form that creates one."""
-    current = _admin(request, session)
+    current = administrator(request, session)
     if not isinstance(current, SignedInAs):
         return current
     return _keys_page(request, current)
@@ -66,11 +53,9 @@ def create_key(
     session: SessionCookie = None,
 ) -> Response:
     """Issue a key and show its token, this once."""
-    current = acting(request, session, csrf)
-    if current is None:
-        return not_ours()
-    if current.principal.kind is not Scope.ADMIN:
-        return page("not_found.html.j2", status=404, **shown(current))
+    current = administrator(request, session, csrf)
+    if not isinstance(current, SignedInAs):
+        return current
     kind = SCOPES.get(scope)
     if kind is None:
         return _keys_page(request, current, problem="Choose what the key may read.")
@@ -94,11 +79,9 @@ def revoke_key(
     session: SessionCookie = None,
 ) -> Response:
     """Revoke a key: requests made with it are refused from now on."""
-    current = acting(request, session, csrf)
-    if current is None:
-        return not_ours()
-    if current.principal.kind is not Scope.ADMIN:
-        return page("not_found.html.j2", status=404, **shown(current))
+    current = administrator(request, session, csrf)
+    if not isinstance(current, SignedInAs):
+        return current
     try:
         doors(request).admin.keys.revoke(key_id, reason.strip() or None, now())
     except UnknownApiKeyError:
@@ -109,7 +92,7 @@ def revoke_key(
 @router.get("/sending")
 def sending(request: Request, session: SessionCookie = None) -> Response:
     """The health of sending: pending, failed, bounced, held for review, quarantined replies."""
-    current = _admin(request, session)
+    current = administrator(request, session)
     if not isinstance(current, SignedInAs):
         return current
     return page(

@@ -18,9 +18,9 @@ from application.access import NotVisibleError
 from application.admin.authority import check_manages, managed_domain
 from application.front_doors import FrontDoors
 from application.sessions.front_door import SignedInAs
-from application.vocabulary import address_problem, normalize_address
+from application.vocabulary import Scope, address_problem, normalize_address
 from entrypoints.web.pages import page
-from entrypoints.web.signed import doors, shown
+from entrypoints.web.signed import acting, doors, not_ours, shown, signed_in, to_sign_in
 
 PAGE = 50
 
@@ -29,6 +29,19 @@ def admin_context(current: SignedInAs) -> dict[str, Any]:
     """What every administration page shows: the signed-in context, and whether the
     administrator-only pages are in the navigation."""
     return {**shown(current), "is_admin": managed_domain(current.principal) is None}
+
+
+def administrator(
+    request: Request, session: str | None, csrf: str | None = None
+) -> SignedInAs | Response:
+    """Return who signs in if an administrator (with the form's CSRF token checked when
+    ``csrf`` is given: a POST); else the page to answer with (anyone else: not found)."""
+    current = signed_in(request, session) if csrf is None else acting(request, session, csrf)
+    if current is None:
+        return to_sign_in() if csrf is None else not_ours()
+    if current.principal.kind is not Scope.ADMIN:
+        return page("not_found.html.j2", status=404, **shown(current))
+    return current
 
 
 def organizer_page(

@@ -14,17 +14,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from application.outbound.suppressions import SuppressionReason
 from application.sessions.front_door import SignedInAs
-from application.vocabulary import Scope, address_problem, normalize_address
+from application.vocabulary import address_problem, normalize_address
+from entrypoints.web.admin_pages import administrator
 from entrypoints.web.pages import page
 from entrypoints.web.signed import (
     SessionCookie,
-    acting,
     doors,
-    not_ours,
     now,
     shown,
-    signed_in,
-    to_sign_in,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -36,11 +33,9 @@ DONE = {"added": "The address is suppressed.", "lifted": "The suppression is lif
 @router.get("/suppressions")
 def suppressions(request: Request, session: SessionCookie = None) -> Response:
     """Every suppression in force, and the form that adds one."""
-    current = signed_in(request, session)
-    if current is None:
-        return to_sign_in()
-    if current.principal.kind is not Scope.ADMIN:
-        return page("not_found.html.j2", status=404, **shown(current))
+    current = administrator(request, session)
+    if not isinstance(current, SignedInAs):
+        return current
     return _listed(request, current, message=DONE.get(request.query_params.get("done", "")))
 
 
@@ -53,7 +48,7 @@ def add(
     session: SessionCookie = None,
 ) -> Response:
     """Suppress an address for one organizer, or for every organizer when none is given."""
-    current = _admin_acting(request, session, csrf)
+    current = administrator(request, session, csrf)
     if not isinstance(current, SignedInAs):
         return current
     addressee, problem = _checked(address, "The address")
@@ -77,7 +72,7 @@ def lift(
     session: SessionCookie = None,
 ) -> Response:
     """Lift one suppression (one address, one scope); the address's others stay."""
-    current = _admin_acting(request, session, csrf)
+    current = administrator(request, session, csrf)
     if not isinstance(current, SignedInAs):
         return current
     organizer = None if scope == "all" else normalize_address(scope)
@@ -86,15 +81,6 @@ def lift(
     ):
         return _listed(request, current, problem="That address was not suppressed there.")
     return RedirectResponse("/admin/suppressions?done=lifted", status_code=303)
-
-
-def _admin_acting(request: Request, session: str | None, csrf: str) -> SignedInAs | Response:
-    current = acting(request, session, csrf)
-    if current is None:
-        return not_ours()
-    if current.principal.kind is not Scope.ADMIN:
-        return page("not_found.html.j2", status=404, **shown(current))
-    return current
 
 
 def _checked(value: str, what: str) -> tuple[str, str | None]:
