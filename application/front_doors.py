@@ -12,6 +12,7 @@ from application.admin.front_door import Admin
 from application.inbound.front_door import Inbound
 from application.links.front_door import Links
 from application.outbound.front_door import Outbound
+from application.privacy.front_door import Privacy
 from application.reading.front_door import Reading
 from application.sessions.front_door import Sessions
 
@@ -19,8 +20,8 @@ from application.sessions.front_door import Sessions
 @dataclass(frozen=True)
 class FrontDoors:
     """Inbound (what arrives), outbound (what is sent), links (what people follow),
-    reading (what is shown), admin (who may do what) and sessions (signing in to the web
-    app)."""
+    reading (what is shown), admin (who may do what), sessions (signing in to the web
+    app) and privacy (recipients' access and erasure requests)."""
 
     inbound: Inbound
     outbound: Outbound
@@ -28,3 +29,4 @@ class FrontDoors:
     reading: Reading
     admin: Admin
     sessions: Sessions
+    privacy: Privacy

@@ -58,6 +58,36 @@ class BlobStore(ABC):
     def get_upload(self, key: str) -> bytes:
         """Return the upload stored under ``key``; raise KeyError if there is none."""
 
+    # Erasure (a person's right to be forgotten). A needle is an address or a name; a
+    # mapping gives what replaces each (an address by its erased placeholder), a sequence
+    # has each replaced by a fixed word. Nothing of the person is left in the store's
+    # files or objects afterwards: no older version, no envelope, no quarantined copy.
+
+    @abstractmethod
+    def erase(self, key: str) -> bool:
+        """Delete ``key``'s message and all kept about it (envelope, quarantined copies,
+        older object versions); return whether there was anything. The key stays readable
+        as absent: get raises KeyError, arrivals() no longer lists it."""
+
+    @abstractmethod
+    def redact(self, key: str, needles: Sequence[str] | Mapping[str, str]) -> bool:
+        """Rewrite ``key``'s message (and its envelope) with every needle replaced, under
+        the same key; return whether anything mentioned one. get returns the redacted
+        bytes from then on: they no longer hash to the key, and the store remembers that
+        it made them so (a redacted message is no damage). A message the person cannot be
+        cut out of (a part no decoder reaches) is erased whole instead."""
+
+    @abstractmethod
+    def redact_upload(self, key: str, needles: Sequence[str] | Mapping[str, str]) -> bool:
+        """Drop from the upload at ``key`` (a recipient list) every row that names one of
+        the person's addresses (a name alone names others too), under the same key; return
+        whether any did."""
+
+    @abstractmethod
+    def redact_all(self, needles: Sequence[str] | Mapping[str, str]) -> int:
+        """Redact every kept message, upload and quarantined copy that mentions one of the
+        person's addresses (their name alone names others too); return how many changed."""
+
 
 class SenderVerifier(ABC):
     """Decides who a raw message is from, as mail systems do: DKIM, SPF and DMARC alignment."""
@@ -183,6 +213,19 @@ class Mailer(ABC):
         tell (the outbox folder overwrites); raise TemporaryDeliveryError or
         PermanentDeliveryError on failure, never anything else for delivery problems.
         """
+
+    # Erasure: a mailer that keeps copies of what it sent (the outbox folder) removes the
+    # person from them; one that hands mail on and keeps nothing has nothing to do.
+
+    def erase(self, where: str) -> bool:
+        """Delete the copy kept at ``where`` (what ``send`` returned); return whether there
+        was one. Mailers that keep no copy return False."""
+        return False
+
+    def redact_all(self, needles: Sequence[str] | Mapping[str, str]) -> int:
+        """Redact every kept copy that mentions one of the person's addresses; return how
+        many changed. Mailers that keep no copy return 0."""
+        return 0
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,12 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper
 
+from application.privacy.keyring import Keyring
+from application.privacy.keys import PersonalKeys
+from application.privacy.memory_keys import MemoryPersonalKeys
+from application.privacy.sealing import SealingEventStore, SealingMapper, register_sealing
 from application.stores import loader
 from application.transcodings import register_domain_transcodings
 from domain.attendance import Attendance
@@ -38,7 +42,30 @@ class InviteStore(Application[UUID]):
         # Loading an aggregate that does not exist is an answer (None), not an error.
         self.load = loader(self.repository)
 
+    def construct_mapper(self) -> Mapper[UUID]:
+        """eventsourcing's mapper, sealing personal fields with per-person keys kept beside
+        the events (see ``application/privacy``)."""
+        self.keyring = Keyring(self._personal_keys())
+        return SealingMapper(super().construct_mapper(), self.keyring)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """An event store that keeps the keys a save introduces before its events."""
+        return SealingEventStore(self.mapper, self.recorder, self.keyring)
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """The same for snapshots (eventsourcing's own recorder for them)."""
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return SealingEventStore(self.mapper, recorder, self.keyring)
+
+    def _personal_keys(self) -> PersonalKeys:
+        # The persistence module keeps the keys beside its events; eventsourcing's in-memory
+        # one cannot, so its keys live (and die) with the process, as its events do.
+        made = getattr(self.factory, "personal_keys", None)
+        return made() if callable(made) else MemoryPersonalKeys()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        """Add the domain's value objects to eventsourcing's default transcodings."""
+        """Add the domain's value objects to eventsourcing's default transcodings, with
+        the people in them sealed."""
         super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
+        register_sealing(transcoder, self.keyring)

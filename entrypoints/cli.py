@@ -23,6 +23,7 @@ from entrypoints.failures import ReportingGroup
 from entrypoints.keys_cli import keys
 from entrypoints.lines import emit
 from entrypoints.organizers_cli import organizers
+from entrypoints.privacy_cli import erase, export
 from entrypoints.render import (
     history_table,
     invite_table,
@@ -78,6 +79,8 @@ app.command()(report)
 app.command()(work)
 app.command()(replay)
 app.command()(serve)
+app.command()(erase)
+app.command()(export)
 app.command()(submit)
 app.command("sign-in")(sign_in)
 app.command()(doctor)

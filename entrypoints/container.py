@@ -18,6 +18,7 @@ from adapters.lists.csv_recipients import CsvRecipientReader
 from adapters.lists.csv_report import CsvReport
 from adapters.mail import dkim as dkim_keys
 from adapters.mail.outbox import OutboxFolderMailer
+from adapters.mail.pacing import PacedMailer
 from adapters.mail.ses import SesMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.outbound.notices import EmailNoticeSender
@@ -56,7 +57,8 @@ from application.outbound.front_door import KeptLists, Outbound
 from application.outbound.notices import Notifier
 from application.outbound.propagation import Propagation, Reviews
 from application.outbound.sender import Sender
-from application.ports import MessageParser, WorkQueue
+from application.ports import Mailer, MessageParser, WorkQueue
+from application.privacy.front_door import Privacy
 from application.projections.queries import Reports
 from application.projections.runner import ProjectionRunner
 from application.projections.store import ReadModel
@@ -67,6 +69,7 @@ from application.send_types import OutboundSettings
 from application.sessions.front_door import Sessions, SignInSettings
 from application.store import InviteStore
 from domain.authentication import SenderPolicy
+from domain.pacing import Pace
 from entrypoints.settings import Settings
 from entrypoints.web_paths import RSVP_PATH, SIGN_IN_PATH
 
@@ -191,6 +194,22 @@ def dkim_signer(settings: Settings) -> dkim_keys.DkimSigner | None:
     )
 
 
+def sent_copies(settings: Settings) -> OutboxFolderMailer | None:
+    """Return the outbox folder's kept copies of sent mail, where this backend keeps any
+    (an erasure redacts them, whichever mailer sends now)."""
+    if settings.backend != "embedded":
+        return None
+    return OutboxFolderMailer(settings.outbox_path)
+
+
+def paced(mailer: Mailer, settings: Settings) -> Mailer:
+    """Return ``mailer`` paced per receiving domain as configured; ``CIS_DOMAIN_RATE=0``:
+    as it is."""
+    if settings.domain_rate == 0:
+        return mailer
+    return PacedMailer(mailer, Pace(settings.domain_rate, settings.domain_rate_overrides))
+
+
 def dispatcher(
     queue: WorkQueue | None, sender: Sender, notifier: Notifier, bulk_part: int = BULK_PART
 ) -> Dispatch:
@@ -254,14 +273,20 @@ class Container(containers.DeclarativeContainer):
             providers.Callable(lambda s: s.outbox_path, settings),
             signer=dkim,
         ),
+        # Paced per receiving domain (CIS_DOMAIN_RATE): the relay passes providers' deferrals
+        # back; the outbox folder is local files, and SES paces itself on AWS's side.
         smtp=providers.Singleton(
-            SmtpMailer,
-            providers.Callable(lambda s: s.smtp_host, settings),
-            providers.Callable(lambda s: s.smtp_port, settings),
-            starttls=providers.Callable(lambda s: s.smtp_starttls, settings),
-            username=providers.Callable(lambda s: s.smtp_username, settings),
-            password=providers.Callable(lambda s: s.smtp_password, settings),
-            signer=dkim,
+            paced,
+            providers.Singleton(
+                SmtpMailer,
+                providers.Callable(lambda s: s.smtp_host, settings),
+                providers.Callable(lambda s: s.smtp_port, settings),
+                starttls=providers.Callable(lambda s: s.smtp_starttls, settings),
+                username=providers.Callable(lambda s: s.smtp_username, settings),
+                password=providers.Callable(lambda s: s.smtp_password, settings),
+                signer=dkim,
+            ),
+            settings,
         ),
         ses=providers.Singleton(SesMailer, providers.Callable(lambda s: s.region, settings)),
     )
@@ -317,7 +342,16 @@ class Container(containers.DeclarativeContainer):
         save=save,
         workers=workers,
     )
-    sender = providers.Singleton(Sender, load, save, renderer, mailer, sending_settings, workers)
+    sender = providers.Singleton(
+        Sender,
+        load,
+        save,
+        renderer,
+        mailer,
+        sending_settings,
+        workers,
+        erased=providers.Callable(lambda store: store.keyring.is_erased, store),
+    )
     bulk_part = providers.Object(BULK_PART)
     dispatch = providers.Singleton(dispatcher, queue, sender, notifier, bulk_part)
     followups = providers.Singleton(
@@ -384,6 +418,13 @@ class Container(containers.DeclarativeContainer):
         registry=registry,
         views=reports,
     )
+    privacy = providers.Singleton(
+        Privacy,
+        store,
+        views,
+        blobs,
+        sent_copies=providers.Callable(sent_copies, settings),
+    )
     front_doors = providers.Singleton(
         FrontDoors,
         inbound=inbound,
@@ -392,6 +433,7 @@ class Container(containers.DeclarativeContainer):
         reading=reading,
         admin=admin,
         sessions=sessions,
+        privacy=privacy,
     )
     projections = providers.Singleton(ProjectionRunner, store, views)
 

@@ -82,13 +82,20 @@ def explain(error: Exception, settings: Settings | None) -> str:
                 )
     if isinstance(error, ValidationError):
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
+            f"{_variable(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
         )
         return f"invalid settings: {problems}; see the settings table in the README"
     return (
         f"{type(error).__name__}: {error} (in {data}); run again with --debug for the "
         "traceback, and `cis doctor` to check the data folder"
     )
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """Return the environment variable a settings error is about (``CIS_SMTP_PORT``)."""
+    name = ".".join(map(str, loc))
+    return f"CIS_{name.upper()}" if name in Settings.model_fields else name or "settings"
 
 
 def _database(error: Exception, settings: Settings | None) -> str:

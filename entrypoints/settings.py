@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.pacing import parse_rates
 from domain.web_links import checked_base_url
 
 
@@ -155,6 +156,18 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS.")
     smtp_username: str | None = Field(default=None, description="SMTP AUTH user name.")
     smtp_password: str | None = Field(default=None, description="SMTP AUTH password.")
+    domain_rate: float = Field(
+        default=10.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Sends per second to each receiving domain through the smtp mailer, "
+        "slowed for a domain whose mail is deferred (4xx); 0: not paced.",
+    )
+    domain_rates: str = Field(
+        default="",
+        description="Per-domain rates overriding CIS_DOMAIN_RATE, as DOMAIN=RATE,… "
+        "(gmail.com=20,yahoo.com=5).",
+    )
     dkim_selector: str | None = Field(
         default=None,
         description="DKIM selector: set, the smtp and outbox mailers sign what they send with "
@@ -246,6 +259,17 @@ class Settings(BaseSettings):
     parse_workers: int = Field(
         default=2, ge=1, description="Worker processes reading messages at once (cis serve)."
     )
+
+    @field_validator("domain_rates")
+    @classmethod
+    def _domain_rates(cls, value: str) -> str:
+        parse_rates(value)  # says which entry is wrong, at start rather than at the first send
+        return value
+
+    @property
+    def domain_rate_overrides(self) -> dict[str, float]:
+        """The per-domain rates of ``CIS_DOMAIN_RATES``, by lower-case domain."""
+        return parse_rates(self.domain_rates)
 
     @field_validator("web_base_url")
     @classmethod

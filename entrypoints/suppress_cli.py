@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 
 from application.outbound.suppressions import SuppressionReason, Suppressions
-from application.vocabulary import address_problem, normalize_address
+from application.vocabulary import normalize_address
 from entrypoints import session
+from entrypoints.arguments import address_argument
 from entrypoints.lines import emit
 
 suppress = typer.Typer(
@@ -33,15 +34,6 @@ def _suppressions() -> Suppressions:
     return session.doors().outbound.suppressions
 
 
-def _address(value: str) -> str:
-    address = normalize_address(value)
-    problem = address_problem(address)
-    if problem is not None:
-        err.print(f"{value!r} is not an address: {problem}", markup=False)
-        raise typer.Exit(2)
-    return address
-
-
 @suppress.command("add")
 def add(
     address: str,
@@ -54,9 +46,9 @@ def add(
     if reason not in _REASONS:
         err.print(f"the reason is one of {', '.join(_REASONS)}", markup=False)
         raise typer.Exit(2)
-    scope = _address(organizer) if organizer is not None else None
+    scope = address_argument(organizer) if organizer is not None else None
     view = _suppressions().suppress(
-        _address(address), scope, SuppressionReason(reason), now=datetime.now(UTC)
+        address_argument(address), scope, SuppressionReason(reason), now=datetime.now(UTC)
     )
     emit(view.as_dict())
 
@@ -64,8 +56,8 @@ def add(
 @suppress.command("remove")
 def remove(address: str, organizer: Organizer = None) -> None:
     """Lift an address's suppression for one organizer (or the server-wide one); the others stay."""
-    scope = _address(organizer) if organizer is not None else None
-    lifted = _suppressions().lift(_address(address), scope, now=datetime.now(UTC))
+    scope = address_argument(organizer) if organizer is not None else None
+    lifted = _suppressions().lift(address_argument(address), scope, now=datetime.now(UTC))
     emit({"address": normalize_address(address), "scope": scope or "all", "lifted": lifted})
 
 
@@ -83,7 +75,7 @@ def list_suppressions(
 ) -> None:
     """Print every suppression in force, one JSON line each."""
     doors = _suppressions()
-    views = doors.of(_address(address)) if address is not None else doors.list(organizer)
+    views = doors.of(address_argument(address)) if address is not None else doors.list(organizer)
     if address is not None and organizer is not None:
         wanted = {"all", normalize_address(organizer)}
         views = [view for view in views if view.scope in wanted]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,14 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar
 
 from adapters.files import write_atomically
-from adapters.leftovers import sweep_incoming
+from adapters.leftovers import stale_incoming, sweep_incoming
+from adapters.privacy.redaction import (
+    Needles,
+    RedactionError,
+    identifying,
+    mentions,
+    redact_message,
+)
 from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
 
 if TYPE_CHECKING:
@@ -80,6 +88,62 @@ class OutboxFolderMailer(Mailer):
             problem = "the disk is full" if error.errno == errno.ENOSPC else error.strerror
             raise TemporaryDeliveryError(f"outbox {path}: {problem or error}") from error
         return str(path)
+
+    def erase(self, where: str) -> bool:
+        """Delete the copy ``send`` wrote at ``where`` (a Delivery's Sent event records it);
+        return whether it was there. Only its file name counts: the copy is looked for in
+        this folder (the data folder may have moved since), never elsewhere."""
+        path = self.folder / Path(where).name
+        if path.suffix != ".eml":
+            msg = f"not a copy the outbox folder keeps: {where}"
+            raise ValueError(msg)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        self._sync()
+        return True
+
+    def redact_all(self, needles: Needles) -> int:
+        """Redact every kept copy that mentions one of the person's addresses (organizer
+        notices about them, messages to them not erased by their own ``where``), their
+        name with it; remove a dead writer's temporary file that does; return how many
+        files changed. A copy the person cannot be cut out of is deleted."""
+        if not self.folder.is_dir():
+            return 0
+        select = identifying(needles)
+        changed = 0
+        for path in stale_incoming(self.folder):
+            if mentions(path.read_bytes(), select):
+                path.unlink(missing_ok=True)
+                changed += 1
+        for path in sorted(self.folder.glob("*.eml")):
+            data = path.read_bytes()
+            if not mentions(data, select):
+                continue
+            try:
+                new = redact_message(data, needles)
+            except RedactionError:
+                path.unlink()
+                changed += 1
+                continue
+            if new is not None:
+                # Keeps the file's name and time order: entries() lists by modification time.
+                stat = path.stat()
+                write_atomically(str(path), new, fsync=self.fsync)
+                os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+                changed += 1
+        if changed:
+            self._sync()
+        return changed
+
+    def _sync(self) -> None:
+        if self.fsync:
+            fd = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def entries(self) -> Iterator[OutboxEntry]:
         """Yield what was sent, oldest file first."""

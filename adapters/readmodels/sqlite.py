@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ CREATE TABLE IF NOT EXISTS positions (stream TEXT PRIMARY KEY, version INTEGER N
     WITHOUT ROWID;
 """
 
+# A checkpoint that readers kept from finishing is tried again, this often and this far apart.
+_SCRUB_ATTEMPTS = 50
+_SCRUB_PAUSE = 0.1
+
 
 class SqliteReadModel(ReadModel):
     """Items, counters and stream positions in three tables of one file."""
@@ -47,6 +52,9 @@ class SqliteReadModel(ReadModel):
         self._db.execute("PRAGMA journal_mode=WAL")
         # Views can always be rebuilt from the event store, so an fsync per commit buys little.
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten rows are zeroed, not left in free space: an erased
+        # person's row must leave no bytes behind (see scrub for the write-ahead log).
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
@@ -183,6 +191,18 @@ class SqliteReadModel(ReadModel):
                 "BEGIN IMMEDIATE; DELETE FROM items; DELETE FROM counters; "
                 "DELETE FROM positions; COMMIT;"
             )
+
+    def scrub(self) -> None:
+        """Copy the write-ahead log into the file and empty it: the log still holds the
+        pages as they were before a deletion (waits for readers, as a write does)."""
+        for _ in range(_SCRUB_ATTEMPTS):
+            with self._lock:
+                busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return
+            time.sleep(_SCRUB_PAUSE)
+        msg = f"{self.path}: readers kept the write-ahead log from being emptied; scrub again"
+        raise ViewConflictError(msg)
 
     def close(self) -> None:
         """Close the connection."""

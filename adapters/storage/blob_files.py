@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import time
@@ -16,6 +17,11 @@ from pathlib import Path
 
 # Beside ``<key>.eml``; not ``*.eml``, so arrivals() and every reader of messages skip it.
 ENVELOPE = ".envelope.json"
+# Beside a message or upload erasure redacted: the digests its bytes may now have. Events
+# name a message by its key, so a redacted message keeps its key though its bytes no
+# longer hash to it; this says the store itself changed them (no damage), and holds
+# nothing of the person, only digests.
+REDACTED = ".redacted.json"
 QUARANTINE = "quarantine"
 log = logging.getLogger(__name__)
 
@@ -35,8 +41,26 @@ def sidecar_of(target: Path) -> Path:
     return target.with_name(target.stem + ENVELOPE)
 
 
+def marker_of(target: Path) -> Path:
+    """Return where the redaction marker of the message or upload at ``target`` is kept."""
+    return target.with_name(target.stem + REDACTED)
+
+
+def redacted_digests(target: Path, key: str) -> list[str]:
+    """Return the digests the redaction marker beside ``target`` accepts (none without one)."""
+    try:
+        record = json.loads(marker_of(target).read_bytes())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(record, dict) or record.get("message") != key:
+        return []
+    digests = record.get("sha256")
+    return [d for d in digests if isinstance(d, str)] if isinstance(digests, list) else []
+
+
 def examine(path: Path, key: str) -> tuple[bytes, None] | tuple[None, str]:
-    """Return the bytes at ``path`` if they hash to ``key``, else what is wrong with them."""
+    """Return the bytes at ``path`` if they hash to ``key`` (or to the digest erasure gave
+    them, see ``REDACTED``), else what is wrong with them."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -44,7 +68,7 @@ def examine(path: Path, key: str) -> tuple[bytes, None] | tuple[None, str]:
     except IsADirectoryError:
         return None, "a folder stands where the message should be"
     digest = content_key(data)
-    if digest == key:
+    if digest == key or digest in redacted_digests(path, key):
         return data, None
     if not data:
         return None, "it is empty"
@@ -70,6 +94,8 @@ def move_aside(path: Path, key: str) -> Path | None:
     sidecar = sidecar_of(path)
     with contextlib.suppress(FileNotFoundError):
         os.rename(sidecar, quarantine / f"{key}.{stamp}{ENVELOPE}")
+    with contextlib.suppress(FileNotFoundError):
+        os.rename(marker_of(path), quarantine / f"{key}.{stamp}{REDACTED}")
     log.error("kept file %s does not match its SHA-256 name: moved to %s", path, moved)
     return moved
 

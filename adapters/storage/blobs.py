@@ -17,14 +17,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.files import write_atomically
-from adapters.leftovers import stale_incoming, sweep_incoming
+from adapters.leftovers import INCOMING, stale_incoming, sweep_incoming
+from adapters.privacy.redaction import (
+    Needles,
+    RedactionError,
+    identifying,
+    mentions,
+    redact_csv,
+    redact_message,
+    redact_text,
+)
 from adapters.storage.blob_files import (
     ENVELOPE,
+    QUARANTINE,
+    REDACTED,
     content_key,
     examine,
     is_key,
     locked,
+    marker_of,
     move_aside,
+    redacted_digests,
     sidecar_of,
 )
 from adapters.storage.memory_blobs import MemoryBlobStore
@@ -35,6 +48,14 @@ __all__ = ["ARRIVALS", "Damage", "FolderBlobStore", "Leftover", "MemoryBlobStore
 
 ARRIVALS = "arrivals.log"
 log = logging.getLogger(__name__)
+
+
+def _redacted(path: Path, data: bytes, needles: Needles) -> bytes | None:
+    """Return a kept file's bytes without the needles (None: it has none): a list drops
+    the rows naming one of the person's addresses, a message has each mention replaced."""
+    if path.suffix == ".upload":
+        return redact_csv(data, identifying(needles))
+    return redact_message(data, needles)
 
 
 @dataclass(frozen=True)
@@ -231,6 +252,200 @@ class FolderBlobStore(BlobStore):
             return self._path(key).exists()
         except KeyError:
             return False
+
+    # -- erasure (``cis erase``) ----------------------------------------------------------
+
+    def erase(self, key: str) -> bool:
+        """Delete the message, its envelope, its redaction marker, what an interrupted
+        write of it left and its quarantined copies; return whether any was there.
+
+        The arrivals log keeps the key (digests only, no personal data): arrivals() skips
+        keys no longer kept.
+        """
+        target = self._path(key)
+        gone = self._erase_kept(target)
+        return self._erase_quarantined(target, key) or gone
+
+    def redact(self, key: str, needles: Needles) -> bool:
+        """Rewrite the message and its envelope without the needles, under the same key
+        (see ``blob_files.REDACTED``); return whether either mentioned one. A message the
+        person cannot be cut out of (``RedactionError``) is erased whole."""
+        return self._redact(self._path(key), key, needles)
+
+    def redact_upload(self, key: str, needles: Needles) -> bool:
+        """Rewrite the upload without the rows that mention the person's address; return
+        whether any did."""
+        return self._redact(self._path(key, upload=True), key, needles)
+
+    def redact_all(self, needles: Needles) -> int:
+        """Redact every kept message, upload and quarantined copy that mentions one of the
+        person's addresses (``identifying``); remove what interrupted writes left that
+        does; return how many files changed."""
+        select = identifying(needles)
+        changed = 0
+        for shard in self._shards():
+            # A live writer's temporary file is its own (it is renamed into place, then
+            # redacted by the next scan); a dead writer's is a leftover, removed.
+            for path in stale_incoming(shard):
+                if mentions(path.read_bytes(), select):
+                    path.unlink(missing_ok=True)
+                    changed += 1
+            for path in sorted(shard.iterdir()):
+                if not path.is_file() or path.name.endswith((REDACTED, INCOMING)):
+                    continue
+                stem = path.name.split(".", 1)[0]
+                if path.name.endswith(ENVELOPE):
+                    orphan = not path.with_name(f"{stem}.eml").exists()
+                    if orphan and mentions(path.read_bytes(), select):
+                        # An envelope without its message (its own is redacted with it).
+                        path.unlink(missing_ok=True)
+                        changed += 1
+                    continue
+                if not is_key(stem) or path.suffix not in (".eml", ".upload"):
+                    continue  # not ours (a file someone put there): left alone
+                sidecar = sidecar_of(path)
+                if mentions(path.read_bytes(), select) or (
+                    sidecar.exists() and mentions(sidecar.read_bytes(), select)
+                ):
+                    changed += self._redact(path, stem, needles, quarantined=False)
+        for folder in (self.root, self.uploads):
+            changed += self._redact_quarantine(folder / QUARANTINE, "", needles, select)
+        return changed
+
+    def _erase_kept(self, target: Path) -> bool:
+        folder = target.parent
+        if not folder.is_dir():
+            return False
+        gone = False
+        with locked(folder):
+            # Under the lock no write is under way: every temporary file of it is a leftover.
+            paths = [sidecar_of(target), target, marker_of(target)]
+            paths += list(folder.glob(f"{target.stem}.*{INCOMING}"))
+            for path in paths:
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                gone = True
+            if gone:
+                self._sync(folder)
+        return gone
+
+    def _erase_quarantined(self, target: Path, key: str) -> bool:
+        quarantine = target.parent.parent / QUARANTINE
+        gone = [p for p in quarantine.glob(f"{key}.*") if p.is_file()]
+        for path in gone:
+            path.unlink(missing_ok=True)
+        if gone:
+            self._sync(quarantine)
+        return bool(gone)
+
+    def _redact(
+        self, target: Path, key: str, needles: Needles, *, quarantined: bool = True
+    ) -> bool:
+        folder = target.parent
+        changed = False
+        if folder.is_dir():
+            with locked(folder):
+                changed = self._redact_kept(target, key, needles)
+                if target.suffix == ".eml":
+                    changed = self._redact_envelope(sidecar_of(target), needles) or changed
+        if quarantined:
+            quarantine = folder.parent / QUARANTINE
+            changed = bool(self._redact_quarantine(quarantine, key, needles, None)) or changed
+        return changed
+
+    def _redact_kept(self, target: Path, key: str, needles: Needles) -> bool:
+        """Rewrite one kept file without the needles, under the folder's lock."""
+        try:
+            data = target.read_bytes()
+        except FileNotFoundError:
+            return False
+        try:
+            new = _redacted(target, data, needles)
+        except RedactionError:
+            log.warning("kept %s cannot be redacted: erased whole", target.name)
+            for path in (sidecar_of(target), target, marker_of(target)):
+                path.unlink(missing_ok=True)
+            self._sync(target.parent)
+            return True
+        if new is None:
+            return False
+        # The marker first, naming both digests: a crash between the two writes leaves
+        # bytes the marker accepts; then only the new one (old bytes are gone).
+        accepted = redacted_digests(target, key)
+        digest, intact = content_key(data), content_key(data) in (key, *accepted)
+        if intact:
+            self._mark(target, key, [d for d in (digest, content_key(new)) if d != key])
+        write_atomically(str(target), new, fsync=self.fsync)
+        if intact:
+            self._mark(target, key, [content_key(new)])
+        return True
+
+    def _mark(self, target: Path, key: str, digests: list[str]) -> None:
+        record = {"message": key, "sha256": digests, "why": "erasure redacted it"}
+        data = (json.dumps(record, sort_keys=True) + "\n").encode()
+        write_atomically(str(marker_of(target)), data, fsync=self.fsync)
+
+    def _redact_envelope(self, sidecar: Path, needles: Needles) -> bool:
+        try:
+            data = sidecar.read_bytes()
+        except FileNotFoundError:
+            return False
+        try:
+            record = json.loads(data)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            if not mentions(data, needles):
+                return False
+            sidecar.unlink()  # unreadable anyway: envelope() already ignores it
+            return True
+        new = {
+            name: redact_text(value, needles) if isinstance(value, str) else value
+            for name, value in record.items()
+        }
+        if new == record:
+            return False
+        text = json.dumps(new, ensure_ascii=False, sort_keys=True) + "\n"
+        write_atomically(str(sidecar), text.encode(), fsync=self.fsync)
+        return True
+
+    def _redact_quarantine(
+        self, quarantine: Path, key: str, needles: Needles, select: list[str] | None
+    ) -> int:
+        """Redact the quarantined copies of ``key`` (of every key when it is empty) that
+        mention ``select`` (always when None); return how many changed."""
+        if not quarantine.is_dir():
+            return 0
+        changed = 0
+        for path in sorted(quarantine.glob(f"{key}.*" if key else "*")):
+            if not path.is_file() or path.name.endswith(REDACTED):
+                continue
+            data = path.read_bytes()
+            if select is not None and not mentions(data, select):
+                continue
+            if path.name.endswith(ENVELOPE):
+                changed += self._redact_envelope(path, needles)
+                continue
+            try:
+                new = _redacted(path, data, needles)
+            except RedactionError:
+                path.unlink()
+                changed += 1
+                continue
+            if new is not None:
+                write_atomically(str(path), new, fsync=self.fsync)
+                changed += 1
+        return changed
+
+    def _sync(self, folder: Path) -> None:
+        if self.fsync:
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     # -- upkeep (``cis reingest``, ``cis doctor``) ----------------------------------------
 

@@ -7,11 +7,20 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote, unquote
 
 from adapters.aws.clients import LazyClient, new_client
+from adapters.privacy.redaction import (
+    Needles,
+    RedactionError,
+    identifying,
+    mentions,
+    redact_csv,
+    redact_message,
+    redact_text,
+)
 from adapters.storage.blob_files import content_key
 from application.kept_mail import CorruptMessageError, Envelope
 from application.ports import BlobStore
@@ -31,6 +40,11 @@ ENVELOPE_METADATA = {
     "helo": "helo",
 }
 _LONGEST = 300
+# The digest erasure gave a redacted object: events name a message by its key, so it keeps
+# the key though its bytes no longer hash to it, and this says the store changed them.
+REDACTED = "redacted-sha256"
+# DeleteObjects takes at most this many keys a call.
+_BATCH = 1000
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +60,7 @@ class S3BlobStore(BlobStore):
         prefix: str = "messages/",
         uploads_prefix: str = "uploads/",
         quarantine_prefix: str = "quarantine/",
+        arrivals_prefix: str | None = "inbound/",
         region: str | None = None,
         client_factory: Callable[[], Any] | None = None,
     ) -> None:
@@ -53,6 +68,9 @@ class S3BlobStore(BlobStore):
         self.prefix = prefix
         self.uploads_prefix = uploads_prefix
         self.quarantine_prefix = quarantine_prefix
+        # Where SES writes what it receives (infra/template.yaml), before ingest keeps it
+        # here: erasure redacts the person out of those copies too.
+        self.arrivals_prefix = arrivals_prefix
         self.region = region
         self._client_factory = client_factory or (lambda: new_client("s3", region))
         self._conditional = False
@@ -167,7 +185,7 @@ class S3BlobStore(BlobStore):
             raise
         body: bytes = response["Body"].read()
         digest = content_key(body)
-        if digest == key:
+        if digest in (key, response.get("Metadata", {}).get(REDACTED)):
             return body
         where = f"s3://{self.bucket}/{object_key}"
         problem = (
@@ -257,6 +275,162 @@ class S3BlobStore(BlobStore):
         head = self._get_client().head_object(Bucket=self.bucket, Key=self.object_key(key))
         value = head.get("Metadata", {}).get("arrived", "")
         return int(value) if value.isdigit() else None
+
+    # -- erasure (``cis erase``) ----------------------------------------------------------
+    # The mail bucket is versioned (infra/template.yaml): deleting or overwriting an object
+    # leaves its older versions, so every one is deleted by its version id. This needs
+    # s3:ListBucketVersions, s3:GetObjectVersion and s3:DeleteObjectVersion.
+
+    def erase(self, key: str) -> bool:
+        """Delete every version of the message (its envelope is in its metadata) and of
+        its quarantined copies; return whether there was any."""
+        gone = self._purge(self.object_key(key))
+        return self._purge(f"{self.quarantine_prefix}{key}.", exact=False) or gone
+
+    def redact(self, key: str, needles: Needles) -> bool:
+        """Rewrite the message and its envelope metadata without the needles, under the same
+        key, delete its older versions, and redact its quarantined copies; return whether
+        any mentioned one. One the person cannot be cut out of is erased whole."""
+        changed = self._rewrite(self.object_key(key), needles, key)
+        prefix = f"{self.quarantine_prefix}{key}."
+        return self._redact_under(prefix, needles, None) > 0 or changed
+
+    def redact_upload(self, key: str, needles: Needles) -> bool:
+        """Rewrite the upload without the rows that mention the person's address, and
+        delete its older versions; return whether any row did."""
+        return self._rewrite(self.upload_key(key), needles, key)
+
+    def redact_all(self, needles: Needles) -> int:
+        """Redact every object (every version) under the message, upload, quarantine and
+        SES arrival prefixes that mentions one of the person's addresses; return how many
+        objects changed. A scan of the whole store: for erasure only."""
+        select = identifying(needles)
+        kept = (self.prefix, self.uploads_prefix, self.quarantine_prefix, self.arrivals_prefix)
+        # An arrival prefix that holds the messages prefix (or is held by it) is one scan.
+        prefixes = [
+            p
+            for p in dict.fromkeys(k for k in kept if k is not None)
+            if not any(other != p and p.startswith(other) for other in kept if other)
+        ]
+        return sum(self._redact_under(prefix, needles, select) for prefix in prefixes)
+
+    def _redact_under(self, prefix: str, needles: Needles, select: list[str] | None) -> int:
+        """Redact the objects under ``prefix`` that mention ``select`` (always when None)."""
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for entry in self._versions(prefix):
+            by_key.setdefault(entry["Key"], []).append(entry)
+        changed = 0
+        for object_key, entries in by_key.items():
+            about = [
+                e
+                for e in entries
+                if "Size" in e and (select is None or self._mentions(object_key, e, select))
+            ]
+            if not about:
+                continue
+            latest = next((e for e in entries if e.get("IsLatest")), None)
+            if latest is not None and latest in about:
+                key = self._content_key(object_key) or self._upload_content_key(object_key)
+                changed += self._rewrite(object_key, needles, key)
+                continue
+            # Only older versions mention the person: those go.
+            self._delete_versions([{"Key": object_key, "VersionId": e["VersionId"]} for e in about])
+            changed += 1
+        return changed
+
+    def _mentions(self, object_key: str, entry: dict[str, Any], select: list[str]) -> bool:
+        response = self._get_client().get_object(
+            Bucket=self.bucket, Key=object_key, VersionId=entry["VersionId"]
+        )
+        body: bytes = response["Body"].read()
+        metadata = " ".join(unquote(v) for v in response.get("Metadata", {}).values())
+        return mentions(body, select) or mentions(metadata.encode(), select)
+
+    def _rewrite(self, object_key: str, needles: Needles, key: str | None) -> bool:
+        """Put the object again without the needles (``key``: the content key it keeps)
+        and delete every other version; return whether it mentioned one."""
+        from botocore.exceptions import ClientError
+
+        client = self._get_client()
+        try:
+            response = client.get_object(Bucket=self.bucket, Key=object_key)
+        except ClientError as error:
+            if error_code(error) in MISSING:
+                return False
+            raise
+        body: bytes = response["Body"].read()
+        metadata: dict[str, str] = dict(response.get("Metadata", {}))
+        try:
+            if object_key.endswith(".upload"):
+                new = redact_csv(body, identifying(needles))
+            else:
+                new = redact_message(body, needles)
+        except RedactionError:
+            log.warning("s3://%s/%s cannot be redacted: erased whole", self.bucket, object_key)
+            self._purge(object_key)
+            return True
+        redacted = {
+            name: quote(redact_text(unquote(value), needles), safe="@+.-_:")
+            if name in ENVELOPE_METADATA.values()
+            else value
+            for name, value in metadata.items()
+        }
+        if new is None and redacted == metadata:
+            return False
+        if new is not None and key is not None:
+            redacted[REDACTED] = content_key(new)
+        put = client.put_object(
+            Bucket=self.bucket,
+            Key=object_key,
+            Body=body if new is None else new,
+            ContentType=response.get("ContentType", "application/octet-stream"),
+            ServerSideEncryption="AES256",
+            Metadata=redacted,
+        )
+        # An unversioned bucket answers no version id: its one version is "null".
+        self._purge(object_key, keep=put.get("VersionId") or "null")
+        return True
+
+    def _versions(self, prefix: str) -> Iterator[dict[str, Any]]:
+        """Yield every version and delete marker under ``prefix``."""
+        pages = self._get_client().get_paginator("list_object_versions")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+            yield from page.get("Versions", [])
+            yield from page.get("DeleteMarkers", [])
+
+    def _purge(self, name: str, *, exact: bool = True, keep: str | None = None) -> bool:
+        """Delete every version (and delete marker) of the object ``name`` (of every
+        object under it when not ``exact``) but ``keep``; return whether there was any."""
+        doomed = [
+            {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+            for entry in self._versions(name)
+            if (entry["Key"] == name or not exact) and entry["VersionId"] != keep
+        ]
+        self._delete_versions(doomed)
+        return bool(doomed)
+
+    def _delete_versions(self, doomed: list[dict[str, str]]) -> None:
+        client = self._get_client()
+        for start in range(0, len(doomed), _BATCH):
+            batch = doomed[start : start + _BATCH]
+            answer = client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            errors = answer.get("Errors", [])
+            if errors:
+                first = errors[0]
+                msg = (
+                    f"could not delete s3://{self.bucket}/{first.get('Key')} version "
+                    f"{first.get('VersionId')}: {first.get('Code')} {first.get('Message')}"
+                )
+                raise OSError(msg)
+
+    def _upload_content_key(self, object_key: str) -> str | None:
+        name = object_key[len(self.uploads_prefix) :]
+        key = name[3:-7]
+        if KEY.fullmatch(key) and name == f"{key[:2]}/{key}.upload":
+            return key
+        return None
 
     def _get_client(self) -> Any:
         return self._client.get()

@@ -14,6 +14,8 @@ from eventsourcing.persistence import InfrastructureFactoryError
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool
 from eventsourcing.utils import Environment, EnvType
 
+from adapters.privacy.sqlite_keys import SqlitePersonalKeys
+
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
@@ -44,3 +46,7 @@ class SQLiteFactory(es_sqlite.SQLiteFactory):
         pool.synchronous = level
         # No connection exists yet (the pool connects lazily), so swapping loses nothing.
         self.datastore.pool = pool
+
+    def personal_keys(self) -> SqlitePersonalKeys:
+        """Per-person keys in the same database file as the events they seal."""
+        return SqlitePersonalKeys(self.datastore)

@@ -32,6 +32,7 @@ from application.reading.queries import find_invite
 from application.results import IngestResult, receipt_of, redelivered, result_of
 from application.send_types import OutboundSettings
 from application.store import InviteStore
+from domain.attendance import Attendance
 from domain.authentication import SenderAuthentication
 from domain.delivery import Delivery, delivery_id
 from domain.identity import invite_id, received_message_id
@@ -216,6 +217,14 @@ class Inbound:
         self.store.save(receipt_of(result, envelope_to, now))
         return result
 
+    def _note_author(self, digest: str, changed: list[Aggregate]) -> None:
+        """Note an attendee's message as theirs, so its receipt is sealed for them and an
+        erasure finds (and deletes) the raw message: their answer changed one attendance."""
+        authors = {a.address for a in changed if isinstance(a, Attendance)}
+        if len(authors) == 1:
+            keyring = self.store.keyring
+            keyring.own(received_message_id(digest), keyring.kid(authors.pop()))
+
     def _conclude(
         self,
         parsed: ParsedMessage,
@@ -226,6 +235,7 @@ class Inbound:
         check: SenderCheck,
     ) -> IngestResult:
         changed = [*changed, *self._noted(parsed, result, changed, check, now)]
+        self._note_author(result.message, changed)
         # One save: the receipt and every change it caused commit together or not at all.
         self.store.save(*changed, receipt_of(result, envelope_to, now, check.record()))
         # Who to tell of a rejection costs a registry read and perhaps a verification: asked

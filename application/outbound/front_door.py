@@ -30,6 +30,7 @@ from application.send_types import Progress, Recipient, SendOutcome, SendResult
 from application.store import InviteStore
 from domain.invite import Invite
 from domain.messages import ListRequest, Unusable
+from domain.pacing import interleave_by_domain, receiving_domain
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,9 @@ class Outbound:
             self.notifier.sent(invite, results, (), now, summary=False)
             return results
         recipients, invalid = self.kept_lists.read(job.message or "")
+        # Parts are cut from the list spread across receiving domains (deterministically, so
+        # each part's bounds stay the same however often it is run), not in the list's order.
+        recipients = interleave_by_domain(recipients, lambda r: receiving_domain(r.address))
         share = recipients[job.first : job.first + job.count]
         results = self.sender.send(invite, share, now)
         # Unusable rows are reported once, with the first part.

@@ -11,8 +11,8 @@ Known limits).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -57,6 +57,7 @@ from domain.identity import normalize_address, organizer_id
 from domain.invite import Invite
 from domain.organizer import Organizer
 from domain.outbound import Addressee, OutboundInvite, event_end, for_newcomer, message_id
+from domain.pacing import interleave_by_domain, receiving_domain
 from domain.reply_tokens import reply_address, reply_token
 from domain.roster import RosterPage, roster_page_id
 from domain.unsubscribe_links import unsubscribe_token
@@ -81,6 +82,8 @@ class Sender:
     mailer: Mailer
     settings: OutboundSettings
     workers: Workers
+    # Whether an address belongs to someone erased at their request (never mailed again).
+    erased: Callable[[str], bool] = field(default=lambda _: False)
 
     def current_version(self, invite: Invite, now: datetime) -> tuple[Distribution, OutboundInvite]:
         """Return the invite's distribution and its current version, publishing it if new."""
@@ -133,6 +136,10 @@ class Sender:
         now: datetime,
         progress: Progress | None = None,
     ) -> list[SendResult]:
+        # Round-robin over receiving domains (lists, fan-outs, retries): a list mostly at one
+        # provider sends that block last, at that provider's pace, not first, with every
+        # other domain waiting behind it.
+        recipients = interleave_by_domain(recipients, lambda r: receiving_domain(r.address))
         results: list[SendResult] = []
         pages: dict[int, RosterPage] = {}
         limit = _recipient_limit(self.load, invite)
@@ -336,6 +343,9 @@ class Sender:
         A cancellation (of the event, or of the one instance a holder gets) still reaches a
         holder who accepted, unless they unsubscribed from every organizer.
         """
+        if self.erased(address):
+            reason = "this address was erased at its owner's request: it is never mailed again"
+            return SendResult(address, SendOutcome.SUPPRESSED, invite.id, reason=reason)
         found = suppressed_for(self.load, address, invite.organizer)
         if found is None:
             return None

@@ -21,6 +21,7 @@ from uuid import UUID
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
+from application.privacy.keys import is_placeholder
 from application.send_types import Save
 from application.store import InviteStore
 from application.stores import Loader
@@ -50,6 +51,8 @@ PERSONAL_ORIGINS = frozenset({"api", "web"})
 # A holder who said this still gets a cancellation unless suppressed server-wide.
 _GOING = frozenset({"ACCEPTED", "TENTATIVE"})
 _ATTEMPTS = 5
+# Why nothing goes to a person erased at their request (the keys' tombstone, not a record).
+ERASED = "erased"
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,10 @@ class Suppressions:
         return True
 
     def is_suppressed(self, address: str, organizer: str) -> str | None:
-        """Return why ``organizer``'s invitations do not go to ``address``, or None."""
+        """Return why ``organizer``'s invitations do not go to ``address``, or None
+        (``erased`` for a person erased at their request: no list holds them any more)."""
+        if self.store.keyring.is_erased(address):
+            return ERASED
         found = suppressed_for(self.load, address, organizer)
         return found[1] if found is not None else None
 
@@ -227,6 +233,8 @@ class Suppressions:
         Raise InvalidLinkError for a token this server did not issue (or altered).
         """
         address, organizer = self._holder(token)
+        if is_placeholder(address):
+            return UnsubscribeQuestion(organizer, already=True, everywhere=True)
         record = self.load(Suppression, suppression_id(address))
         everywhere = record is not None and record.entry(ALL) is not None
         already = record is not None and record.covering(organizer) is not None
@@ -240,6 +248,8 @@ class Suppressions:
         """
         address, organizer = self._holder(token)
         scope = ALL if everywhere else organizer
+        if is_placeholder(address):
+            return Unsubscribed(organizer, ALL, changed=False)  # erased: never mailed again
         before = self.load(Suppression, suppression_id(address))
         changed = before is None or before.entry(scope) is None
         if changed:
@@ -255,6 +265,10 @@ class Suppressions:
         invite = self.load(Invite, delivery.invite) if delivery is not None else None
         if delivery is None or invite is None:
             raise InvalidLinkError("this unsubscribe link is not valid: no such invitation here")
+        if is_placeholder(delivery.address):
+            # Its holder was erased: the address the link was signed for is gone, and so is
+            # anything a link could still change (they are mailed by nobody, ever).
+            return delivery.address, invite.organizer
         if not unsubscribe_matches(self.secret, token, delivery.address, invite.organizer):
             raise InvalidLinkError(
                 "this unsubscribe link is not valid: it was altered or not issued here"

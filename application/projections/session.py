@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from application.projections.keys import Key, Partition, Position
-from application.projections.store import Batch, Data, ReadModel
+from application.projections.store import Batch, Data, ReadModel, ViewConflictError
+
+T = TypeVar("T")
+# A commit that conflicts with another worker's is done again, at most this many times.
+ATTEMPTS = 5
 
 
 class Views(Protocol):
@@ -114,3 +119,19 @@ class Session:
         self._adds.clear()
         self._positions.clear()
         self.events = 0
+
+
+def committed(store: ReadModel, work: Callable[[Session], T], attempts: int = ATTEMPTS) -> T:
+    """Do ``work`` in a new session and commit it; what conflicts with another worker's
+    commit is read and done again, a few times. Return what ``work`` returned."""
+    for attempt in range(attempts):
+        session = Session(store)
+        done = work(session)
+        try:
+            session.commit()
+        except ViewConflictError:
+            if attempt == attempts - 1:
+                raise
+            continue
+        return done
+    raise AssertionError("unreachable")  # pragma: no cover

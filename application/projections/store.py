@@ -142,3 +142,8 @@ class ReadModel(ABC):
     @abstractmethod
     def clear(self) -> None:
         """Delete every view, counter and position (before a rebuild from scratch)."""
+
+    def scrub(self) -> None:  # noqa: B027 - most stores have nothing to do
+        """Leave no copy of deleted or overwritten data in the store's own files (after an
+        erasure). Stores that keep none (in memory, DynamoDB: a deleted item is gone) have
+        nothing to do; a SQLite file folds its write-ahead log back and empties it."""

@@ -20,10 +20,8 @@ from eventsourcing.persistence import StoredEvent
 
 from application.projections.keys import StreamPosition
 from application.projections.projector import Projector, Route
-from application.projections.session import Session
-from application.projections.store import ReadModel, ViewConflictError
-
-_ATTEMPTS = 5
+from application.projections.session import Session, committed
+from application.projections.store import ReadModel
 
 Record = TypeVar("Record")
 
@@ -54,21 +52,14 @@ class StreamFeed:
         if not self.tracks(stored):
             return False
         stream, version = str(stored.originator_id), stored.originator_version
-        for attempt in range(_ATTEMPTS):
-            session = Session(self.store)
+
+        def project(session: Session) -> bool:
             if self.projector.route(stored.topic) is Route.SKIP:
-                applied = self.projector.skip(session, stream, version)
-            else:
-                event = self.app.mapper.to_domain_event(stored)
-                applied = self.projector.project(session, event)  # type: ignore[arg-type]
-            try:
-                session.commit()
-            except ViewConflictError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-                continue
-            return applied
-        raise AssertionError("unreachable")  # pragma: no cover
+                return self.projector.skip(session, stream, version)
+            event = self.app.mapper.to_domain_event(stored)
+            return self.projector.project(session, event)  # type: ignore[arg-type]
+
+        return committed(self.store, project)
 
     def batch(
         self,

@@ -15,6 +15,7 @@ from entrypoints.api.routes import (
     landing,
     listings,
     organizers,
+    people,
     public,
     sending,
     suppressions,
@@ -71,6 +72,7 @@ def create_app(
             public,
             landing,
             suppressions,
+            people,
             unsubscribe,
         )
     ]

@@ -1,5 +1,6 @@
-"""The real ingest and RSVP paths on DynamoDB: one write per message, no key shared by
-unrelated invites, no Scan (issue 4: no hot key on the ingest path, a call budget)."""
+"""The real ingest and RSVP paths on DynamoDB: one write per message for its events (and one
+before it for the people it introduces: their keys and streams), no key shared by unrelated
+invites, no Scan (issue 4: no hot key on the ingest path, a call budget)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,7 @@ def test_ingest_and_replies_write_once_per_message_and_share_no_key(
 ) -> None:
     factory = service.factory
     assert isinstance(factory, DynamoDBFactory)
+    service.store.keyring.kid("anyone@example.org")  # the salt of key ids: made once per table
     calls = Calls()
     factory.table.client.meta.events.register("provide-client-params.dynamodb.*", calls.hook)
     owners: dict[str, set[int]] = defaultdict(set)
@@ -99,10 +101,13 @@ def test_ingest_and_replies_write_once_per_message_and_share_no_key(
         ):
             calls.message()
             assert as_sent(service, raw, now=NOW).outcome is outcome
-            assert calls.current.count("TransactWriteItems") == 1, calls.current
+            # The people the message introduces (a new attendee's key, the streams about
+            # them), then its events: each one transaction.
+            assert calls.current.count("TransactWriteItems") == 2, calls.current
             assert "Scan" not in calls.current
             for key in calls.keys[-1]:
                 owners[key].add(n)
     shared = {key: invites for key, invites in owners.items() if len(invites) > 1}
     assert shared == {}
-    assert len(owners) >= 4 * INVITES  # invite, UID index, attendance, receipts: all their own
+    # Invite, UID index, attendance, receipts, and the guest's key and streams: all their own.
+    assert len(owners) >= 4 * INVITES

@@ -202,8 +202,8 @@ def test_only_list_sends_carry_list_unsubscribe() -> None:
 
 
 # The property: for any interleaving of sends (single, bulk, landing), updates,
-# unsubscribes, complaints, bounces and lifts, nothing is handed to the mailer for an address
-# whose suppression was recorded before the step.
+# unsubscribes, complaints, bounces, lifts and erasures, nothing is handed to the mailer for
+# an address whose suppression (or erasure, which no lift undoes) was recorded before the step.
 _STEP = st.one_of(
     st.tuples(st.sampled_from(["single", "bulk", "landing"]), st.sampled_from(PEOPLE)),
     st.tuples(
@@ -211,6 +211,7 @@ _STEP = st.one_of(
         st.sampled_from(PEOPLE),
     ),
     st.tuples(st.just("lift"), st.sampled_from(PEOPLE)),
+    st.tuples(st.just("erase"), st.sampled_from(PEOPLE)),
     st.tuples(st.just("update"), st.just("")),
 )
 
@@ -228,10 +229,12 @@ def test_no_mail_reaches_a_suppressed_address(steps: list[tuple[str, str]]) -> N
     landing = service.doors.links.landing_signature(UUID(ref))
     kept = _kept(service)
     issued: dict[str, str] = {}  # address → an unsubscribe token it was mailed
+    erased: set[str] = set()
     sequence = 0
     for number, (kind, address) in enumerate(steps):
         now = at(1) + timedelta(minutes=number)
         blocked = {p for p in PEOPLE if suppressions.is_suppressed(p, ORGANIZER) is not None}
+        blocked |= erased
         before = len(kept.sent)
         delivered = address and service.load(Delivery, delivery_id(_token(service, ref, address)))
         if kind == "single":
@@ -259,8 +262,26 @@ def test_no_mail_reaches_a_suppressed_address(steps: list[tuple[str, str]]) -> N
         elif kind == "lift":
             suppressions.lift(address, ORGANIZER, now=now)
             suppressions.lift(address, None, now=now)
+        elif kind == "erase":
+            service.doors.privacy.erase(address, now=now)
+            erased.add(address)
         for mail in kept.sent[before:]:
             assert mail.recipient not in blocked, (kind, mail.recipient)
             token = _unsubscribe_of(mail)
             if token is not None:
                 issued[mail.recipient] = token
+
+
+def test_an_erased_holders_unsubscribe_link_says_they_are_out_of_everything() -> None:
+    service = new_service()
+    ref = _invite(service)
+    service.send(ref, [Recipient(CAROL, origin="bulk")], now=at(1))
+    token = _unsubscribe_of(_kept(service).sent[-1])
+    assert token is not None
+    service.doors.privacy.erase(CAROL, now=at(2))
+    suppressions = _suppressions(service)
+    question = suppressions.question(token)
+    assert (question.already, question.everywhere) == (True, True)
+    done = suppressions.unsubscribe(token, everywhere=False, now=at(3))
+    assert (done.scope, done.changed) == ("all", False)
+    assert suppressions.list() == []  # nothing recorded for the placeholder

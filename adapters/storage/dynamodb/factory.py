@@ -15,6 +15,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
 
+from adapters.privacy.dynamodb_keys import DynamoPersonalKeys
 from adapters.storage.dynamodb.application import DynamoApplicationRecorder
 from adapters.storage.dynamodb.events import DynamoAggregateRecorder, prefix_for
 from adapters.storage.dynamodb.table import DynamoTable
@@ -78,3 +79,7 @@ class DynamoDBFactory(InfrastructureFactory[DynamoTrackingRecorder]):
         return DynamoProcessRecorder(
             self._ready(), notifications=self._flag(self.DYNAMODB_NOTIFICATIONS)
         )
+
+    def personal_keys(self) -> DynamoPersonalKeys:
+        """Per-person keys in the same table as the events they seal."""
+        return DynamoPersonalKeys(self._ready())

@@ -1,0 +1,1 @@
+"""Privacy: what erasing a person takes of kept files and stored fields."""
