@@ -9,7 +9,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 CORPUS ?= ../shared/corpus
 DATA_DIR ?= var/data
 
-.PHONY: install run corpus test lint typecheck layers unit screenshots bench clean
+.PHONY: install run corpus test lint typecheck layers unit screenshots bench bench-large clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +64,8 @@ test: lint typecheck layers unit
 
 ## bench: ingest throughput vs bare icalendar parsing, snapshot loads, bulk rendering vs naive builds,
 ##        view rebuilds vs bare decoding, dashboard reads at 100,000 attendees vs 10,
-##        Lambda handler cold imports vs boto3, web pages at 100,000 attendees vs 10 and vs the JSON API
+##        Lambda handler cold imports vs boto3, web pages at 100,000 attendees vs 10 and vs the JSON API,
+##        a bulk send end to end vs the renderer alone, with peak memory by list size
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
 	$(BIN)/python -m bench.snapshots
@@ -74,6 +75,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.handlers
 	$(BIN)/python -m bench.hostile
+	$(BIN)/python -m bench.bulk --rss 10000,100000
+
+## bench-large: the bulk send's peak memory at 1,000,000 recipients against 10,000 (long: not in bench)
+bench-large: $(STAMP)
+	$(BIN)/python -m bench.bulk --rounds 1 --rss 10000,1000000
 
 ## build-*: what `sam build` runs for each function of infra/template.yaml (BuildMethod: makefile):
 ##          the project's wheel with its [aws] extra, for the Lambda runtime (arm64, CPython 3.11)
