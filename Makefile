@@ -65,7 +65,8 @@ test: lint typecheck layers unit
 ## bench: ingest throughput vs bare icalendar parsing, snapshot loads, bulk rendering vs naive builds,
 ##        view rebuilds vs bare decoding, dashboard reads at 100,000 attendees vs 10,
 ##        Lambda handler cold imports vs boto3, web pages at 100,000 attendees vs 10 and vs the JSON API,
-##        a bulk send end to end vs the renderer alone, with peak memory by list size
+##        a bulk send end to end vs the renderer alone, with peak memory by list size,
+##        an idle server's retry rounds vs a full retry
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
 	$(BIN)/python -m bench.snapshots
@@ -76,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.handlers
 	$(BIN)/python -m bench.hostile
 	$(BIN)/python -m bench.bulk --rss 10000,100000
+	$(BIN)/python -m bench.retry_rounds
 
 ## bench-large: the bulk send's peak memory at 1,000,000 recipients against 10,000 (long: not in bench)
 bench-large: $(STAMP)

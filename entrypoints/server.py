@@ -171,6 +171,8 @@ class LocalServer:
         """Keep the views current and complete pending sends, until stopped."""
         runner = self.container.projections()
         outbound = self.container.outbound()
+        # Rounds after the first look only at invites with news since the last one.
+        pending = outbound.pending_sends()
         waited = 0.0
         while not self._stop.wait(self.interval):
             try:
@@ -178,7 +180,7 @@ class LocalServer:
                 waited += self.interval
                 if waited >= self.retry_every:
                     waited = 0.0
-                    outbound.retry(now=datetime.now(UTC))
+                    outbound.retry_due(pending, now=datetime.now(UTC))
             except Exception:
                 # The next round tries again; a bad moment must not end the background work.
                 log.exception("background work failed; retrying in %s s", self.interval)

@@ -14,6 +14,7 @@ from application.errors import InviteNotFoundError
 from application.inbound.bulk_mail import recipients_of
 from application.outbound.dispatch import Dispatch
 from application.outbound.notices import Notifier, deferred_notices
+from application.outbound.pending import PendingSends
 from application.outbound.sender import Sender
 from application.outbound.suppressions import Suppressions
 from application.ports import (
@@ -271,6 +272,21 @@ class Outbound:
         only = invites[0].id if ref is not None else None
         kept = deferred_notices(self.store)
         return results + self.notifier.retry(kept, now, invite=only, progress=progress)
+
+    def pending_sends(self) -> PendingSends:
+        """Return a memory for :meth:`retry_due` rounds (one per retrying process)."""
+        return PendingSends(self.store)
+
+    def retry_due(self, pending: PendingSends, *, now: datetime) -> list[SendResult]:
+        """Send what is pending, looking only at the invites with news since the last round
+        (see ``outbound/pending.py``): what ``cis serve`` does every minute."""
+        due = pending.due(now)
+        ids = all_invite_ids(self.store) if due.invites is None else due.invites
+        invites = [invite for invite in (self.load(Invite, i) for i in ids) if invite is not None]
+        sends = [r for invite in invites for r in self.sender.catch_up(invite, now)]
+        notices = self.notifier.retry(deferred_notices(self.store), now) if due.notices else []
+        pending.settled(sends, notices)
+        return sends + notices
 
     def email_report(self, ref: str, *, now: datetime) -> list[ReportRow]:
         """Send the organizer their RSVP report as a file; return its rows."""
