@@ -9,8 +9,7 @@ placeholder. Values stored before sealing existed read as they were written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict
 from typing import Any, cast
@@ -344,13 +343,3 @@ def _notification(stored: StoredEvent, nid: int) -> Notification:
         state=stored.state,
         id=nid,
     )
-
-
-@contextmanager
-def sealing_for(person: str | None) -> Iterator[None]:
-    """Seal replies encoded inside this block for ``person`` (tests, exports)."""
-    token = _PERSON.set(person)
-    try:
-        yield
-    finally:
-        _PERSON.reset(token)
