@@ -66,9 +66,13 @@ test: lint typecheck layers unit
 ##        view rebuilds vs bare decoding, dashboard reads at 100,000 attendees vs 10,
 ##        Lambda handler cold imports vs boto3, web pages at 100,000 attendees vs 10 and vs the JSON API,
 ##        a bulk send end to end vs the renderer alone, with peak memory by list size,
-##        an idle server's retry rounds vs a full retry
+##        an idle server's retry rounds vs a full retry,
+##        the HTTP server under load (statistics, attendee page, web RSVP) vs a bare FastAPI endpoint,
+##        the RSVP report per row at 100,000 recipients vs 1,000 and vs the JSON attendee listing,
+##        `cis ingest` in batches of 1,000 (CPU vs bare parsing, as the store grows)
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
+	$(BIN)/python -m bench.ingest_batches --corpus $(CORPUS)
 	$(BIN)/python -m bench.snapshots
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.render --links
@@ -78,10 +82,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.hostile
 	$(BIN)/python -m bench.bulk --rss 10000,100000
 	$(BIN)/python -m bench.retry_rounds
+	$(BIN)/python -m bench.http_load
+	$(BIN)/python -m bench.report
 
-## bench-large: the bulk send's peak memory at 1,000,000 recipients against 10,000 (long: not in bench)
+## bench-large: a bulk send to 1,000,000 recipients (rate, and peak memory against 10,000), and
+##              20,000 invitations through `cis ingest` in batches of 1,000 (long: not in bench)
 bench-large: $(STAMP)
 	$(BIN)/python -m bench.bulk --rounds 1 --rss 10000,1000000
+	$(BIN)/python -m bench.ingest_batches --corpus $(CORPUS) --batches 20
 
 ## build-*: what `sam build` runs for each function of infra/template.yaml (BuildMethod: makefile):
 ##          the project's wheel with its [aws] extra, for the Lambda runtime (arm64, CPython 3.11)

@@ -214,6 +214,27 @@ class Mailer(ABC):
         PermanentDeliveryError on failure, never anything else for delivery problems.
         """
 
+    # Whether handing the same Message-ID over again can never make a second copy anywhere
+    # (the outbox folder overwrites its file). Only such a mailer is given whole pages: a
+    # crash between a page's hand-over and its recorded outcomes then costs a retry of the
+    # page, never a copy anyone sees twice. Relays (SMTP, SES) are handed one message at a
+    # time, each outcome saved before the next, so a crash duplicates at most one message.
+    overwrites: bool = False
+
+    def send_page(self, mails: Sequence[OutgoingMail]) -> list[str | DeliveryError]:
+        """Deliver each of ``mails``; return, in order, where each went or why it did not.
+
+        A mailer may make the page durable as a whole (one sync for all of its files); what
+        it returns is durable once it returns, as with ``send``.
+        """
+        results: list[str | DeliveryError] = []
+        for mail in mails:
+            try:
+                results.append(self.send(mail))
+            except DeliveryError as error:
+                results.append(error)
+        return results
+
     # Erasure: a mailer that keeps copies of what it sent (the outbox folder) removes the
     # person from them; one that hands mail on and keeps nothing has nothing to do.
 

@@ -7,18 +7,19 @@ are given this store by the composition root.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, project_aggregate
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper
 
 from application.privacy.keyring import Keyring
 from application.privacy.keys import PersonalKeys
 from application.privacy.memory_keys import MemoryPersonalKeys
 from application.privacy.sealing import SealingEventStore, SealingMapper, register_sealing
-from application.stores import loader
+from application.stores import loader, one_by_one
 from application.transcodings import register_domain_transcodings
 from domain.attendance import Attendance
 from domain.indexes import UidIndex
@@ -40,7 +41,23 @@ class InviteStore(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         # Loading an aggregate that does not exist is an answer (None), not an error.
-        self.load = loader(self.repository)
+        self.load = loader(self.repository, self.snapshotting_intervals)
+
+    def load_many(self, aggregate_ids: Sequence[UUID]) -> Mapping[UUID, Aggregate]:
+        """Return the stored aggregates among ``aggregate_ids``, by id, each rebuilt from all
+        its events: in one query where the recorder can read many streams at once (the
+        embedded SQLite store), else one load per id. Meant for kinds never snapshotted
+        (deliveries, suppressions, blocks), whose every load reads all events anyway."""
+        select = getattr(self.recorder, "select_streams", None)
+        if not callable(select):
+            return one_by_one(self.load)(aggregate_ids)
+        found: dict[UUID, Aggregate] = {}
+        for stream, stored in select(aggregate_ids).items():
+            events = [self.mapper.to_domain_event(event) for event in stored]
+            aggregate = project_aggregate(None, events)
+            if isinstance(aggregate, Aggregate):
+                found[stream] = aggregate
+        return found
 
     def construct_mapper(self) -> Mapper[UUID]:
         """eventsourcing's mapper, sealing personal fields with per-person keys kept beside

@@ -5,8 +5,8 @@ root (SQLite event store, outbox folder mailer, fsyncs on, sender policy off) an
 side in the same round, renders the same number of personalized invitations with the
 renderer alone (bench.render's audience; each message consumed). The ratio is the sends'
 rate over the renderer's (issue 17's target: >= 0.3x). ``--rss`` then runs one child process
-per list size and prints each one's peak resident memory (target: the largest list's peak at
-most 1.2x the smallest's).
+per list size and prints each one's end-to-end rate and peak resident memory (target: the
+largest list's peak at most 1.2x the smallest's).
 Usage: python -m bench.bulk [--recipients N] [--rounds N] [--rss N,N,...]
 """
 
@@ -60,15 +60,17 @@ def render_rate(size: int) -> float:
     return size / (time.perf_counter() - start)
 
 
-def peak_rss(size: int) -> int:
-    """Return the peak resident memory (KiB) of a child process sending to ``size``."""
+def in_child(size: int) -> tuple[float, int]:
+    """Return the rate (recipients/s) and peak resident memory (KiB) of a child process
+    sending to ``size``."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.bulk", "--child", str(size)],
         check=True,
         capture_output=True,
         text=True,
     )
-    return int(done.stdout.split()[-1])
+    rate, peak = done.stdout.split()[-2:]
+    return float(rate), int(peak)
 
 
 def main() -> None:
@@ -81,8 +83,8 @@ def main() -> None:
     args = options.parse_args()
     if args.child:
         with tempfile.TemporaryDirectory() as folder:
-            send_rate(args.child, Path(folder))
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            rate = send_rate(args.child, Path(folder))
+        print(rate, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         return
     sends, renders = [], []
     for _ in range(args.rounds):
@@ -96,10 +98,13 @@ def main() -> None:
     print(f"ratio (median of per-round ratios; target >= 0.3x): {ratio:.3f}x")
     if args.rss:
         sizes = [int(size) for size in args.rss.split(",")]
-        peaks = {size: peak_rss(size) for size in sizes}
-        for size, peak in peaks.items():
-            print(f"  peak RSS, {size:>9} recipients  {peak / 1024:8.1f} MiB")
-        growth = peaks[sizes[-1]] / peaks[sizes[0]]
+        runs = {size: in_child(size) for size in sizes}
+        for size, (rate, peak) in runs.items():
+            print(
+                f"  {size:>9} recipients: {rate:8.0f} recipients/s end to end, "
+                f"peak RSS {peak / 1024:8.1f} MiB"
+            )
+        growth = runs[sizes[-1]][1] / runs[sizes[0]][1]
         print(f"peak RSS {sizes[-1]} vs {sizes[0]} (target <= 1.2x): {growth:.2f}x")
 
 

@@ -1,13 +1,16 @@
 """Ingest throughput on the corpus, as a ratio to bare icalendar parsing in the same run.
 
 Rounds alternate so machine noise hits all alike: the whole ingest (MIME parse, iCalendar
-parse, domain, SQLite write into a fresh store) as configured by default (raw messages
-fsynced, organizers emailed a notice for each invite recorded or message refused), without
-the notices, and without fsync either; our parser alone; and bare
-``icalendar.Calendar.from_ical`` over the same calendars the parser picks. Those run under
-sender policy off (the corpus is unsigned); a last pair measures what verifying senders costs:
-the corpus emails DKIM-signed for their From domains, ingested under policy off and under
-policy dmarc (DKIM verified, DMARC records looked up in a zone, no network).
+parse, domain, SQLite write into a fresh store, its parse worker started first, as a running
+server's is) as ``cis serve`` runs it by default (raw messages fsynced, organizers emailed a
+notice for each invite recorded or message refused, that notice queued for the server's
+background work; the time those notices then take to go out is printed on its own line); the
+same with each notice sent before ingest returns (as one-shot commands do); without the
+notices; without fsync either; our parser alone; and bare ``icalendar.Calendar.from_ical``
+over the same calendars the parser picks. Those run under sender policy off (the corpus is
+unsigned); a last pair measures what verifying senders costs: the corpus emails DKIM-signed
+for their From domains, ingested under policy off and under policy dmarc (DKIM verified,
+DMARC records looked up in a zone, no network).
 Usage: python -m bench.ingest [--corpus DIR] [--rounds N]
 """
 
@@ -25,6 +28,7 @@ from dependency_injector import providers
 from icalendar import Calendar
 
 from adapters.inbound.authentication.dns import ZoneResolver
+from adapters.inbound.budget import BudgetedParser
 from adapters.inbound.mime import is_bare_calendar, is_tnef, read_email
 from adapters.inbound.parser import EmailCalendarParser
 from bench.scratch import scratch
@@ -58,7 +62,7 @@ def bare_parse(calendars: list[str]) -> None:
             continue
 
 
-def timed(work: Callable[[], None]) -> float:
+def timed(work: Callable[[], object]) -> float:
     """Return the wall-clock seconds ``work`` took."""
     start = time.perf_counter()
     work()
@@ -70,10 +74,15 @@ def ingest_round(
     *,
     fsync: bool = True,
     notices: bool = True,
+    background: bool = False,
+    drained: list[float] | None = None,
     policy: str = "off",
     resolver: ZoneResolver | None = None,
 ) -> float:
-    """Ingest every message into a fresh embedded store; return seconds spent ingesting."""
+    """Ingest every message into a fresh embedded store; return seconds spent ingesting.
+
+    With ``background``, notices wait for a background thread as on ``cis serve``; the
+    seconds then spent sending those still waiting are appended to ``drained``."""
     with tempfile.TemporaryDirectory(dir=scratch()) as tmp:
         settings = Settings(
             data_dir=Path(tmp),
@@ -84,6 +93,12 @@ def ingest_round(
         container = bootstrap(settings)
         container.resolver.override(providers.Object(resolver or ZoneResolver({})))
         inbound = container.inbound()
+        reader = container.reader()
+        if isinstance(reader, BudgetedParser):
+            reader.warm()  # a running server's parse worker is up: its start is not ingest's
+        notifier = container.notifier()
+        if background:
+            notifier.start_background()
         now = datetime.now(UTC)
 
         def work() -> None:
@@ -91,6 +106,10 @@ def ingest_round(
                 inbound.ingest(raw, now=now)
 
         elapsed = timed(work)
+        after = timed(notifier.stop_background)
+        if drained is not None:
+            drained.append(after)
+        container.parser().close()
         container.store().close()
         return elapsed
 
@@ -110,11 +129,13 @@ def main() -> None:
             parser.parse(raw)
 
     signed, zone = signed_corpus(messages)
-    ingest_round(messages)  # warm-up: imports, caches, first SQLite file
-    whole, quiet, unsynced, parsing, bare = [], [], [], [], []
+    ingest_round(messages, background=True)  # warm-up: imports, caches, first SQLite file
+    whole, inline, quiet, unsynced, parsing, bare = [], [], [], [], [], []
+    drained: list[float] = []
     believed, verified = [], []
     for _ in range(args.rounds):
-        whole.append(ingest_round(messages))
+        whole.append(ingest_round(messages, background=True, drained=drained))
+        inline.append(ingest_round(messages))
         quiet.append(ingest_round(messages, notices=False))
         unsynced.append(ingest_round(messages, fsync=False, notices=False))
         parsing.append(timed(parse_only))
@@ -125,23 +146,34 @@ def main() -> None:
         )
     n = len(messages)
     print(f"corpus: {n} messages, {len(calendars)} calendars; {args.rounds} rounds, medians")
-    rows = (
-        ("ingest + organizer notices", whole),
-        ("ingest, durable", quiet),
-        ("ingest, no fsync", unsynced),
-        ("parser only", parsing),
-        ("bare Calendar.from_ical", bare),
+    # (label, series, target ratio to the bare parse or None where the issue sets none)
+    rows: tuple[tuple[str, list[float], float | None], ...] = (
+        ("durable, notices on", whole, 2.0),
+        ("durable, notices inline", inline, None),
+        ("durable, no notices", quiet, 1.5),
+        ("no fsync, no notices", unsynced, None),
+        ("parser only", parsing, None),
+        ("bare Calendar.from_ical", bare, None),
     )
-    for label, series in rows:
+    for label, series, _ in rows:
         median = statistics.median(series)
         print(
             f"  {label:26} {median * 1e3:8.1f} ms  {median / n * 1e6:7.0f} us/msg"
             f"  {n / median:7.0f} msg/s"
         )
-    print("ratio to bare parse (median of per-round ratios; target <= 2x):")
-    for label, series in rows[:4]:
-        ratio = statistics.median(s / b for s, b in zip(series, bare, strict=True))
-        print(f"  {label:26} {ratio:5.2f}x")
+    later = statistics.median(drained)
+    print(
+        f"  {'then notices sent':26} {later * 1e3:8.1f} ms  {later / n * 1e6:7.0f} us/msg"
+        "  (notices on: by the background work, after the ingests returned)"
+    )
+    print("ratio to bare parse (median of per-round ratios, [min-max]):")
+    for label, series, target in rows[:5]:
+        ratios = sorted(s / b for s, b in zip(series, bare, strict=True))
+        goal = f"target <= {target:g}x" if target is not None else ""
+        print(
+            f"  {label:26} {statistics.median(ratios):5.2f}x"
+            f"  [{ratios[0]:4.2f}-{ratios[-1]:4.2f}]  {goal}"
+        )
     per = statistics.median(v / b for v, b in zip(verified, believed, strict=True))
     extra = (statistics.median(verified) - statistics.median(believed)) / len(signed)
     print(

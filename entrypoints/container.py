@@ -54,6 +54,7 @@ from application.nulls import NoAnnouncer, NoNotices
 from application.outbound.claims import Workers
 from application.outbound.dispatch import BULK_PART, AtOnce, Dispatch, Queued
 from application.outbound.front_door import KeptLists, Outbound
+from application.outbound.notice_queue import NoticeQueue
 from application.outbound.notices import Notifier
 from application.outbound.propagation import Propagation, Reviews
 from application.outbound.sender import Sender
@@ -65,6 +66,7 @@ from application.projections.store import ReadModel
 from application.projections.stream_feed import StreamFeed
 from application.reading.cursors import SealedCursors
 from application.reading.front_door import Reading
+from application.reading.report import RsvpReports
 from application.send_types import OutboundSettings
 from application.sessions.front_door import Sessions, SignInSettings
 from application.store import InviteStore
@@ -141,6 +143,13 @@ def read_model(settings: Settings) -> ReadModel:
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteReadModel(settings.views_path)
+
+
+def views_catch_up(settings: Settings, runner: ProjectionRunner) -> Callable[[], object] | None:
+    """Return what brings the views up to date before a report reads them: this process
+    projects the event log where it keeps the views (embedded, memory); on AWS the event
+    table's stream projects them, and there is nothing to do."""
+    return None if settings.backend == "aws" else runner.run
 
 
 def resolver(settings: Settings) -> SystemResolver | ZoneResolver:
@@ -333,6 +342,9 @@ class Container(containers.DeclarativeContainer):
         relays=providers.Callable(lambda s: s.relay_domains, settings),
     )
     workers = providers.Singleton(Workers, providers.Singleton(LocalProcesses))
+    # Where the notices that follow ingest wait: sent at once unless a process's background
+    # work started it (cis serve does; a Lambda's frozen process could not send from it).
+    notice_queue = providers.Singleton(NoticeQueue)
     notifier = providers.Singleton(
         Notifier,
         providers.Callable(
@@ -341,6 +353,7 @@ class Container(containers.DeclarativeContainer):
         load=load,
         save=save,
         workers=workers,
+        queue=notice_queue,
     )
     sender = providers.Singleton(
         Sender,
@@ -351,6 +364,7 @@ class Container(containers.DeclarativeContainer):
         sending_settings,
         workers,
         erased=providers.Callable(lambda store: store.keyring.is_erased, store),
+        load_many=providers.Callable(lambda store: store.load_many, store),
     )
     bulk_part = providers.Object(BULK_PART)
     dispatch = providers.Singleton(dispatcher, queue, sender, notifier, bulk_part)
@@ -376,6 +390,12 @@ class Container(containers.DeclarativeContainer):
         followups=followups,
         lists=recipient_lists,
     )
+    views = providers.Singleton(read_model, settings)
+    reports = providers.Singleton(Reports, views)
+    projections = providers.Singleton(ProjectionRunner, store, views)
+    rsvp_reports = providers.Singleton(
+        RsvpReports, reports, providers.Callable(views_catch_up, settings, projections)
+    )
     outbound = providers.Singleton(
         Outbound,
         store,
@@ -384,15 +404,15 @@ class Container(containers.DeclarativeContainer):
         dispatch=dispatch,
         kept_lists=providers.Singleton(KeptLists, parser, blobs, recipient_lists),
         report_format=report_format,
+        reports=rsvp_reports,
     )
-    views = providers.Singleton(read_model, settings)
-    reports = providers.Singleton(Reports, views)
     reading = providers.Singleton(
         Reading,
         store,
         views=reports,
         report_format=report_format,
         cursors=providers.Callable(sealed_cursors, sending_settings),
+        reports=rsvp_reports,
     )
     links = providers.Singleton(
         Links,
@@ -435,7 +455,6 @@ class Container(containers.DeclarativeContainer):
         sessions=sessions,
         privacy=privacy,
     )
-    projections = providers.Singleton(ProjectionRunner, store, views)
 
     # -- AWS entry points' collaborators (what reads SES, S3, SQS and stream payloads) --
     # Each built on first use, its module imported then: the HTTP function never loads them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
+from application.reading.report import ReportRow
 from entrypoints import session
 from entrypoints.lines import emit
 
@@ -30,7 +32,11 @@ def report(
         bool, typer.Option("--email", help="Also email the report (CSV) to the organizer.")
     ] = False,
 ) -> None:
-    """RSVP report: each recipient's answer that counts now, origin, client, forwarded-by."""
+    """RSVP report: each recipient's answer that counts now, origin, client, forwarded-by.
+
+    One row per recipient, by address, read from the views (brought up to date first); the
+    CSV and JSON outputs stream, so a report of any size holds one page of rows at a time.
+    """
     try:
         rows = session.doors().reading.report(invite)
         if email:
@@ -39,11 +45,7 @@ def report(
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     if csv is not None:
-        data = session.doors().reading.report_file(rows)
-        if csv == "-":
-            sys.stdout.buffer.write(data)
-        else:
-            Path(csv).write_bytes(data)
+        _write_csv(rows, csv)
         return
     if as_json:
         for row in rows:
@@ -62,3 +64,16 @@ def report(
             Text(r.forwarded_by or ""),
         )
     out.print(table)
+
+
+def _write_csv(rows: Iterable[ReportRow], target: str) -> None:
+    """Write the report file to ``target`` (``-``: stdout), a page of rows at a time."""
+    pieces = session.doors().reading.report_file_pieces(rows)
+    if target == "-":
+        for piece in pieces:
+            sys.stdout.buffer.write(piece)
+        sys.stdout.buffer.flush()
+        return
+    with Path(target).open("wb") as file:
+        for piece in pieces:
+            file.write(piece)

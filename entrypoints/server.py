@@ -88,6 +88,34 @@ def smtp_limits(settings: Settings) -> Limits:
     )
 
 
+def http_config(app: Any, settings: Settings, host: str, port: int) -> Any:
+    """Return how uvicorn serves ``app`` (a ``uvicorn.Config``): the API's settings, shared
+    with the HTTP load benchmark so its bare endpoint runs under the very same ones."""
+    import uvicorn  # the server's dependencies load only when serving
+
+    from entrypoints.http_guard import guarded_protocol
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        # Requests are logged by the app (entrypoints/api/access_log.py), by route
+        # template: uvicorn's access log prints raw paths, RSVP tokens and all. Its other
+        # records reach whatever handlers the process has (cis serve: one line each).
+        access_log=False,
+        log_config=None,
+        lifespan="off",
+        http=guarded_protocol(settings.http_max_connections, settings.http_read_timeout),
+        # uvicorn counts the asking connection too; the guard already refused any past
+        # the cap, so this bounds requests running at once to the same number.
+        limit_concurrency=settings.http_max_connections + 1,
+        timeout_keep_alive=settings.http_keep_alive_timeout,
+        # All of a request's headers (uvicorn's default, said here); past it: 400.
+        h11_max_incomplete_event_size=16 * 1024,
+    )
+
+
 @dataclass
 class Addresses:
     """Where the running server listens."""
@@ -97,7 +125,8 @@ class Addresses:
 
 
 class LocalServer:
-    """Starts the drop box, the API (uvicorn) and a worker thread; stops them all."""
+    """Starts the drop box, the API (uvicorn), a worker thread and the organizer notices'
+    thread; stops them all."""
 
     def __init__(
         self,
@@ -127,30 +156,13 @@ class LocalServer:
         import uvicorn  # the server's dependencies load only when serving
 
         from entrypoints.api import create_app
-        from entrypoints.http_guard import guarded_protocol
 
         settings = self.container.settings()
+        # Organizer notices leave ingest's path: a thread of their own sends them.
+        self.container.notifier().start_background()
         self._dropbox = dropbox_for(self.container, host=self.host, port=self.smtp_port)
         self._dropbox.start()
-        config = uvicorn.Config(
-            create_app(self.container),
-            host=self.host,
-            port=self.http_port,
-            log_level="warning",
-            # Requests are logged by the app (entrypoints/api/access_log.py), by route
-            # template: uvicorn's access log prints raw paths, RSVP tokens and all. Its other
-            # records reach whatever handlers the process has (cis serve: one line each).
-            access_log=False,
-            log_config=None,
-            lifespan="off",
-            http=guarded_protocol(settings.http_max_connections, settings.http_read_timeout),
-            # uvicorn counts the asking connection too; the guard already refused any past
-            # the cap, so this bounds requests running at once to the same number.
-            limit_concurrency=settings.http_max_connections + 1,
-            timeout_keep_alive=settings.http_keep_alive_timeout,
-            # All of a request's headers (uvicorn's default, said here); past it: 400.
-            h11_max_incomplete_event_size=16 * 1024,
-        )
+        config = http_config(create_app(self.container), settings, self.host, self.http_port)
         self._uvicorn = uvicorn.Server(config)
         self._spawn(self._uvicorn.run, "http")
         while not self._uvicorn.started:
@@ -197,3 +209,5 @@ class LocalServer:
             self._uvicorn.should_exit = True
         for thread in self._threads:
             thread.join(timeout=10)
+        # Last, once nothing ingests any more: the notices still queued are sent before exit.
+        self.container.notifier().stop_background()

@@ -13,6 +13,7 @@ from typing import Any
 from application.admin.registry import OrganizerRegistry
 from application.front_doors import FrontDoors
 from application.ports import BlobStore, MessageParser
+from application.reading.report import ReportRow
 from application.send_types import OutboundSettings
 from application.store import InviteStore
 from entrypoints.container import Container
@@ -37,12 +38,15 @@ class Driver:
         self.show = doors.reading.show
         self.history = doors.reading.history
         self.invites = doors.reading.invites
-        self.report = doors.reading.report
         self.outbox = doors.reading.outbox
         self.receipt = doors.reading.receipt
         self.load = store.load
         self.save = store.save
         self.close = store.close
+
+    def report(self, ref: str) -> list[ReportRow]:
+        """Return the invite's RSVP report rows (the reading door streams them), by address."""
+        return list(self.doors.reading.report(ref))
 
     def __getattr__(self, name: str) -> Any:
         # recorder, repository, snapshots, mapper…: the event store's own.

@@ -6,7 +6,7 @@ import errno
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from icalendar import Calendar
 
-from adapters.files import write_atomically
+from adapters.files import write_atomically, write_page_atomically
 from adapters.leftovers import stale_incoming, sweep_incoming
 from adapters.privacy.redaction import (
     Needles,
@@ -25,7 +25,7 @@ from adapters.privacy.redaction import (
     mentions,
     redact_message,
 )
-from application.ports import Mailer, OutgoingMail, TemporaryDeliveryError
+from application.ports import DeliveryError, Mailer, OutgoingMail, TemporaryDeliveryError
 
 if TYPE_CHECKING:
     from adapters.mail.dkim import DkimSigner
@@ -69,6 +69,9 @@ class OutboxFolderMailer(Mailer):
         self.signer = signer
         self._ready = False
 
+    # A retried Message-ID overwrites its file: a page may be handed over at once.
+    overwrites = True
+
     def send(self, mail: OutgoingMail) -> str:
         """Write ``mail.data`` atomically and return the file's path.
 
@@ -77,17 +80,39 @@ class OutboxFolderMailer(Mailer):
         """
         path = self.folder / file_name(mail.message_id, mail.data)
         try:
-            if not self._ready:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                sweep_incoming(self.folder)  # what killed writers left
-                self._ready = True
+            self._prepare()
             # Once send returns, the message is recorded as sent: with fsync it survives a crash.
-            data = mail.data if self.signer is None else self.signer.sign(mail.data)
-            write_atomically(str(path), data, fsync=self.fsync)
+            write_atomically(str(path), self._signed(mail), fsync=self.fsync)
         except OSError as error:
-            problem = "the disk is full" if error.errno == errno.ENOSPC else error.strerror
-            raise TemporaryDeliveryError(f"outbox {path}: {problem or error}") from error
+            raise _temporary(path, error) from error
         return str(path)
+
+    def send_page(self, mails: Sequence[OutgoingMail]) -> list[str | DeliveryError]:
+        """Write every message of the page, then sync them together (one sync per file and
+        one for the folder, against two per file one at a time); return each file's path, or
+        the temporary error that kept it from being written."""
+        paths = [self.folder / file_name(mail.message_id, mail.data) for mail in mails]
+        try:
+            self._prepare()
+        except OSError as error:
+            return [_temporary(path, error) for path in paths]
+        errors = write_page_atomically(
+            [(str(path), self._signed(mail)) for path, mail in zip(paths, mails, strict=True)],
+            fsync=self.fsync,
+        )
+        return [
+            str(path) if error is None else _temporary(path, error)
+            for path, error in zip(paths, errors, strict=True)
+        ]
+
+    def _prepare(self) -> None:
+        if not self._ready:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            sweep_incoming(self.folder)  # what killed writers left
+            self._ready = True
+
+    def _signed(self, mail: OutgoingMail) -> bytes:
+        return mail.data if self.signer is None else self.signer.sign(mail.data)
 
     def erase(self, where: str) -> bool:
         """Delete the copy ``send`` wrote at ``where`` (a Delivery's Sent event records it);
@@ -152,6 +177,11 @@ class OutboxFolderMailer(Mailer):
         paths = sorted(self.folder.glob("*.eml"), key=lambda p: (p.stat().st_mtime_ns, p.name))
         for path in paths:
             yield read_entry(path)
+
+
+def _temporary(path: Path, error: OSError) -> TemporaryDeliveryError:
+    problem = "the disk is full" if error.errno == errno.ENOSPC else error.strerror
+    return TemporaryDeliveryError(f"outbox {path}: {problem or error}")
 
 
 def read_entry(path: Path) -> OutboxEntry:

@@ -9,14 +9,16 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from adapters.readmodels import layout
 from application.projections.keys import Key, Partition, Position
 from application.projections.store import (
     Batch,
+    Data,
     Item,
     ReadModel,
     Row,
@@ -35,6 +37,14 @@ CREATE TABLE IF NOT EXISTS counters (
 CREATE TABLE IF NOT EXISTS positions (stream TEXT PRIMARY KEY, version INTEGER NOT NULL)
     WITHOUT ROWID;
 """
+
+
+# Rows a new item or position is inserted with, and how many rows one INSERT statement
+# takes: one statement of many rows costs SQLite a third less than as many executions of a
+# one-row statement (and stays under the 999 parameters of the oldest SQLite versions).
+_NEW_ITEMS = ("INSERT INTO items (pk, sk, data, rev) VALUES ", "(?, ?, ?, 1)")
+_NEW_POSITIONS = ("INSERT INTO positions (stream, version) VALUES ", "(?, ?)")
+_ROWS_PER_INSERT = 250
 
 # A checkpoint that readers kept from finishing is tried again, this often and this far apart.
 _SCRUB_ATTEMPTS = 50
@@ -122,7 +132,8 @@ class SqliteReadModel(ReadModel):
 
     def in_write_order(self, rows: Iterable[tuple[Key, Row]]) -> list[tuple[Key, Row]]:
         """Return ``rows`` in the items table's key order (inserting so is appending)."""
-        return sorted(rows, key=_stored)
+        spelled = _Spelling()
+        return sorted(rows, key=lambda row: (spelled[row[0][0]], row[0][1]))
 
     def commit(self, batch: Batch) -> None:
         """Write ``batch`` in one IMMEDIATE transaction; any unmet expectation undoes it all.
@@ -145,18 +156,21 @@ class SqliteReadModel(ReadModel):
 
     @staticmethod
     def _write(db: sqlite3.Connection, batch: Batch) -> None:
-        puts = [
-            (layout.partition(pk), sk, data, rev) for (pk, sk), (data, rev) in batch.puts.items()
+        spelled = _Spelling()
+        fresh = [
+            (spelled[pk], sk, _encoded(data))
+            for (pk, sk), (data, rev) in batch.puts.items()
+            if not rev
         ]
-        fresh = [(pk, sk, json.dumps(data)) for pk, sk, data, rev in puts if not rev]
-        db.executemany("INSERT INTO items (pk, sk, data, rev) VALUES (?, ?, ?, 1)", fresh)
-        for pk, sk, data, rev in puts:
+        _insert(db, _NEW_ITEMS, fresh)
+        for (key, sk), (data, rev) in batch.puts.items():
             if rev:
+                pk = spelled[key]
                 _expect(
                     db.execute(
                         "UPDATE items SET data = ?, rev = rev + 1 "
                         "WHERE pk = ? AND sk = ? AND rev = ?",
-                        (json.dumps(data), pk, sk, rev),
+                        (_encoded(data), pk, sk, rev),
                     ),
                     f"item {pk} {sk}",
                 )
@@ -171,11 +185,13 @@ class SqliteReadModel(ReadModel):
             "ON CONFLICT (pk, sk) DO UPDATE SET n = n + excluded.n",
             [(layout.partition(pk), sk, n) for (pk, sk), n in batch.adds.items()],
         )
-        tracking = [(layout.position(key), old, new) for key, (old, new) in batch.tracking.items()]
-        starting = [(stream, new) for stream, old, new in tracking if not old]
-        db.executemany("INSERT INTO positions (stream, version) VALUES (?, ?)", starting)
-        for stream, old, new in tracking:
+        tracking = batch.tracking.items()
+        _insert(
+            db, _NEW_POSITIONS, [(layout.position(k), new) for k, (old, new) in tracking if not old]
+        )
+        for tracked, (old, new) in tracking:
             if old:
+                stream = layout.position(tracked)
                 _expect(
                     db.execute(
                         "UPDATE positions SET version = ? WHERE stream = ? AND version = ?",
@@ -210,9 +226,65 @@ class SqliteReadModel(ReadModel):
             self._db.close()
 
 
-def _stored(row: tuple[Key, object]) -> tuple[str, str]:
-    (pk, sk), _ = row
-    return layout.partition(pk), sk
+class _Spelling(dict[Partition, str]):
+    """Stored partition keys, each spelled once per batch (an invite's rows share one)."""
+
+    def __missing__(self, pk: Partition) -> str:
+        spelled = self[pk] = layout.partition(pk)
+        return spelled
+
+
+def _unencodable(value: object) -> NoReturn:
+    raise TypeError(f"a view row holds a {type(value).__name__}, which JSON cannot spell")
+
+
+def _row_encoder() -> Callable[[Data], str]:
+    """Return what spells a row as ``json.dumps(row)`` does, at less cost per row.
+
+    json.dumps sets up an encoder for every call: for a rebuild's many small rows that is a
+    third of the cost. CPython's own C encoder (what json.dumps uses) is made once here, and
+    without a check for cycles: a row is plain JSON data, never cyclic.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        return json.JSONEncoder(check_circular=False).encode
+    # What JSONEncoder.iterencode passes it for json.dumps's defaults, but for the markers:
+    # (markers, default, string encoder, indent, key and item separators, sort_keys,
+    # skipkeys, allow_nan).
+    chunks = make(
+        None,
+        _unencodable,
+        json.encoder.encode_basestring_ascii,
+        None,
+        ": ",
+        ", ",
+        False,
+        False,
+        True,
+    )
+    return lambda data: "".join(chunks(data, 0))
+
+
+_ENCODE = _row_encoder()
+
+
+def _encoded(data: Data) -> str:
+    # A bucket index row holds nothing (its key is all it says): a quarter of the rows.
+    return _ENCODE(data) if data else "{}"
+
+
+def _insert(db: sqlite3.Connection, into: tuple[str, str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (tuples of one width) in statements of many rows each."""
+    head, shape = into
+    whole = len(rows) - len(rows) % _ROWS_PER_INSERT
+    if whole:
+        statement = head + ", ".join([shape] * _ROWS_PER_INSERT)
+        flat = list(chain.from_iterable(rows[:whole]))
+        step = len(flat) // (whole // _ROWS_PER_INSERT)
+        for start in range(0, len(flat), step):
+            db.execute(statement, flat[start : start + step])
+    if whole < len(rows):
+        db.executemany(head + shape, rows[whole:])
 
 
 def _expect(cursor: sqlite3.Cursor, what: str) -> None:

@@ -11,22 +11,29 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime
+from functools import partial
 from uuid import UUID
 
 from application.access import NotVisibleError
 from application.admin.registry import OrganizerRegistry
+from application.errors import InviteNotFoundError
 from application.links.downloads import calendar_file
 from application.links.landing import Landing, Landings
 from application.links.rsvp_links import RsvpLinks
 from application.ports import InviteRenderer
 from application.send_types import OutboundSettings
 from application.store import InviteStore
-from domain.invite import Invite
 from domain.organizer import origin_of
 
 # The upcoming page's key is derived under its own label: no other link's signature opens it.
 _UPCOMING_LABEL = b"calendar-invite-server upcoming page v1"
 _UPCOMING_MAC_BYTES = 16  # 128 bits: out of reach of guessing at any request rate
+
+
+def stored_version(store: InviteStore, stream: UUID) -> int | None:
+    """Return the version of the newest event stored in ``stream`` (None: none is)."""
+    newest = store.recorder.select_events(stream, desc=True, limit=1)
+    return newest[0].originator_version if newest else None
 
 
 class Links:
@@ -45,6 +52,9 @@ class Links:
     ) -> None:
         self.load = store.load
         self.rsvp = rsvp
+        # What the RSVP pages say of an invite is kept until its streams move on; the store
+        # tells their versions without rebuilding them.
+        rsvp.follow_versions(partial(stored_version, store))
         self.landings = landings
         self.renderer = renderer
         self.outbound = outbound
@@ -80,9 +90,10 @@ class Links:
         """
         if not signature or not self.rsvp.verify_calendar_signature(invite, signature):
             raise NotVisibleError
-        if self.load(Invite, invite) is None:
-            raise NotVisibleError
-        return calendar_file(self.load, self.renderer, self.outbound, invite)
+        try:
+            return calendar_file(self.load, self.renderer, self.outbound, invite)
+        except InviteNotFoundError:
+            raise NotVisibleError from None
 
     def landing(
         self, invite: UUID, signature: str, address: str, name: str | None, now: datetime

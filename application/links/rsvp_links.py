@@ -8,6 +8,9 @@ counting, whichever way they came.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +39,24 @@ WEB_PRODID = "-//Calendar Invite Server//web RSVP//EN"
 PARTSTATS = ("ACCEPTED", "DECLINED", "TENTATIVE")
 # Two clicks on one link race for one stream; the loser reads again and decides again.
 _ATTEMPTS = 3
+_UNKNOWN_INVITE = "this link is for an invite this server does not know"
+# Invites whose facts (title, wording, thresholds) are kept, newest used last out.
+_KEPT_INVITES = 256
+_KEPT_SECONDS = 60.0
+
+# The version of a stream as stored now (None: nothing stored), read without rebuilding it.
+Versions = Callable[[UUID], int | None]
+
+
+@dataclass(frozen=True)
+class _InviteFacts:
+    """What a link's pages say of an invite and what an answer is measured against, as of
+    one version of the invite's and its distribution's streams."""
+
+    title: str | None
+    sequence: int  # the organizer's SEQUENCE (Invite.sequence)
+    significant_from: int | None  # the server's (Distribution.significant_from)
+    wording: InviteWording | None
 
 
 @dataclass(frozen=True)
@@ -79,7 +100,10 @@ class RsvpLinks:
     """Issues signed, expiring RSVP links and records the answers they carry.
 
     With a ``renderer``, questions and answers also carry the event as the invitation words
-    it, for the pages that ask and confirm.
+    it, for the pages that ask and confirm. With ``versions``, what they say of the invite is
+    rebuilt only when its stream or its distribution's has moved on: a click then reads the
+    two streams' versions, the recipient's delivery and the stream it writes, and renders
+    nothing it rendered before.
     """
 
     def __init__(
@@ -90,6 +114,7 @@ class RsvpLinks:
         *,
         ttl: timedelta = LINK_TTL,
         renderer: InviteRenderer | None = None,
+        versions: Versions | None = None,
     ) -> None:
         if ttl <= timedelta(0):
             raise ValueError(f"an RSVP link must live for some time, not {ttl}")
@@ -99,6 +124,13 @@ class RsvpLinks:
         self._ttl = ttl
         self._renderer = renderer
         self._domain = settings.domain
+        self._versions = versions
+        self._facts: OrderedDict[tuple[UUID, int, int | None, int], _InviteFacts] = OrderedDict()
+        self._facts_lock = threading.Lock()  # requests run on many threads
+
+    def follow_versions(self, versions: Versions) -> None:
+        """Keep what is said of invites until their streams move on (see the class)."""
+        self._versions = versions
 
     def token(self, invite: UUID, address: str, sequence: int, now: datetime) -> str:
         """Return the link token for ``address``'s answer to version ``sequence`` of ``invite``."""
@@ -123,16 +155,15 @@ class RsvpLinks:
         a mail scanner); raise InvalidLinkError if the link is no good."""
         wanted = _partstat(partstat)
         claim = read_link(self._secret, token, _utc(now))
-        invite, delivery = self._recipient(claim)
-        distribution = self._load(Distribution, distribution_id(invite.id))
-        since = distribution.significant_from if distribution else 0
+        facts = self._invite_facts(claim.invite)
+        delivery = self._recipient(claim)
         return LinkQuestion(
-            invite=invite.id,
+            invite=claim.invite,
             address=delivery.address,
             partstat=wanted,
-            title=_title(invite),
-            current=claim.sequence >= since,
-            event=self._wording(invite),
+            title=facts.title,
+            current=claim.sequence >= (facts.significant_from or 0),
+            event=facts.wording,
         )
 
     def calendar_signature(self, invite: UUID) -> str:
@@ -150,19 +181,60 @@ class RsvpLinks:
             return None
         return self._renderer.describe(outbound_of(invite, 0, self._domain))
 
-    def _recipient(self, claim: LinkClaim) -> tuple[Invite, Delivery]:
-        invite = self._load(Invite, claim.invite)
+    def _invite_facts(self, invite: UUID) -> _InviteFacts:
+        """Return what is said of ``invite`` now; raise InvalidLinkError if it is unknown.
+
+        Without ``versions`` the invite and its distribution are read on every call. With
+        them, two version reads tell whether the facts kept for the invite still hold: they
+        are rebuilt from the streams only when either has moved on, so an answer never
+        shows or counts against an older version than the one stored.
+        """
+        if self._versions is None:
+            return self._read_facts(invite)
+        version = self._versions(invite)
+        if version is None:
+            raise InvalidLinkError(_UNKNOWN_INVITE)
+        # Kept a minute at most as well: an erasure changes what may be said (a name
+        # shredded) without moving the invite's stream.
+        minute = int(time.monotonic() // _KEPT_SECONDS)
+        key = (invite, version, self._versions(distribution_id(invite)), minute)
+        with self._facts_lock:
+            kept = self._facts.get(key)
+            if kept is not None:
+                self._facts.move_to_end(key)
+                return kept
+        facts = self._read_facts(invite)
+        with self._facts_lock:
+            self._facts[key] = facts
+            while len(self._facts) > _KEPT_INVITES:
+                self._facts.popitem(last=False)
+        return facts
+
+    def _read_facts(self, invite_id: UUID) -> _InviteFacts:
+        invite = self._load(Invite, invite_id)
         if invite is None:
-            raise InvalidLinkError("this link is for an invite this server does not know")
+            raise InvalidLinkError(_UNKNOWN_INVITE)
+        distribution = self._load(Distribution, distribution_id(invite_id))
+        return _InviteFacts(
+            title=_title(invite),
+            sequence=invite.sequence,
+            significant_from=distribution.significant_from if distribution else None,
+            wording=self._wording(invite),
+        )
+
+    def _recipient(self, claim: LinkClaim) -> Delivery:
         delivery = self._load(Delivery, delivery_id(claim.recipient))
-        if delivery is None or delivery.invite != invite.id:
+        if delivery is None or delivery.invite != claim.invite:
             raise InvalidLinkError("this link was not issued to a recipient of this invite")
-        return invite, delivery
+        return delivery
 
     def _record(self, claim: LinkClaim, partstat: str, now: datetime) -> WebAnswer:
-        invite, delivery = self._recipient(claim)
-        stream = self._load(Attendance, attendance_id(invite.id, delivery.address))
-        stream = stream or Attendance(invite=invite.id, address=delivery.address, timestamp=now)
+        # Only the answer is written: the delivery names who answers, the invite's facts
+        # (kept while its streams stand still) what the answer is measured against.
+        facts = self._invite_facts(claim.invite)
+        delivery = self._recipient(claim)
+        stream = self._load(Attendance, attendance_id(claim.invite, delivery.address))
+        stream = stream or Attendance(invite=claim.invite, address=delivery.address, timestamp=now)
         reply = Reply(
             partstat=partstat,
             dtstamp=now,
@@ -175,21 +247,20 @@ class RsvpLinks:
         if outcome is Outcome.RSVP:
             self._save(stream)
         return WebAnswer(
-            invite=invite.id,
+            invite=claim.invite,
             address=delivery.address,
             partstat=partstat,
-            outcome=self._outcome(outcome, invite, stream),
-            title=_title(invite),
-            event=self._wording(invite),
+            outcome=_outcome(outcome, facts, stream),
+            title=facts.title,
+            event=facts.wording,
         )
 
-    def _outcome(self, outcome: Outcome, invite: Invite, stream: Attendance) -> str:
-        if outcome is not Outcome.RSVP:
-            return outcome.value
-        distribution = self._load(Distribution, distribution_id(invite.id))
-        since = distribution.significant_from if distribution else None
-        counts = stream.partstat(invite.sequence, server_sequence=since) is not None
-        return outcome.value if counts else Outcome.STALE.value
+
+def _outcome(outcome: Outcome, facts: _InviteFacts, stream: Attendance) -> str:
+    if outcome is not Outcome.RSVP:
+        return outcome.value
+    counts = stream.partstat(facts.sequence, server_sequence=facts.significant_from) is not None
+    return outcome.value if counts else Outcome.STALE.value
 
 
 def _partstat(text: str) -> str:

@@ -26,7 +26,7 @@ from application.ports import (
     ReportFormat,
 )
 from application.reading.queries import all_invite_ids, find_invite
-from application.reading.report import ReportRow, rsvp_report
+from application.reading.report import ReportRow, RsvpReports
 from application.send_types import Progress, Recipient, SendOutcome, SendResult
 from application.store import InviteStore
 from domain.invite import Invite
@@ -122,6 +122,7 @@ class Outbound:
         dispatch: Dispatch,
         kept_lists: KeptLists,
         report_format: ReportFormat,
+        reports: RsvpReports,
     ) -> None:
         self.store = store
         self.load = store.load
@@ -130,6 +131,7 @@ class Outbound:
         self.dispatch = dispatch
         self.kept_lists = kept_lists
         self.report_format = report_format
+        self.reports = reports
         # Who must not be mailed (suppress, lift, list, counts) and unsubscribe links; the
         # sender consults the same records on every send.
         self.suppressions = Suppressions(store, sender.settings.secret)
@@ -291,7 +293,7 @@ class Outbound:
     def email_report(self, ref: str, *, now: datetime) -> list[ReportRow]:
         """Send the organizer their RSVP report as a file; return its rows."""
         invite = find_invite(self.load, ref)
-        rows = rsvp_report(self.load, invite)
+        rows = list(self.reports.rows(invite.id))
         report = self.report_format.write(rows)
         self.notifier.report(invite, Counter(row.status for row in rows), report, now)
         return rows

@@ -2,9 +2,10 @@
 
 Notices never undo or fail the work they report: one the mailer cannot take now is kept
 (a ``DeferredNotice``) and sent by the next retry (``Outbound.retry``, which the embedded
-server runs in the background); one refused for good is logged. Nothing is ever sent in
-answer to a machine (bounces, auto-replies, anything marked Auto-Submitted): that is how
-mail loops start.
+server runs in the background); one refused for good is logged. Those that follow ingest
+wait for the background work where a process runs it (``notice_queue.py``), so ingest never
+waits on them. Nothing is ever sent in answer to a machine (bounces, auto-replies, anything
+marked Auto-Submitted): that is how mail loops start.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
 from application.outbound.claims import Workers
+from application.outbound.notice_queue import NoticeQueue
 from application.ports import (
     DeliveryError,
     Notice,
@@ -55,6 +57,22 @@ class Notifier:
     save: Save
     workers: Workers
     rejections: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(hours=1)))
+    # Where the notices that follow ingest wait for the background work, once it is started.
+    queue: NoticeQueue = field(default_factory=NoticeQueue)
+
+    def start_background(self) -> None:
+        """From now on, queue the notices that follow ingest for a thread of their own."""
+        self.queue.start(self.tell)
+
+    def stop_background(self) -> int:
+        """Send what the queue holds, here, and send later notices at once; return how many
+        were waiting."""
+        return self.queue.close()
+
+    def tell_soon(self, notice: Notice, now: datetime) -> None:
+        """Send ``notice`` from the background work when it runs, else at once (as ``tell``)."""
+        if not self.queue.put(notice, now):
+            self.tell(notice, now)
 
     def tell(self, notice: Notice, now: datetime) -> None:
         """Send ``notice``; one the mailer cannot take now is kept for a retry, never raised."""
@@ -178,18 +196,18 @@ class Notifier:
         if not isinstance(parsed, ItipMessage | Unusable) or parsed.automatic:
             return
         if result.outcome is Outcome.CREATED and invite is not None:
-            self.tell(Notice("created", invite.organizer, invite.id, _title(invite)), now)
+            self.tell_soon(Notice("created", invite.organizer, invite.id, _title(invite)), now)
         elif result.outcome is Outcome.REJECTED and not _quarantined(result):
             if verified is not None and self.rejections.allows(verified, now):
                 facts = {"reason": result.reason or ""}
-                self.tell(Notice("rejected", verified, None, None, _filled(facts)), now)
+                self.tell_soon(Notice("rejected", verified, None, None, _filled(facts)), now)
         elif (
             isinstance(parsed, ItipMessage)
             and parsed.method is Method.COUNTER
             and result.outcome is Outcome.COUNTER
             and invite is not None
         ):
-            self.tell(_counter_notice(parsed, invite), now)
+            self.tell_soon(_counter_notice(parsed, invite), now)
 
     def forward_reply(self, message: Unusable, invite: Invite, now: datetime) -> None:
         """Pass an attendee's reply that carries no calendar data on to the organizer."""
@@ -201,12 +219,12 @@ class Notifier:
         notice = Notice(
             "forwarded-reply", invite.organizer, invite.id, _title(invite), _filled(facts)
         )
-        self.tell(notice, now)
+        self.tell_soon(notice, now)
 
     def held(self, invite: Invite, now: datetime) -> None:
         """Tell the organizer an update waits for their approval."""
         facts = {"sequence": str(invite.sequence)}
-        self.tell(Notice("held", invite.organizer, invite.id, _title(invite), facts), now)
+        self.tell_soon(Notice("held", invite.organizer, invite.id, _title(invite), facts), now)
 
     def sent(
         self,

@@ -34,6 +34,7 @@ from application.outbound.versions import (
     rest_fingerprint,
 )
 from application.ports import (
+    DeliveryError,
     InviteRenderer,
     Mailer,
     OutgoingMail,
@@ -48,7 +49,7 @@ from application.send_types import (
     SendOutcome,
     SendResult,
 )
-from application.stores import Loader
+from application.stores import Loader, ManyLoader, one_by_one, preloaded
 from domain.addresses import address_problem
 from domain.blocks import RecipientBlock, block_id
 from domain.delivery import FORWARDED, Delivery, delivery_id
@@ -60,6 +61,7 @@ from domain.outbound import Addressee, OutboundInvite, event_end, for_newcomer, 
 from domain.pacing import interleave_by_domain, receiving_domain
 from domain.reply_tokens import reply_address, reply_token
 from domain.roster import RosterPage, roster_page_id
+from domain.suppressions import suppression_id
 from domain.unsubscribe_links import unsubscribe_token
 from domain.values import Method
 from domain.web_links import LinkClaim, link_expiry, sign_link
@@ -84,6 +86,13 @@ class Sender:
     workers: Workers
     # Whether an address belongs to someone erased at their request (never mailed again).
     erased: Callable[[str], bool] = field(default=lambda _: False)
+    # Reads a chunk's records in one go where the store can (the embedded SQLite store).
+    load_many: ManyLoader | None = None
+
+    def _preload(self, ids: Sequence[UUID]) -> Loader:
+        """Return a loader that answers ``ids`` from one read of them all."""
+        found = (self.load_many or one_by_one(self.load))(ids)
+        return preloaded(self.load, ids, found)
 
     def current_version(self, invite: Invite, now: datetime) -> tuple[Distribution, OutboundInvite]:
         """Return the invite's distribution and its current version, publishing it if new."""
@@ -154,6 +163,9 @@ class Sender:
                     invite, distribution, outbound, chunk, pages, limit, now, expires, worker
                 )
                 distribution, outbound, settled, due = admitted
+                # Only the last page can still fill: the saved full ones need not stay in memory.
+                for number in [n for n in pages if n < distribution.pages - 1]:
+                    del pages[number]
                 for result in settled:
                     results.append(result)
                     if progress is not None:
@@ -187,6 +199,7 @@ class Sender:
             settled: list[SendResult] = []
             due: list[tuple[Delivery, Addressee]] = []
             seen: set[str] = set()
+            load = self._preload(_records_of(self.settings.secret, invite, chunk))
             for recipient in chunk:
                 address = normalize_address(recipient.address)
                 if address in seen:
@@ -198,7 +211,16 @@ class Sender:
                     continue
                 seen.add(address)
                 outcome = self._admit(
-                    invite, distribution, outbound, recipient, pages, limit, now, expires, worker
+                    load,
+                    invite,
+                    distribution,
+                    outbound,
+                    recipient,
+                    pages,
+                    limit,
+                    now,
+                    expires,
+                    worker,
                 )
                 if isinstance(outcome, SendResult):
                     settled.append(outcome)
@@ -221,6 +243,7 @@ class Sender:
 
     def _admit(
         self,
+        load: Loader,
         invite: Invite,
         distribution: Distribution,
         outbound: OutboundInvite,
@@ -236,17 +259,17 @@ class Sender:
         if problem is not None:
             return SendResult(recipient.address, SendOutcome.INVALID, invite.id, reason=problem)
         token = reply_token(self.settings.secret, invite.id, address)
-        delivery = self.load(Delivery, delivery_id(token))
+        delivery = load(Delivery, delivery_id(token))
         if outbound.method == Method.CANCEL and _never_had(delivery):
             # A CANCEL of something they never had only confuses; holders still get it.
             reason = f"the invite is cancelled: {address} never received it, so nothing is sent"
             return SendResult(address, SendOutcome.CANCELLED, invite.id, reason=reason)
         # Before any intent or claim: a suppressed address is never handed to the mailer.
-        suppressed = self._suppressed(invite, distribution, outbound, delivery, address)
+        suppressed = self._suppressed(load, invite, distribution, outbound, delivery, address)
         if suppressed is not None:
             return suppressed
         if delivery is None:
-            refusal = self._refusal_for_new(invite, distribution, address, pages, limit)
+            refusal = self._refusal_for_new(load, invite, distribution, address, pages, limit)
             if refusal is not None:
                 return refusal
             delivery = Delivery(
@@ -332,6 +355,7 @@ class Sender:
 
     def _suppressed(
         self,
+        load: Loader,
         invite: Invite,
         distribution: Distribution,
         outbound: OutboundInvite,
@@ -346,7 +370,7 @@ class Sender:
         if self.erased(address):
             reason = "this address was erased at its owner's request: it is never mailed again"
             return SendResult(address, SendOutcome.SUPPRESSED, invite.id, reason=reason)
-        found = suppressed_for(self.load, address, invite.organizer)
+        found = suppressed_for(load, address, invite.organizer)
         if found is None:
             return None
         scope, why = found
@@ -365,13 +389,14 @@ class Sender:
 
     def _refusal_for_new(
         self,
+        load: Loader,
         invite: Invite,
         distribution: Distribution,
         address: str,
         pages: dict[int, RosterPage],
         limit: int | None,
     ) -> SendResult | None:
-        block = self.load(RecipientBlock, block_id(invite.organizer, address))
+        block = load(RecipientBlock, block_id(invite.organizer, address))
         if block is not None and block.active:
             reason = f"{address} asked not to receive invitations from {invite.organizer}"
             return SendResult(address, SendOutcome.BLOCKED, invite.id, reason=reason)
@@ -454,8 +479,10 @@ class Sender:
         """Yield the delivery records of the roster ``pages``, page by page, in the order added."""
         for number in pages:
             page = self.load(RosterPage, roster_page_id(invite, number))
-            for token in page.tokens if page else ():
-                delivery = self.load(Delivery, delivery_id(token))
+            ids = [delivery_id(token) for token in page.tokens] if page else []
+            load = self._preload(ids)
+            for stream in ids:
+                delivery = load(Delivery, stream)
                 if delivery is not None:
                     yield delivery
 
@@ -466,8 +493,70 @@ class Sender:
         mails = self.renderer.render(
             outbound, [a for _, a in due], sender=self.settings.sender, now=now
         )
+        if self.mailer.overwrites:
+            yield from self._hand_over_page(due, mails, outbound, now)
+            return
         for (delivery, addressee), mail in zip(due, mails, strict=True):
             yield self._hand_over(delivery, addressee, mail, outbound, now)
+
+    def _envelope(self, delivery: Delivery) -> str:
+        # VERP: the envelope sender names this recipient, so a bounce says whose copy failed.
+        return reply_address(delivery.token, self.settings.bounce_mailbox, self.settings.domain)
+
+    def _hand_over_page(
+        self,
+        due: list[tuple[Delivery, Addressee]],
+        mails: Iterable[OutgoingMail],
+        outbound: OutboundInvite,
+        now: datetime,
+    ) -> Iterator[SendResult]:
+        """Hand a whole page to a mailer that overwrites a retried Message-ID, then save the
+        page's outcomes in one transaction: a crash between the two re-sends the page to
+        the same files, so nobody sees a copy twice."""
+        page = [
+            replace(mail, sender=self._envelope(delivery))
+            for (delivery, _), mail in zip(due, mails, strict=True)
+        ]
+        handed: list[str | DeliveryError]
+        try:
+            handed = self.mailer.send_page(page)
+        except Exception as error:
+            log.exception("handing a page of %d messages to the mailer failed", len(page))
+            failure = TemporaryDeliveryError(f"the mailer failed: {type(error).__name__}: {error}")
+            handed = [failure] * len(page)
+        outcomes = [_outcome_of(result) for result in handed]
+        deliveries = [delivery for delivery, _ in due]
+        self._record_page(deliveries, outcomes, outbound.sequence, now)
+        for (delivery, addressee), (outcome, detail) in zip(due, outcomes, strict=True):
+            reason = None if outcome is SendOutcome.SENT else detail
+            yield SendResult(
+                delivery.address,
+                outcome,
+                outbound.invite,
+                outbound.sequence,
+                addressee.message_id,
+                reason,
+            )
+
+    def _record_page(
+        self,
+        deliveries: list[Delivery],
+        outcomes: list[tuple[SendOutcome, str]],
+        sequence: int,
+        now: datetime,
+    ) -> None:
+        """Save a page's outcomes together; when another event reached one of its streams
+        meanwhile, each is read again and saved on its own (as :meth:`_record` does)."""
+        page = list(zip(deliveries, outcomes, strict=True))
+        for delivery, (outcome, detail) in page:
+            _apply(delivery, sequence, outcome, detail, now)
+        try:
+            self.save(*deliveries)
+        except RecordConflictError:
+            for delivery, (outcome, detail) in page:
+                fresh = self.load(Delivery, delivery.id)
+                if fresh is not None and fresh.lacks(sequence):
+                    self._record(fresh, sequence, outcome, detail, now)
 
     def _hand_over(
         self,
@@ -480,10 +569,8 @@ class Sender:
         sequence = outbound.sequence
         reason: str | None
         where = ""
-        # VERP: the envelope sender names this recipient, so a bounce says whose copy failed.
-        envelope = reply_address(delivery.token, self.settings.bounce_mailbox, self.settings.domain)
         try:
-            where = self.mailer.send(replace(mail, sender=envelope))
+            where = self.mailer.send(replace(mail, sender=self._envelope(delivery)))
         except TemporaryDeliveryError as error:
             outcome, reason = SendOutcome.QUEUED, error.reason
         except PermanentDeliveryError as error:
@@ -508,13 +595,7 @@ class Sender:
         bounce of an earlier version, a forwardee) makes the save conflict: the stream is read
         again and the outcome applied again, unless someone else recorded one already."""
         for _ in range(_ATTEMPTS):
-            if outcome is SendOutcome.SENT:
-                delivery.sent(sequence=sequence, where=detail, timestamp=now)
-            else:
-                permanent = outcome is SendOutcome.FAILED
-                delivery.failed(
-                    sequence=sequence, reason=detail, permanent=permanent, timestamp=now
-                )
+            _apply(delivery, sequence, outcome, detail, now)
             try:
                 self.save(delivery)
                 return
@@ -524,6 +605,42 @@ class Sender:
                     return  # a worker that took over a lapsed claim recorded its own outcome
                 delivery = fresh
         log.warning("the outcome of a send to %s could not be saved", delivery.address)
+
+
+def _records_of(secret: bytes, invite: Invite, chunk: Sequence[Recipient]) -> list[UUID]:
+    """Return the ids of what deciding ``chunk`` reads: each recipient's delivery,
+    suppression record and block record (an unusable address reads nothing)."""
+    ids: list[UUID] = []
+    for recipient in chunk:
+        address = normalize_address(recipient.address)
+        if address_problem(address) is not None:
+            continue
+        token = reply_token(secret, invite.id, address)
+        ids += [
+            delivery_id(token),
+            suppression_id(address),
+            block_id(invite.organizer, address),
+        ]
+    return ids
+
+
+def _apply(
+    delivery: Delivery, sequence: int, outcome: SendOutcome, detail: str, now: datetime
+) -> None:
+    if outcome is SendOutcome.SENT:
+        delivery.sent(sequence=sequence, where=detail, timestamp=now)
+    else:
+        permanent = outcome is SendOutcome.FAILED
+        delivery.failed(sequence=sequence, reason=detail, permanent=permanent, timestamp=now)
+
+
+def _outcome_of(handed: str | DeliveryError) -> tuple[SendOutcome, str]:
+    """Return a page's outcome for one message: where it went, or why it did not."""
+    if isinstance(handed, str):
+        return SendOutcome.SENT, handed
+    if isinstance(handed, PermanentDeliveryError):
+        return SendOutcome.FAILED, handed.reason
+    return SendOutcome.QUEUED, handed.reason
 
 
 def _never_had(delivery: Delivery | None) -> bool:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.cipher import AESCipher
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
 from application.privacy.keys import KEY_BYTES, PersonalKeys, key_id, placeholder

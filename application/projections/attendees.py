@@ -48,8 +48,10 @@ def new_row(invite: str, address: str) -> Row:
 def evolve_row(row: Mapping[str, Any], event: DomainEvent) -> Mapping[str, Any]:
     """Return the row after a delivery or attendance event of its attendee: a new dict, or
     ``row`` itself when the event changes nothing it shows."""
-    kind, facts, new = type(event), vars(event), dict(row)
-    at = event.timestamp.isoformat()
+    kind, facts = type(event), vars(event)
+    if kind is ev.ATTENDANCE_CREATED:
+        return row  # it names the row (invite, address) and shows nothing in it
+    new, at = dict(row), event.timestamp.isoformat()
     if kind is ev.DELIVERY_INVITED:
         new |= {"recipient": True, "name": facts["name"], "origin": facts["origin"]}
         return _noted(new, at, f"invited ({facts['origin']})")

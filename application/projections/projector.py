@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import TopicError, get_topic, resolve_topic
@@ -89,10 +90,22 @@ def shard_of(key: str, shards: int) -> int:
 class Projector:
     """Applies events to a session; commit the session to make them visible."""
 
-    def __init__(self, shards: int = DEFAULT_SHARDS, *, counting: bool = True) -> None:
-        """``counting=False`` leaves counters alone (a rebuild sums them once, with counts)."""
+    def __init__(
+        self, shards: int = DEFAULT_SHARDS, *, counting: bool = True, remembering: bool = False
+    ) -> None:
+        """``counting=False`` leaves counters alone (a rebuild sums them once, with counts).
+
+        ``remembering=True`` keeps each stream's name and key once spelled (a rebuild's
+        projector, which sees every stream and lives no longer than the rebuild: a live one
+        would remember every stream it ever saw).
+        """
         self.shards = shards
         self.counting = counting
+        # The system's counter shards, made once: every attendee row counts in one of them.
+        self._system = [Statistics(Scope.SYSTEM, shard=shard) for shard in range(shards)]
+        self._streams: dict[UUID | str, tuple[str, StreamPosition]] | None = (
+            {} if remembering else None
+        )
         self._routes: dict[str, Route] = {get_topic(cls): Route.PROJECT for cls in HANDLERS}
         self._routes |= {get_topic(cls): Route.SKIP for cls in IGNORED}
 
@@ -119,32 +132,34 @@ class Projector:
             if _of_projected_aggregate(cls):
                 raise UnknownEventError(_unknown(cls))
             return False  # not a stream any view is made of
-        stream = str(event.originator_id)
-        if not self.due(session, stream, int(event.originator_version)):
+        stream, position = self.stream(event.originator_id)
+        version = int(event.originator_version)
+        if not _due(session, position, version):
             return False
         if handler is not None:
             handler(self, session, event, stream)
-        session.track(StreamPosition(stream), int(event.originator_version))
+        session.track(position, version)
         session.events += 1
         return True
+
+    def stream(self, originator: UUID | str) -> tuple[str, StreamPosition]:
+        """Return a stream's name and position key (remembered, if the projector does)."""
+        if self._streams is None:
+            name = str(originator)
+            return name, StreamPosition(name)
+        known = self._streams.get(originator)
+        if known is None:
+            name = str(originator)
+            known = self._streams[originator] = (name, StreamPosition(name))
+        return known
 
     def skip(self, session: Views, stream: str, version: int) -> bool:
         """Move a stream past an event no view uses (see IGNORED), without decoding it."""
-        if not self.due(session, stream, version):
+        position = StreamPosition(stream)
+        if not _due(session, position, version):
             return False
-        session.track(StreamPosition(stream), version)
+        session.track(position, version)
         session.events += 1
-        return True
-
-    @staticmethod
-    def due(session: Views, stream: str, version: int) -> bool:
-        """Return whether ``version`` is the stream's next event; raise if one is missing."""
-        position = session.position(StreamPosition(stream))
-        if version <= position:
-            return False
-        if version > position + 1:
-            msg = f"stream {stream}: version {version} arrived before {position + 1}"
-            raise OutOfOrderError(msg)
         return True
 
     # -- invites -------------------------------------------------------------------------
@@ -290,11 +305,18 @@ class Projector:
     def _row_counts(
         self, invite: str, address: str, row: Mapping[str, Any] | None
     ) -> dict[Key, int]:
+        counted = contributions(row)
+        if row is None or not counted:
+            return {}  # not a recipient: counted nowhere
+        statistics = Statistics(Scope.INVITE, invite)
+        keyed: dict[Key, int] = {(statistics, name): n for name, n in counted.items()}
         # Sharded by the row, not by the stream: two streams feed each row, and whichever
         # arrives first must count in the same place.
-        shard = shard_of(f"{invite}\n{address}", self.shards)
-        statistics = Statistics(Scope.INVITE, invite)
-        return {**_keyed(statistics, contributions(row)), **_system(row, shard)}
+        system = self._system[shard_of(f"{invite}\n{address}", self.shards)]
+        keyed[(system, "recipients")] = 1
+        keyed[(system, "replied")] = int(row["reply"] is not None)
+        keyed[(system, "bounced")] = int(row["bounced"])
+        return keyed
 
     # -- counters from scratch -----------------------------------------------------------
 
@@ -308,6 +330,17 @@ class Projector:
         return {}
 
 
+def _due(session: Views, position: StreamPosition, version: int) -> bool:
+    """Return whether ``version`` is the stream's next event; raise if one is missing."""
+    reached = session.position(position)
+    if version <= reached:
+        return False
+    if version > reached + 1:
+        msg = f"stream {position.stream}: version {version} arrived before {reached + 1}"
+        raise OutOfOrderError(msg)
+    return True
+
+
 def _same_bucket(old: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
     """Return whether a row evolved from ``old`` is plainly in its bucket still (a send, a
     history entry): a cheap test before spelling either bucket, for most events."""
@@ -316,21 +349,6 @@ def _same_bucket(old: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
         and old["recipient"] == row["recipient"]
         and old["bounced"] == row["bounced"]
     )
-
-
-def _keyed(pk: Partition, counts: Mapping[str, int]) -> dict[Key, int]:
-    return {(pk, name): n for name, n in counts.items()}
-
-
-def _system(row: Mapping[str, Any] | None, shard: int) -> dict[Key, int]:
-    if row is None or not row["recipient"]:
-        return {}
-    pk = Statistics(Scope.SYSTEM, shard=shard)
-    return {
-        (pk, "recipients"): 1,
-        (pk, "replied"): int(row["reply"] is not None),
-        (pk, "bounced"): int(row["bounced"]),
-    }
 
 
 # The events each view is made of, by class: an event of a projected aggregate missing here

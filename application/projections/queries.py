@@ -6,7 +6,7 @@ import base64
 import binascii
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -153,6 +153,27 @@ class Reports:
             shown = self.store.get_many(Attendees(str(invite)), [item.sk for item in shown])
         rows = [_attendee(item.data, row_status(item.data, *thresholds)) for item in shown]
         return Page(rows, encode_cursor(items[limit - 1].sk) if len(items) > limit else None)
+
+    def attendee_rows(self, invite: UUID, *, page: int = 1000) -> Iterator[dict[str, Any]]:
+        """Yield every attendee of the invite as :meth:`attendees` lists them, by address,
+        reading ``page`` rows at a time (what a report streams: nothing is held but a page).
+
+        The statuses are those under the thresholds when the first page is read, so one
+        report never mixes two versions' counting.
+        """
+        summary = self.invite(invite)
+        if summary is None:
+            return
+        thresholds = self.thresholds(invite, summary)
+        partition, after = Attendees(str(invite)), None
+        while True:
+            items = self.store.query(partition, after=after, limit=page)
+            for item in items:
+                yield _attendee(item.data, row_status(item.data, *thresholds))
+            if len(items) < page:
+                return
+            after = items[-1].sk
+            del items  # the next page is read with this one let go, not beside it
 
     def _buckets(self, invite: UUID, status: str, thresholds: tuple[int, int | None]) -> list[str]:
         """Return the buckets of the invite's rows that have ``status`` now."""

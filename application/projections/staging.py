@@ -8,7 +8,6 @@ up once at the end. That makes the rebuild cost little more than decoding the ev
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from application.projections.keys import (
     VIEWS_VERSION,
     Key,
+    LogPosition,
     Partition,
     Position,
     StreamPosition,
@@ -68,9 +68,10 @@ class Staging:
         position and the views' version last of all, so a rebuild cut short resumes from
         the start rather than from a half-written state)."""
         size = max(1, size)
-        totals: Counter[Key] = Counter()
+        totals: dict[Key, int] = {}
         for (pk, sk), data in self._values.items():
-            totals.update(counts(pk, sk, data))
+            for key, n in counts(pk, sk, data).items():
+                totals[key] = totals.get(key, 0) + n
         rows = self._values.items()
         items = iter(order(rows) if order is not None else rows)
         while chunk := list(islice(items, size)):
@@ -80,13 +81,10 @@ class Staging:
             yield Batch(adds=dict(counted))
         # Views built from scratch are of the current version.
         reached = {**self._positions, ViewsVersion(): VIEWS_VERSION}
-        positions = iter(sorted(reached, key=_log_last))
+        # By name within each kind: streams (keys of one kind sort by their name), then logs.
+        streams = sorted(key for key in self._positions if isinstance(key, StreamPosition))
+        logs = sorted(key for key in self._positions if isinstance(key, LogPosition))
+        ordered: list[Position] = [*streams, *logs, ViewsVersion()]
+        positions = iter(ordered)
         while chosen := list(islice(positions, size)):
             yield Batch(tracking={key: (0, reached[key]) for key in chosen})
-
-
-def _log_last(key: Position) -> tuple[int, str]:
-    # By name within each kind (comparing strings, not tuples: thousands of streams).
-    if isinstance(key, StreamPosition):
-        return 0, key.stream
-    return (2, "") if isinstance(key, ViewsVersion) else (1, key.log)

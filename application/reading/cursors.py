@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import hmac
 
-from eventsourcing.cipher import AESCipher
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
 from application.projections.queries import InvalidCursorError, decode_cursor, encode_cursor

@@ -1,13 +1,15 @@
 """The reading flow's front door: invites, histories, reports, the outbox, the dashboards.
 
 Reads of one invite's own streams are current; the dashboards' views (``views``) are
-projections kept current in the background, and may lag by a few events.
+projections kept current in the background, and may lag by a few events. The RSVP report
+reads the views too, after bringing them up to date where this process keeps them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +27,13 @@ from application.reading.cursors import SealedCursors
 from application.reading.history import HistoryEntry, history_entry
 from application.reading.outbox import OutboxEntry, outbox
 from application.reading.queries import all_invite_ids, find_invite, invite_history, show_invite
-from application.reading.report import RecipientView, ReportRow, recipients, rsvp_report
+from application.reading.report import (
+    PAGE,
+    RecipientView,
+    ReportRow,
+    RsvpReports,
+    recipients,
+)
 from application.reading.schedule import over_warning
 from application.reading.views import InviteView
 from application.store import InviteStore
@@ -37,8 +45,8 @@ from domain.invite import Invite
 
 
 class Reading:
-    """Show, history, recipients, report, outbox and receipts from the event store; ``views``
-    for the dashboards."""
+    """Show, history, recipients, outbox and receipts from the event store; the report and
+    ``views`` (the dashboards) from the views."""
 
     def __init__(
         self,
@@ -47,12 +55,14 @@ class Reading:
         views: Reports,
         report_format: ReportFormat,
         cursors: SealedCursors,
+        reports: RsvpReports | None = None,
     ) -> None:
         self.store = store
         self.load = store.load
         self.views = views
         self.report_format = report_format
         self.cursors = cursors
+        self.reports = reports or RsvpReports(views)
 
     def show(self, ref: str) -> InviteView:
         """Return the current state of the invite named by id or UID."""
@@ -62,14 +72,21 @@ class Reading:
         """Return the invite's stored events in order."""
         return invite_history(self.store, self.load, ref)
 
+    def history_of(self, invite: UUID) -> list[HistoryEntry]:
+        """Return the stored events of the invite with this id, in order: one read of its
+        stream, without rebuilding the invite (whose summary the caller read)."""
+        return [history_entry(e) for e in self.store.events.get(invite)]
+
     def invites(self) -> Iterator[InviteView]:
         """Yield every invite's current state, oldest first."""
         for invite in all_invite_ids(self.store):
             yield show_invite(self.load, str(invite))
 
-    def report(self, ref: str) -> list[ReportRow]:
-        """Return one row per recipient: the answer that counts now, origin and client."""
-        return rsvp_report(self.load, find_invite(self.load, ref))
+    def report(self, ref: str) -> Iterator[ReportRow]:
+        """Return one row per recipient, by address: the answer that counts now, origin and
+        client (read lazily from the views, a page at a time, so a report of any size
+        streams)."""
+        return self.reports.rows(find_invite(self.load, ref).id)
 
     def recipients(self, ref: str) -> list[RecipientView]:
         """Return everyone the server sent the invite to: their answer and delivery state
@@ -82,9 +99,20 @@ class Reading:
         warning = over_warning(find_invite(self.load, ref), now)
         return [warning] if warning else []
 
-    def report_file(self, rows: list[ReportRow]) -> bytes:
+    def report_file(self, rows: Iterable[ReportRow]) -> bytes:
         """Return ``rows`` as the report file organizers open (CSV)."""
         return self.report_format.write(rows)
+
+    def report_file_pieces(self, rows: Iterable[ReportRow], page: int = PAGE) -> Iterator[bytes]:
+        """Yield the report file in pieces of ``page`` rows: ``report_file`` when joined,
+        with no more than a page in memory."""
+        # A format writes a header, then one line per row (ReportFormat.write): the header
+        # of an empty file is what every later piece starts with, and is written once.
+        header = self.report_format.write(())
+        yield header
+        source = iter(rows)
+        while chunk := list(islice(source, page)):
+            yield self.report_format.write(chunk)[len(header) :]
 
     def outbox(self) -> Iterator[OutboxEntry]:
         """Yield every send attempt: to whom, which version, and what became of it."""
@@ -100,6 +128,15 @@ class Reading:
         if summary is None:
             raise NotVisibleError
         check_readable(principal, summary["organizer"])
+        return summary
+
+    def summary_to_act_on(self, principal: Principal, invite: UUID) -> dict[str, Any]:
+        """Return the invite's dashboard summary if ``principal`` may act on it (for the
+        pages that show an action's form: the action itself checks with ``invite_for``)."""
+        summary = self.views.invite(invite)
+        if summary is None:
+            raise NotVisibleError
+        check_writable(principal, summary["organizer"])
         return summary
 
     def attendees_for(
@@ -118,7 +155,28 @@ class Reading:
         get them masked, cursors they cannot read (a cursor is the last address of its page),
         and no search by address (its answers would spell out what the masks hide).
         """
-        summary = self.summary_for(principal, invite)
+        return self.attendees_of(
+            principal,
+            self.summary_for(principal, invite),
+            cursor=cursor,
+            limit=limit,
+            status=status,
+            prefix=prefix,
+        )
+
+    def attendees_of(
+        self,
+        principal: Principal,
+        summary: dict[str, Any],
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        status: str | None = None,
+        prefix: str | None = None,
+    ) -> Page:
+        """Return a page of the attendees of the invite whose ``summary_for`` the caller
+        already read (``attendees_for`` without reading the summary twice)."""
+        invite = UUID(summary["invite"])
         organizer = summary["organizer"]
         sees = sees_addresses(principal, organizer)
         if prefix is not None and not sees:

@@ -3,6 +3,10 @@
 A record that cannot be processed (not a notification, an object outside the mailboxes'
 prefixes or gone, ingest failing) is reported in ``batchItemFailures`` and comes back alone;
 a record delivered twice is harmless, since ingest knows a message by its content.
+The organizer's notice goes out before the record is acknowledged, as the container wires it
+unless background work is started: a frozen Lambda process could not send from a thread, and
+a work-queue job would cost an SQS put (the same round trip as SES's SendEmail) and another
+invocation; SES queues the mail itself, and a throttled notice is kept for the retry rounds.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def opening(request: Request, session: str | None, invite_id: str) -> Acting | R
     current = signed_in(request, session)
     if current is None:
         return to_sign_in()
-    return _may_act(request, current, invite_id)
+    return _may_act(request, current, invite_id, to_write=False)
 
 
 def posting(request: Request, session: str | None, csrf: str, invite_id: str) -> Acting | Response:
@@ -66,14 +66,23 @@ def posting(request: Request, session: str | None, csrf: str, invite_id: str) ->
     if current is None:
         return not_ours() if session else to_sign_in()
     refused = _spent(request, current)
-    return refused or _may_act(request, current, invite_id)
+    return refused or _may_act(request, current, invite_id, to_write=True)
 
 
-def _may_act(request: Request, current: SignedInAs, invite_id: str) -> Acting | Response:
+def _may_act(
+    request: Request, current: SignedInAs, invite_id: str, *, to_write: bool
+) -> Acting | Response:
+    """Authorize from the invite's summary view for a page that only shows; from the
+    invite's own stream (never a lagging view) for a form that acts on it."""
     reading = doors(request).reading
     try:
         invite = UUID(invite_id)
-        found = reading.invite_for(current.principal, invite)
+        if to_write:
+            organizer = reading.invite_for(current.principal, invite).organizer
+            summary = reading.views.invite(invite) or {}
+        else:
+            summary = reading.summary_to_act_on(current.principal, invite)
+            organizer = summary["organizer"]
     except (ValueError, NotVisibleError):
         return page("not_found.html.j2", status=404, **shown(current))
     except NotAllowedError:
@@ -85,8 +94,8 @@ def _may_act(request: Request, current: SignedInAs, invite_id: str) -> Acting | 
             "send it, change it or cancel it.",
             invite_id,
         )
-    title = reading.show(str(invite)).summary or ""
-    return Acting(current, invite, title, found.organizer)
+    # The title is only shown: the summary's, even where the views lag the stream.
+    return Acting(current, invite, summary.get("title") or "", organizer)
 
 
 def _spent(request: Request, current: SignedInAs) -> Response | None:

@@ -8,11 +8,30 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-_TEMPLATES = Environment(
+
+class _Pages(Environment):
+    """Jinja2 for pages drawn from the views' rows: ``row.address`` reads a dict's key first.
+
+    The default tries an attribute first, and a dict has none by those names: every lookup
+    raised and caught an AttributeError, hundreds a page (50 attendees, 4 cells each). A
+    key is read only when the dict has it, so ``row.get(...)`` stays the method.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Return ``obj.attribute``: a dict's key of that name if it has one."""
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_TEMPLATES = _Pages(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    # The templates are part of the installed package: checking each one's file for changes
+    # on every page (a stat per template and include) would cost every request for nothing.
+    auto_reload=False,
 )
 # Scripts: none. Styles: the app's own stylesheet only. Forms post back here only.
 HEADERS = {

@@ -69,9 +69,9 @@ def invite_page(
         "q": (q or "").strip().lower() if searchable else "",
     }
     try:
-        attendees = front.reading.attendees_for(
+        attendees = front.reading.attendees_of(
             current.principal,
-            invite,
+            summary,
             cursor=cursor,
             limit=PAGE,
             status=filters["status"] or None,
@@ -87,7 +87,7 @@ def invite_page(
         starts=when(summary.get("start"), summary.get("timezone")),
         ends=when(summary.get("end"), summary.get("timezone")),
         held=front.reading.held_for_review(invite),
-        history=happenings(front.reading.history(str(invite))),
+        history=happenings(front.reading.history_of(invite)),
         charts=charts(front.reading.views.statistics(invite)),
         # A domain's owner reads its invites, never the people invited (as the API shows them).
         attendees=attendees.items,

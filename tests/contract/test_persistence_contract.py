@@ -12,8 +12,12 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Aggregate
 
+from application.send_types import Recipient
+from domain.delivery import Delivery, delivery_id
 from domain.invite import Invite
 from domain.outcomes import Outcome
+from domain.reply_tokens import reply_token
+from domain.suppressions import ALL, Suppression, SuppressionReason, suppression_id
 from entrypoints.container import bootstrap
 from entrypoints.settings import Settings
 from tests.conftest import CORPUS
@@ -105,3 +109,25 @@ def test_concurrent_deliveries_of_one_invite_converge(tmp_path: Path) -> None:
     assert errors == []
     invite = driver(bootstrap(settings)).show("burgos@google.com")
     assert invite.sequence == 11
+
+
+def test_loading_many_at_once_equals_loading_each(service: Driver) -> None:
+    template = (CORPUS / "update/gcal-selfsent-seq0.ics").read_bytes()
+    created = from_organizer(service, template, now=NOW)
+    assert created.invite is not None
+    people = [f"guest{n}@example.org" for n in range(5)]
+    service.send(str(created.invite), [Recipient(p) for p in people], now=NOW)
+    secret = service.container.sending_settings().secret
+    deliveries = [delivery_id(reply_token(secret, created.invite, p)) for p in people]
+    suppressed = Suppression(address="nobody@example.org", timestamp=NOW)
+    suppressed.add(ALL, SuppressionReason.COMPLAINT, NOW)
+    service.save(suppressed)
+    missing = suppression_id("someone-else@example.org")
+    asked = [*deliveries, suppressed.id, missing, created.invite, deliveries[0]]
+    found = service.store.load_many(asked)
+    assert set(found) == {*deliveries, suppressed.id, created.invite}
+    assert {type(a) for a in found.values()} == {Delivery, Suppression, Invite}
+    for stream, aggregate in found.items():
+        alone = service.load(type(aggregate), stream)
+        assert alone is not None
+        assert vars(aggregate) == vars(alone)
