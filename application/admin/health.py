@@ -61,7 +61,8 @@ def sending_health(reading: Reading) -> SendingHealth:
         if kept is not None and len(kept) < SHOWN:
             kept.append(entry)
     # An update is held only for an invite sent before: the outbox names every such invite.
-    held = [invite for invite in invites if reading.held_for_review(invite)]
+    among = reading.held_among(list(invites))
+    held = [invite for invite in invites if invite in among]
     quarantined = list(_quarantined(reading))
     bounced = int(reading.views.system_statistics().get("bounced", 0))
     return SendingHealth(

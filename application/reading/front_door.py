@@ -7,7 +7,7 @@ reads the views too, after bringing them up to date where this process keeps the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -91,7 +91,7 @@ class Reading:
     def recipients(self, ref: str) -> list[RecipientView]:
         """Return everyone the server sent the invite to: their answer and delivery state
         (the invite's own ATTENDEEs, the organizer's list, are ``show``'s)."""
-        return recipients(self.load, find_invite(self.load, ref))
+        return recipients(self.load, find_invite(self.load, ref), self.store.load_many)
 
     def send_warnings(self, ref: str, *, now: datetime) -> list[str]:
         """Return what a person about to send the invite should know (it is over); sending
@@ -191,6 +191,12 @@ class Reading:
         from the distribution's own stream: the views do not keep it)."""
         distribution = self.load(Distribution, distribution_id(invite))
         return distribution is not None and distribution.held
+
+    def held_among(self, invites: Sequence[UUID]) -> set[UUID]:
+        """Return which of ``invites`` hold an update for review, their distributions read
+        together (one query where the store can: a page lists dozens of invites)."""
+        found = self.store.load_many([distribution_id(invite) for invite in invites])
+        return {d.invite for d in found.values() if isinstance(d, Distribution) and d.held}
 
     def held_since(self, invite: UUID) -> datetime | None:
         """Return when the update waiting for review was held (None: nothing is held); the

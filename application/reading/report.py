@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from application.stores import Loader
+from application.stores import Loader, ManyLoader, one_by_one, preloaded
 from domain.attendance import Attendance, Reply
 from domain.delivery import Delivery, delivery_id
 from domain.distribution import Distribution, distribution_id
@@ -115,15 +115,34 @@ class RecipientView:
         return {**self.row.as_dict(), "delivery": self.delivery}
 
 
-def recipients(load: Loader, invite: Invite) -> list[RecipientView]:
-    """Return every recipient of the invite with their answer and delivery state."""
+def recipients(
+    load: Loader, invite: Invite, load_many: ManyLoader | None = None
+) -> list[RecipientView]:
+    """Return every recipient of the invite with their answer and delivery state.
+
+    Each roster page's deliveries, then their answers, are read together (``load_many``: one
+    query each where the store can), since the web's sending page asks again every few
+    seconds while someone watches it.
+    """
     distribution = load(Distribution, distribution_id(invite.id))
     if distribution is None:
         return []
-    return [
-        RecipientView(_row(load, invite, distribution.significant_from, d), _delivery_state(d))
-        for d in _deliveries(load, invite.id, distribution.pages)
-    ]
+    many = load_many or one_by_one(load)
+    found: list[RecipientView] = []
+    for number in range(distribution.pages):
+        page = load(RosterPage, roster_page_id(invite.id, number))
+        streams = [delivery_id(token) for token in page.tokens] if page else []
+        delivered = preloaded(load, streams, many(streams))
+        deliveries = [d for d in (delivered(Delivery, s) for s in streams) if d is not None]
+        answers = [attendance_id(invite.id, d.address) for d in deliveries]
+        answered = preloaded(load, answers, many(answers))
+        found += [
+            RecipientView(
+                _row(answered, invite, distribution.significant_from, d), _delivery_state(d)
+            )
+            for d in deliveries
+        ]
+    return found
 
 
 def _delivery_state(delivery: Delivery) -> str:
@@ -165,16 +184,6 @@ class RsvpReports:
         if self.catch_up is not None:
             self.catch_up()
         return rsvp_report(self.views, invite)
-
-
-def _deliveries(load: Loader, invite: UUID, pages: int) -> Iterator[Delivery]:
-    # Sender.deliveries walks the same roster, but `recipients` must work without a mailer.
-    for number in range(pages):
-        page = load(RosterPage, roster_page_id(invite, number))
-        for token in page.tokens if page else ():
-            delivery = load(Delivery, delivery_id(token))
-            if delivery is not None:
-                yield delivery
 
 
 def _row(load: Loader, invite: Invite, server_sequence: int, delivery: Delivery) -> ReportRow:

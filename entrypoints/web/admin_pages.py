@@ -61,7 +61,7 @@ def organizer_page(
     record = front.admin.organizers.find(who)
     invites = front.reading.views.organizer_invites(who, limit=PAGE)
     ids = [str(item["invite"]) for item in invites.items]
-    held = {invite for invite in ids if front.reading.held_for_review(UUID(invite))}
+    held = {str(invite) for invite in front.reading.held_among([UUID(i) for i in ids])}
     return page(
         "admin_organizer.html.j2",
         status=400 if problem else 200,

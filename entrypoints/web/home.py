@@ -91,6 +91,7 @@ def is_upcoming(item: Mapping[str, Any], moment: datetime) -> bool:
 def rows(front: FrontDoors, items: list[dict[str, Any]]) -> list[Row]:
     """Return the rows of ``items`` with each invite's counts and review hold."""
     shown_rows = []
+    held = front.reading.held_among([UUID(str(item["invite"])) for item in items])
     for item in items:
         invite = UUID(str(item["invite"]))
         statistics = front.reading.views.statistics(invite) or {}
@@ -104,7 +105,7 @@ def rows(front: FrontDoors, items: list[dict[str, Any]]) -> list[Row]:
                 updates=int(item.get("update_count") or 0),
                 invited=int(statistics.get("invited", 0)),
                 answers=tuple(int(by_status.get(name, 0)) for name in ANSWERS),
-                held=front.reading.held_for_review(invite),
+                held=invite in held,
             )
         )
     return shown_rows
