@@ -69,7 +69,9 @@ test: lint typecheck layers unit
 ##        an idle server's retry rounds vs a full retry,
 ##        the HTTP server under load (statistics, attendee page, web RSVP) vs a bare FastAPI endpoint,
 ##        the RSVP report per row at 100,000 recipients vs 1,000 and vs the JSON attendee listing,
-##        `cis ingest` in batches of 1,000 (CPU vs bare parsing, as the store grows)
+##        `cis ingest` in batches of 1,000 (CPU vs bare parsing, as the store grows),
+##        a subscription feed of 1,000 events vs the same events from the JSON API,
+##        webhook fan-out of one event to 100 endpoints vs a bare loop of signed POSTs
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest --corpus $(CORPUS)
 	$(BIN)/python -m bench.ingest_batches --corpus $(CORPUS)
@@ -84,6 +86,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.retry_rounds
 	$(BIN)/python -m bench.http_load
 	$(BIN)/python -m bench.report
+	$(BIN)/python -m bench.feeds
+	$(BIN)/python -m bench.webhooks
 
 ## bench-large: a bulk send to 1,000,000 recipients (rate, and peak memory against 10,000), and
 ##              20,000 invitations through `cis ingest` in batches of 1,000 (long: not in bench)

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.admin.front_door import Admin
+from application.feeds.front_door import Feeds
 from application.inbound.front_door import Inbound
 from application.links.front_door import Links
 from application.outbound.front_door import Outbound
 from application.privacy.front_door import Privacy
 from application.reading.front_door import Reading
 from application.sessions.front_door import Sessions
+from application.webhooks.front_door import Webhooks
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,7 @@ class FrontDoors:
     admin: Admin
     sessions: Sessions
     privacy: Privacy
+    # Subscription feeds: signed calendar feeds of an organizer, a domain or an audience.
+    feeds: Feeds
+    # Webhooks: endpoints, their delivery logs, and the delivery work.
+    webhooks: Webhooks

@@ -26,6 +26,12 @@ class BlobStore(ABC):
         """Store ``data`` (idempotently) and return its key, the SHA-256 hex digest of the
         bytes alone; the first copy stored keeps ``envelope`` beside it."""
 
+    def put_many(self, messages: Sequence[tuple[bytes, Envelope | None]]) -> list[str]:
+        """Store each ``(data, envelope)`` as ``put`` does and return their keys; once this
+        returns, all are kept. A store that syncs its writes syncs them together (group
+        commit); this one stores them one by one."""
+        return [self.put(data, envelope) for data, envelope in messages]
+
     @abstractmethod
     def get(self, key: str) -> bytes:
         """Return the bytes stored under ``key``; raise KeyError if there are none, and
@@ -124,6 +130,12 @@ class MessageParser(ABC):
     @abstractmethod
     def parse_list(self, raw: bytes) -> ListRequest | Unusable:
         """Read an email to the bulk mailbox: its sender, subject and CSV attachment."""
+
+    def read_ahead(self, raw: bytes, *, sender: str | None = None) -> None:
+        """Start parsing ``raw`` now, for a ``parse`` of the same bytes and sender soon after
+        (messages arriving together: the next one is read while this one is recorded).
+        A parser that cannot read ahead does nothing."""
+        return
 
 
 @dataclass(frozen=True)
@@ -278,13 +290,19 @@ class RecipientListReader(ABC):
         or too large: ``ListTooLargeError``).
         """
 
+    def rows(self, data: bytes) -> Iterator[RecipientRow]:
+        """Yield the rows of :meth:`read` one at a time, as they are read (for lists too long
+        to hold as rows). What makes the list unreadable is raised when it is reached."""
+        yield from self.read(data)
+
 
 @dataclass(frozen=True)
 class Notice:
     """Something the organizer is told by email (never in answer to a bounce or an auto-reply).
 
     ``kind`` is one of: ``created``, ``rejected``, ``limit``, ``held``, ``bulk-summary``,
-    ``rsvp-report``, ``counter``, ``forwarded-reply``. ``facts`` are kind-specific plain-text
+    ``rsvp-report``, ``counter``, ``forwarded-reply``, ``webhook-disabled`` (an endpoint
+    stopped: ``endpoint``, ``url``, ``reason``). ``facts`` are kind-specific plain-text
     values (reason, counts, attendee, proposed time…); ``attachment`` is (filename, bytes).
     """
 
@@ -345,6 +363,7 @@ class Job:
     ``catch-up``: send the current version of ``invite`` to one roster ``page`` of recipients
     (an update or cancellation reaching everyone, or an approved one). ``bulk``: send ``invite``
     to rows ``first`` to ``first + count - 1`` of the list in the kept raw ``message``.
+    ``webhook``: attempt the webhook message whose id is ``invite`` (``application/webhooks``).
     Every job is idempotent: a redelivered one finds each recipient already served.
     """
 
@@ -356,6 +375,8 @@ class Job:
     count: int = 0
     part: int = 1
     parts: int = 1
+    # Seconds the queue holds the job back (at most 900 on SQS): a webhook's next attempt.
+    delay: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """Return the JSON shape a queue carries."""
@@ -374,7 +395,7 @@ class Job:
     def from_dict(cls, data: Mapping[str, object]) -> Job:
         """Read a job back; raise ValueError (naming the problem) for anything malformed."""
         kind = data.get("kind")
-        if kind not in ("catch-up", "bulk"):
+        if kind not in ("catch-up", "bulk", "webhook"):
             raise ValueError(f"unknown job kind: {kind!r}")
         try:
             invite = UUID(str(data["invite"]))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -72,6 +73,35 @@ class SendResult:
             "reason": self.reason,
             "notice": self.notice,
         }
+
+
+@dataclass
+class SendTally:
+    """What a send came to, counted as its results stream by: a million recipients' results
+    are never all held to count them or to tell the organizer."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    # The first ``limit`` result's reason (the limit notice quotes it).
+    limit_reason: str | None = None
+
+    @classmethod
+    def of(cls, results: Iterable[SendResult]) -> SendTally:
+        """Return the tally of ``results``."""
+        tally = cls()
+        for result in results:
+            tally.add(result)
+        return tally
+
+    def add(self, result: SendResult) -> None:
+        """Count one more result."""
+        self.counts[result.outcome.value] += 1
+        if result.outcome is SendOutcome.LIMIT and self.limit_reason is None:
+            self.limit_reason = result.reason or ""
+
+    @property
+    def total(self) -> int:
+        """Return how many results were counted."""
+        return sum(self.counts.values())
 
 
 Save = Callable[..., object]

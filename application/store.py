@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import Application, project_aggregate
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper
 
@@ -19,7 +19,7 @@ from application.privacy.keyring import Keyring
 from application.privacy.keys import PersonalKeys
 from application.privacy.memory_keys import MemoryPersonalKeys
 from application.privacy.sealing import SealingEventStore, SealingMapper, register_sealing
-from application.stores import loader, one_by_one
+from application.stores import loader, one_by_one, project, version_loader
 from application.transcodings import register_domain_transcodings
 from domain.attendance import Attendance
 from domain.indexes import UidIndex
@@ -42,6 +42,7 @@ class InviteStore(Application[UUID]):
         super().__init__(env)
         # Loading an aggregate that does not exist is an answer (None), not an error.
         self.load = loader(self.repository, self.snapshotting_intervals)
+        self.load_at = version_loader(self.repository)
 
     def load_many(self, aggregate_ids: Sequence[UUID]) -> Mapping[UUID, Aggregate]:
         """Return the stored aggregates among ``aggregate_ids``, by id, each rebuilt from all
@@ -54,7 +55,7 @@ class InviteStore(Application[UUID]):
         found: dict[UUID, Aggregate] = {}
         for stream, stored in select(aggregate_ids).items():
             events = [self.mapper.to_domain_event(event) for event in stored]
-            aggregate = project_aggregate(None, events)
+            aggregate = project(None, events)
             if isinstance(aggregate, Aggregate):
                 found[stream] = aggregate
         return found

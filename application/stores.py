@@ -6,10 +6,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 A = TypeVar("A", bound=Aggregate)
+
+
+def project(aggregate: Any, events: Iterable[DomainEventProtocol[Any]]) -> Any:
+    """Apply ``events`` in turn to ``aggregate`` (None before the first): eventsourcing's
+    ``project_aggregate`` without its ``assert isinstance(event, CanMutateProtocol)``, which
+    checks a runtime protocol's members on every event, about 40 µs each, a quarter of loading
+    a small aggregate (an API key, a delivery)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
+    return aggregate
 
 
 class Loader(Protocol):
@@ -37,17 +47,37 @@ def loader(repository: Repository[UUID], snapshotted: Iterable[type[Any]] = ()) 
         found: object
         if single and repository.cache is None:
             stored = repository.event_store.get(aggregate_id)
-            found = project_aggregate(None, stored)
+            found = project(None, stored)
             if found is None:
                 return None
         else:
             try:
-                found = repository.get(aggregate_id)
+                found = repository.get(aggregate_id, projector_func=project)
             except AggregateNotFoundError:
                 return None
         return _checked(kind, aggregate_id, found)
 
     return load
+
+
+class VersionLoader(Protocol):
+    """Returns the aggregate of the given type and id as it stood at ``version`` (from a
+    snapshot at or before it where one is kept), or None when none is stored."""
+
+    def __call__(self, kind: type[A], aggregate_id: UUID, version: int) -> A | None: ...
+
+
+def version_loader(repository: Repository[UUID]) -> VersionLoader:
+    """Return a :class:`VersionLoader` over an eventsourcing repository."""
+
+    def load_at(kind: type[A], aggregate_id: UUID, version: int) -> A | None:
+        try:
+            found = repository.get(aggregate_id, version=version, projector_func=project)
+        except AggregateNotFoundError:
+            return None
+        return _checked(kind, aggregate_id, found)
+
+    return load_at
 
 
 def _checked(kind: type[A], aggregate_id: UUID, found: object) -> A:

@@ -24,6 +24,11 @@ class Distribution(Aggregate):
     recurrence, location, status): replies to older versions no longer count.
     """
 
+    # The invite's own version (its stream's) whose state was published last: while a change
+    # is held for review, downloads and feeds show that state, not the held one. None for a
+    # version published before this was recorded (a class default, so older snapshots load).
+    published_invite_version: int | None = None
+
     @staticmethod
     def create_id(invite: UUID, **_: Any) -> UUID:
         """Return the id derived from the invite id."""
@@ -55,6 +60,14 @@ class Distribution(Aggregate):
         """Release the held change: it goes out to everyone."""
         self.held = False
 
+    @event("BulkSendFinished")
+    def finish_bulk(
+        self, counts: dict[str, int], invalid: int, part: int, parts: int, timestamp: datetime
+    ) -> None:
+        """Note that a bulk send (or one ``part`` of ``parts`` of a queued one) is done, with
+        how many recipients ended each way and how many rows were unusable: no state, a fact
+        for the organizer's integrations (the ``bulk.finished`` webhook)."""
+
     @event("RosterPageOpened")
     def open_page(self, timestamp: datetime) -> None:
         """Start another roster page: the previous one is full."""
@@ -69,8 +82,12 @@ class Distribution(Aggregate):
         *,
         rest_fingerprint: str | None = None,
         cancelled_instances: list[str] | None = None,
+        invite_version: int | None = None,
     ) -> int:
-        """Return the SEQUENCE of this state, publishing it as a new version if it changed."""
+        """Return the SEQUENCE of this state, publishing it as a new version if it changed.
+
+        ``invite_version`` is the version of the invite's stream this state is of.
+        """
         if fingerprint != self.fingerprint or method != self.method:
             cancelled = cancelled_instances or []
             newly = sorted(set(cancelled) - set(self.cancelled_instances))
@@ -100,6 +117,7 @@ class Distribution(Aggregate):
                 rest_fingerprint=rest_fingerprint,
                 cancelled_instances=cancelled,
                 cancelled_instance=newly[0] if only_cancels else None,
+                invite_version=invite_version,
                 timestamp=now,
             )
         return self.sequence
@@ -116,7 +134,9 @@ class Distribution(Aggregate):
         rest_fingerprint: str | None = None,
         cancelled_instances: list[str] | None = None,
         cancelled_instance: str | None = None,
+        invite_version: int | None = None,
     ) -> None:
+        self.published_invite_version = invite_version
         self.rest_fingerprint = rest_fingerprint
         self.cancelled_instances = list(cancelled_instances or [])
         self.cancelled_instance = cancelled_instance

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,11 +16,13 @@ from typer._click.core import Context  # typer vendors click: the type its optio
 from typer.core import TyperOption
 
 from application.errors import AmbiguousInviteError, InviteNotFoundError
+from application.inbound.front_door import Incoming
 from entrypoints import session
 from entrypoints.aws_cli import aws
 from entrypoints.dkim_cli import dkim
 from entrypoints.doctor_cli import doctor
 from entrypoints.failures import ReportingGroup
+from entrypoints.feeds_cli import feeds
 from entrypoints.keys_cli import keys
 from entrypoints.lines import emit
 from entrypoints.organizers_cli import organizers
@@ -39,6 +42,7 @@ from entrypoints.sign_in_cli import sign_in
 from entrypoints.submit_cli import submit
 from entrypoints.suppress_cli import suppress
 from entrypoints.views_cli import replay
+from entrypoints.webhooks_cli import webhooks
 from entrypoints.work_cli import work
 
 
@@ -71,6 +75,8 @@ app.add_typer(keys, name="keys")
 app.add_typer(aws, name="aws")
 app.add_typer(dkim, name="dkim")
 app.add_typer(suppress, name="suppress")
+app.add_typer(webhooks, name="webhooks")
+app.add_typer(feeds, name="feeds")
 app.command()(send)
 app.command()(approve)
 app.command()(retry)
@@ -135,24 +141,30 @@ def ingest(
 
     The sender policy (CIS_SENDER_POLICY, cis organizers policy) applies as on the drop box:
     under dmarc an organizer's message counts only with a DKIM signature aligned with its
-    From (a file has no connecting address for SPF). Exit status is 0 whatever the outcomes;
-    2 if a file could not be read.
+    From (a file has no connecting address for SPF). Files are kept in groups of up to 64
+    (8 MB), synced together, and each line printed once its file's group is kept and its message
+    recorded. Exit status is 0 whatever the outcomes; 2 if a file could not be read.
     """
     inbound = session.doors().inbound
     outcomes: Counter[str] = Counter()
     unreadable = 0
-    for source in files:
-        try:
-            raw = _read(source)
-        except OSError as exc:
-            err.print(f"cannot read {source}: {exc.strerror or exc}", markup=False)
-            unreadable += 1
-            continue
-        result = inbound.ingest(
-            raw, now=datetime.now(UTC), envelope_to=to, envelope_from=sender, channel="cli"
-        )
+
+    def arriving() -> Iterator[Incoming]:
+        nonlocal unreadable
+        for source in files:
+            try:
+                raw = _read(source)
+            except OSError as exc:
+                err.print(f"cannot read {source}: {exc.strerror or exc}", markup=False)
+                unreadable += 1
+                continue
+            yield Incoming(raw, source, envelope_to=to, envelope_from=sender, channel="cli")
+
+    # Files are kept a group at a time, synced together: a line is printed only once the
+    # whole group it belongs to is kept (and its own message recorded).
+    for message, result in inbound.ingest_many(arriving(), clock=lambda: datetime.now(UTC)):
         outcomes[result.outcome.value] += 1
-        emit({"source": source, **result.as_dict()})
+        emit({"source": message.source, **result.as_dict()})
     if summary:
         print_outcome_summary(err, outcomes)
     if unreadable:

@@ -21,6 +21,7 @@ from adapters.mail.outbox import OutboxFolderMailer
 from adapters.mail.pacing import PacedMailer
 from adapters.mail.ses import SesMailer
 from adapters.mail.smtp import SmtpMailer
+from adapters.outbound.feed import IcalendarFeedRenderer
 from adapters.outbound.notices import EmailNoticeSender
 from adapters.outbound.renderer import IcalendarInviteRenderer
 from adapters.processes import LocalProcesses
@@ -39,14 +40,17 @@ from adapters.storage.health import (
 )
 from adapters.storage.s3_blobs import S3BlobStore
 from adapters.storage.secrets import server_secret
+from adapters.webhooks.http import HttpWebhookTransport
 from application.admin.front_door import Admin
 from application.admin.keys import ApiKeys
 from application.admin.registry import OrganizerRegistry
+from application.feeds.front_door import Feeds
 from application.front_doors import FrontDoors
 from application.inbound.deciding import SenderRules
 from application.inbound.front_door import Inbound
 from application.inbound.routing import Mailboxes
 from application.inbound.senders import Policies
+from application.links.calendar_links import CalendarLinks
 from application.links.front_door import Links
 from application.links.landing import Landings
 from application.links.rsvp_links import RsvpLinks
@@ -70,6 +74,9 @@ from application.reading.report import RsvpReports
 from application.send_types import OutboundSettings
 from application.sessions.front_door import Sessions, SignInSettings
 from application.store import InviteStore
+from application.webhooks.bookmark import LogBookmark
+from application.webhooks.front_door import Webhooks
+from application.webhooks.signing import SecretBox
 from domain.authentication import SenderPolicy
 from domain.pacing import Pace
 from entrypoints.settings import Settings
@@ -219,6 +226,34 @@ def paced(mailer: Mailer, settings: Settings) -> Mailer:
     return PacedMailer(mailer, Pace(settings.domain_rate, settings.domain_rate_overrides))
 
 
+def webhooks_private(settings: Settings) -> bool:
+    """Return whether webhook endpoints may be on private addresses and plain http: only on
+    the embedded default, when configured (on AWS the metadata service is one hop away)."""
+    return settings.webhooks_allow_private and settings.backend != "aws"
+
+
+def webhook_door(
+    store: InviteStore,
+    views: ReadModel,
+    transport: HttpWebhookTransport,
+    sending: OutboundSettings,
+    notifier: Notifier,
+    queue: WorkQueue | None,
+    settings: Settings,
+) -> Webhooks:
+    """Return the webhooks door: secrets sealed under the server secret, the embedded
+    fan-out's position kept beside the views', the owner told through organizer notices."""
+    return Webhooks(
+        store,
+        transport=transport,
+        box=SecretBox(sending.secret),
+        tell=notifier.tell,
+        https_only=not webhooks_private(settings),
+        bookmark=LogBookmark(views),
+        queue=queue,
+    )
+
+
 def dispatcher(
     queue: WorkQueue | None, sender: Sender, notifier: Notifier, bulk_part: int = BULK_PART
 ) -> Dispatch:
@@ -325,6 +360,7 @@ class Container(containers.DeclarativeContainer):
         InviteStore, providers.Callable(persistence_env, settings, recovery)
     )
     load = providers.Callable(lambda store: store.load, store)
+    load_at = providers.Callable(lambda store: store.load_at, store)
     save = providers.Callable(lambda store: store.save, store)
     sending_settings = providers.Singleton(outbound_settings, settings)
     registry = providers.Singleton(OrganizerRegistry, load, save)
@@ -428,8 +464,23 @@ class Container(containers.DeclarativeContainer):
         renderer=renderer,
         outbound=sending_settings,
         registry=registry,
+        calendars=providers.Singleton(
+            CalendarLinks,
+            load,
+            load_at,
+            views,
+            providers.Callable(lambda o: o.domain, sending_settings),
+        ),
     )
     admin = providers.Singleton(Admin, registry, api_keys, policies)
+    webhook_transport = providers.Singleton(
+        HttpWebhookTransport,
+        allow_private=providers.Callable(webhooks_private, settings),
+        read_timeout=providers.Callable(lambda s: s.webhook_timeout, settings),
+    )
+    webhooks = providers.Singleton(
+        webhook_door, store, views, webhook_transport, sending_settings, notifier, queue, settings
+    )
     sessions = providers.Singleton(
         Sessions,
         store,
@@ -445,6 +496,13 @@ class Container(containers.DeclarativeContainer):
         blobs,
         sent_copies=providers.Callable(sent_copies, settings),
     )
+    feeds = providers.Singleton(
+        Feeds,
+        store,
+        views=reports,
+        renderer=providers.Singleton(IcalendarFeedRenderer),
+        outbound=sending_settings,
+    )
     front_doors = providers.Singleton(
         FrontDoors,
         inbound=inbound,
@@ -454,6 +512,8 @@ class Container(containers.DeclarativeContainer):
         admin=admin,
         sessions=sessions,
         privacy=privacy,
+        feeds=feeds,
+        webhooks=webhooks,
     )
 
     # -- AWS entry points' collaborators (what reads SES, S3, SQS and stream payloads) --
@@ -472,6 +532,7 @@ class Container(containers.DeclarativeContainer):
     )
     notice_reader = providers.Singleton(aws_wiring.notice_reader)
     work_reader = providers.Singleton(aws_wiring.work_reader)
+    webhook_records = providers.Singleton(aws_wiring.webhook_records, webhooks)
     stream_records = providers.Singleton(
         aws_wiring.stream_records, providers.Singleton(StreamFeed, store, views)
     )

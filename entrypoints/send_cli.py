@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,11 +18,15 @@ from rich.text import Text
 from application.errors import AmbiguousInviteError, InviteNotFoundError
 from application.outbound.front_door import ListPreview
 from application.ports import UnreadableListError
-from application.send_types import Recipient, SendResult
+from application.send_types import Recipient, SendOutcome, SendResult
 from entrypoints import session
 from entrypoints.lines import emit
 
 Done = TypeVar("Done")
+# A send of at most this many rows is shown whole; a larger one shows its rows not sent.
+_EVERY_ROW = 50
+# The most rows not sent a table shows (the rest are counted; --json has them all).
+_NOT_SENT = 1_000
 out = Console()
 err = Console(stderr=True)
 
@@ -47,6 +52,11 @@ def send(
     cancelled invite goes to no newcomer). A list is previewed first: unusable and repeated
     rows by line number, then "Send now?" (--yes skips the question). An event that is
     already over is sent all the same, with a warning on stderr.
+
+    A list is sent a page at a time and never held whole: --json prints the rows not sent
+    (invalid, duplicate), then each page's lines as soon as the page is saved. The table
+    shows every row of a send of up to 50; of a larger one, the rows not sent (the first
+    1,000) and the counts of each outcome, never a line per recipient sent.
     """
     if (to is None) == (csv is None):
         err.print("give exactly one of --to ADDRESS or --csv FILE")
@@ -81,32 +91,24 @@ def _send_list(invite: str, path: Path, origin: str, *, yes: bool, as_json: bool
     if not yes and not _confirmed(invite, preview):
         raise typer.Exit(1)
     now = datetime.now(UTC)
-    total = len(preview.recipients)
+    pages = _found(
+        lambda: outbound.send_list_pages(invite, preview.upload_id, now=now, origin=origin)
+    )
+    shown = _Shown()
+    total = len(preview.recipients) + len(preview.invalid) + len(preview.repeated)
     if as_json or total < 20:
-        progress = _line if as_json else None
-        results = _found(
-            lambda: outbound.send_list(
-                invite, preview.upload_id, now=now, origin=origin, progress=progress
-            )
-        )
+        for page in pages:
+            if as_json:
+                _lines(page)
+            shown.add(page)
     else:
         with Progress(console=err) as bar:
             task = bar.add_task("sending", total=total)
-            results = _found(
-                lambda: outbound.send_list(
-                    invite,
-                    preview.upload_id,
-                    now=now,
-                    origin=origin,
-                    progress=lambda _: bar.advance(task, 1),
-                )
-            )
-    if as_json:
-        # The sends were printed as they happened; the rows that were not sent come first
-        # in the results (invalid, then duplicate).
-        for result in results[: len(preview.invalid) + len(preview.repeated)]:
-            emit(result.as_dict())
-    _report(results, as_json)
+            for page in pages:
+                shown.add(page)
+                bar.advance(task, len(page))
+    if not as_json:
+        shown.print()
 
 
 def _confirmed(invite: str, preview: ListPreview) -> bool:
@@ -136,19 +138,58 @@ def _line(result: SendResult) -> None:
     emit(result.as_dict())
 
 
+def _lines(page: list[SendResult]) -> None:
+    """Print a page of results as JSON lines, flushed together once the page is saved."""
+    out.file.write("".join(json.dumps(r.as_dict(), ensure_ascii=False) + "\n" for r in page))
+    out.file.flush()
+
+
+class _Shown:
+    """What the table of a send shows: every row of a small send; of a larger one the counts
+    and the rows not sent (the first ``_NOT_SENT``), never a row per recipient sent."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.rows: list[SendResult] = []
+        self.left_out = 0
+
+    def add(self, page: list[SendResult]) -> None:
+        for result in page:
+            self.counts[result.outcome.value] += 1
+            if self.counts.total() == _EVERY_ROW + 1:
+                self.rows = [r for r in self.rows if r.outcome is not SendOutcome.SENT]
+            if self.counts.total() <= _EVERY_ROW or result.outcome is not SendOutcome.SENT:
+                if len(self.rows) < _NOT_SENT:
+                    self.rows.append(result)
+                else:
+                    self.left_out += 1
+
+    def print(self) -> None:
+        large = self.counts.total() > _EVERY_ROW
+        table = Table(title="not sent" if large else "sent")
+        for column in ("address", "outcome", "sequence", "reason"):
+            table.add_column(column)
+        for r in self.rows:
+            sequence = "" if r.sequence is None else str(r.sequence)
+            table.add_row(Text(r.address), r.outcome.value, sequence, Text(r.reason or ""))
+        if self.rows or not large:
+            out.print(table)
+        if self.left_out:
+            err.print(
+                f"{self.left_out} more rows not sent are not shown: --json prints every row",
+                markup=False,
+            )
+        counts = sorted(self.counts.items())
+        err.print(", ".join(f"{k}: {v}" for k, v in counts), markup=False)
+
+
 def _report(results: list[SendResult], as_json: bool) -> None:
     """Print the table of ``results`` (with --json each line was printed as it happened)."""
     if as_json:
         return
-    table = Table(title="sent")
-    for column in ("address", "outcome", "sequence", "reason"):
-        table.add_column(column)
-    for r in results:
-        sequence = "" if r.sequence is None else str(r.sequence)
-        table.add_row(Text(r.address), r.outcome.value, sequence, Text(r.reason or ""))
-    out.print(table)
-    counts = Counter(r.outcome.value for r in results)
-    err.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())), markup=False)
+    shown = _Shown()
+    shown.add(results)
+    shown.print()
 
 
 def approve(

@@ -125,8 +125,8 @@ class Addresses:
 
 
 class LocalServer:
-    """Starts the drop box, the API (uvicorn), a worker thread and the organizer notices'
-    thread; stops them all."""
+    """Starts the drop box, the API (uvicorn), a worker thread, the webhooks' thread and the
+    organizer notices' thread; stops them all."""
 
     def __init__(
         self,
@@ -139,6 +139,7 @@ class LocalServer:
         # idle round costs ~0.1 ms (one log query), so a short interval is nearly free.
         interval: float = 0.2,
         retry_every: float = 60.0,
+        webhook_interval: float = 1.0,
     ) -> None:
         self.container = container
         self.host = host
@@ -146,6 +147,7 @@ class LocalServer:
         self.smtp_port = smtp_port
         self.interval = interval
         self.retry_every = retry_every
+        self.webhook_interval = webhook_interval
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._uvicorn: Any = None
@@ -170,6 +172,7 @@ class LocalServer:
                 raise RuntimeError(f"the HTTP API could not listen on {self.host}:{self.http_port}")
             self._stop.wait(0.05)
         self._spawn(self._work, "work")
+        self._spawn(self._webhooks, "webhooks")
         sockets = self._uvicorn.servers[0].sockets
         http = sockets[0].getsockname()[:2]
         return Addresses((self._dropbox.host, self._dropbox.port), (http[0], http[1]))
@@ -196,6 +199,16 @@ class LocalServer:
             except Exception:
                 # The next round tries again; a bad moment must not end the background work.
                 log.exception("background work failed; retrying in %s s", self.interval)
+
+    def _webhooks(self) -> None:
+        """Fan out new events to webhook endpoints and deliver what is due, until stopped: a
+        thread of its own, so a slow endpoint never holds the views or the mail back."""
+        webhooks = self.container.webhooks()
+        while not self._stop.wait(self.webhook_interval):
+            try:
+                webhooks.run(datetime.now(UTC))
+            except Exception:
+                log.exception("webhook round failed; retrying in %s s", self.webhook_interval)
 
     def stop(self) -> None:
         """Stop accepting mail and requests, finish the background round, and return."""

@@ -259,6 +259,14 @@ class Settings(BaseSettings):
     parse_workers: int = Field(
         default=2, ge=1, description="Worker processes reading messages at once (cis serve)."
     )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Let webhook endpoints be on loopback, private or link-local addresses, "
+        "and on plain http (embedded backend only: the aws backend always refuses them).",
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds a webhook endpoint has to answer."
+    )
 
     @field_validator("domain_rates")
     @classmethod

@@ -3,8 +3,10 @@ use: a function that never needs one (the HTTP API) never loads it, nor boto3 wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 if TYPE_CHECKING:
     from adapters.aws.event_scan import EventScan
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from application.ports import Job
     from application.projections.stream_feed import StreamFeed
     from application.store import InviteStore
+    from application.webhooks.front_door import Webhooks
 
 
 def inbound_mail(inbound: Inbound, *, bucket: str, domain: str, region: str | None) -> InboundMail:
@@ -38,6 +41,18 @@ def notice_reader() -> Callable[[str], DeliveryNotice | None]:
     from adapters.aws.mail_events import notice_in
 
     return notice_in
+
+
+def webhook_records(webhooks: Webhooks) -> Callable[[Mapping[str, Any], datetime], list[UUID]]:
+    """What fans out the webhook event a record of the event table's stream inserted (each
+    new message then rides the work queue); a record of anything else fans out nothing."""
+    from adapters.aws.stream_records import stored_event
+
+    def fan_out(record: Mapping[str, Any], now: datetime) -> list[UUID]:
+        stored = stored_event(record)
+        return webhooks.fan_out_stored([stored], now) if stored is not None else []
+
+    return fan_out
 
 
 def work_reader() -> Callable[[str], Job | Announced]:

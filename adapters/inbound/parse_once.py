@@ -8,12 +8,13 @@ without From), so the result is remembered by both, in a small cache bounded in 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
 from application.ports import MessageParser
@@ -35,6 +36,7 @@ class ParsedOnce(MessageParser):
         self._held = 0
         self._reading: dict[_Key, Future[bytes]] = {}
         self._lock = threading.Lock()
+        self._ahead: ThreadPoolExecutor | None = None
 
     def parse(self, raw: bytes, *, sender: str | None = None) -> ParsedMessage:
         """Return what ``parser.parse`` returns for these bytes and this envelope sender."""
@@ -47,25 +49,66 @@ class ParsedOnce(MessageParser):
         key = ("list", hashlib.sha256(raw).hexdigest(), None)
         return cast(ListRequest | Unusable, self._once(key, lambda: self.parser.parse_list(raw)))
 
+    def read_ahead(self, raw: bytes, *, sender: str | None = None) -> None:
+        """Start parsing ``raw`` on a thread of its own: a ``parse`` of the same bytes and
+        sender then waits for that result (or finds it kept) instead of reading again.
+
+        With the parser in a worker process, the next message is read there while this
+        process records the one before (pipelining: the two run on two cores). The read is
+        claimed here, before this returns, so that ``parse`` always waits for it rather than
+        reading the same bytes at the same time in another worker (which would start one)."""
+        key = ("message", hashlib.sha256(raw).hexdigest(), sender)
+        _, mine, claimed = self._claim(key)
+        if mine is None or not claimed:
+            return  # kept, or being read already
+        with self._lock:
+            if self._ahead is None:
+                self._ahead = ThreadPoolExecutor(1, thread_name_prefix="cis-read-ahead")
+            ahead = self._ahead
+        ahead.submit(self._read_quietly, key, mine, lambda: self.parser.parse(raw, sender=sender))
+
+    def _read_quietly(self, key: _Key, mine: Future[bytes], read: Callable[[], object]) -> None:
+        # Whoever waits for this read sees its error, raised where it belongs.
+        with contextlib.suppress(Exception):
+            self._read(key, mine, read)
+
     def close(self) -> None:
-        """Close the parser underneath, if it holds anything (worker processes)."""
+        """Close the parser underneath, if it holds anything (worker processes). Reads ahead
+        still queued then end with the parser's error, so nobody waits for them for ever."""
+        with self._lock:
+            ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.shutdown(wait=False)
         close = getattr(self.parser, "close", None)
         if callable(close):
             close()
 
     def _once(self, key: _Key, read: Callable[[], object]) -> object:
+        kept, reading, claimed = self._claim(key)
+        if kept is not None:
+            # A fresh copy, so nobody shares a result; the bytes are our own pickles.
+            return pickle.loads(kept)  # noqa: S301
+        assert reading is not None
+        if not claimed:  # another thread's read (or a read ahead): wait for it
+            return pickle.loads(reading.result())  # noqa: S301
+        return self._read(key, reading, read)
+
+    def _claim(self, key: _Key) -> tuple[bytes | None, Future[bytes] | None, bool]:
+        """Return the result kept for ``key``; else the read of it under way, or a new one
+        claimed for the caller to do (True), which others wait for."""
         with self._lock:
             kept = self._results.get(key)
             if kept is not None:
                 self._results.move_to_end(key)
-                # A fresh copy, so nobody shares a result; the bytes are our own pickles.
-                return pickle.loads(kept)  # noqa: S301
+                return kept, None, False
             pending = self._reading.get(key)
-            if pending is None:
-                mine: Future[bytes] = Future()
-                self._reading[key] = mine
-        if pending is not None:
-            return pickle.loads(pending.result())  # noqa: S301
+            if pending is not None:
+                return None, pending, False
+            mine: Future[bytes] = Future()
+            self._reading[key] = mine
+            return None, mine, True
+
+    def _read(self, key: _Key, mine: Future[bytes], read: Callable[[], object]) -> object:
         try:
             result = read()
             data = pickle.dumps(result)

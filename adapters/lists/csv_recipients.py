@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from application.ports import (
     ListTooLargeError,
@@ -45,43 +46,44 @@ class CsvRecipientReader(RecipientListReader):
 
     def read(self, data: bytes) -> list[RecipientRow]:
         """Return every non-empty row with its line number, usable or not."""
+        return list(self.rows(data))
+
+    def rows(self, data: bytes) -> Iterator[RecipientRow]:
+        """Yield every non-empty row with its line number, usable or not, as it is read.
+
+        Only the decoded text is held, never the rows: the size limit is checked before the
+        first row; the row limit, or a row that is not CSV, raises when it is reached.
+        """
         if len(data) > self.max_bytes:
             raise ListTooLargeError(
                 f"the list has {len(data)} bytes; at most {self.max_bytes} are taken: "
                 "split it into smaller lists"
             )
         text = _text(data)
-        rows = self._rows(text)
-        email_at, name_at = 0, 1
-        if rows and _is_header(rows[0][1]):
-            header = [cell.strip().lower() for cell in rows[0][1]]
-            email_at = next(i for i, cell in enumerate(header) if cell in _EMAIL_HEADERS)
-            name_at = next((i for i, cell in enumerate(header) if cell in _NAME_HEADERS), -1)
-            rows = rows[1:]
-        if len(rows) > self.max_rows:
-            raise self._too_many()
-        return [
-            _row(line, cells, email_at, name_at)
-            for line, cells in rows
-            if any(cell.strip() for cell in cells)
-        ]
-
-    def _rows(self, text: str) -> list[tuple[int, list[str]]]:
         reader = csv.reader(io.StringIO(text), _dialect(text))
-        rows: list[tuple[int, list[str]]] = []
+        email_at, name_at = 0, 1
+        # Rows after the header, counted as the limit counts them (blank ones included).
+        counted = 0
         try:
-            # One row more than allowed: a header row may be among them.
             for line, cells in enumerate(reader, start=1):
-                if len(rows) > self.max_rows:
+                if line == 1 and _is_header(cells):
+                    header = [cell.strip().lower() for cell in cells]
+                    email_at = next(i for i, cell in enumerate(header) if cell in _EMAIL_HEADERS)
+                    name_at = next(
+                        (i for i, cell in enumerate(header) if cell in _NAME_HEADERS), -1
+                    )
+                    continue
+                counted += 1
+                if counted > self.max_rows:
                     raise self._too_many()
-                rows.append((line, cells))
+                if any(cell.strip() for cell in cells):
+                    yield _row(line, cells, email_at, name_at)
         except csv.Error as error:
             # The csv module's own words (e.g. a field over its 128 KiB limit).
             raise UnreadableListError(
                 f"the list is not readable CSV (line {reader.line_num}: {error}): save it as "
                 "CSV with one address per line, email first"
             ) from None
-        return rows
 
     def _too_many(self) -> ListTooLargeError:
         return ListTooLargeError(

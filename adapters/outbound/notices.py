@@ -33,6 +33,7 @@ REQUIRED_FACTS: dict[str, tuple[str, ...]] = {
     "counter": ("attendee", "proposed"),
     "forwarded-reply": ("from", "text"),
     "sign-in": ("link", "minutes"),
+    "webhook-disabled": ("endpoint", "url", "reason"),
 }
 NEEDS_INVITE = frozenset({"created", "held"})
 NOTICE_IDS = UUID("5d4eb029-240c-4ffc-94cf-fe5827d179e5")

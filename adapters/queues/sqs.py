@@ -38,6 +38,7 @@ class SqsWorkQueue(WorkQueue):
             batch = jobs[start : start + _BATCH]
             entries = [
                 {"Id": str(number), "MessageBody": json.dumps(job.as_dict())}
+                | ({"DelaySeconds": min(job.delay, 900)} if job.delay > 0 else {})
                 for number, job in enumerate(batch)
             ]
             response = self._sqs().send_message_batch(QueueUrl=self.url, Entries=entries)

@@ -43,7 +43,7 @@ from adapters.storage.dynamodb.transactions import (
     jittered_backoff,
     transact_write,
 )
-from application.projections.keys import Partition, Position
+from application.projections.keys import USAGE, Partition, Position
 from application.projections.store import (
     Batch,
     Item,
@@ -72,6 +72,11 @@ _BATCH_WRITE_ATTEMPTS = 10
 
 def _item_key(pk: Partition, sk: str) -> Attributes:
     return {"pk": {"S": _ITEM + layout.partition(pk)}, "sk": {"S": _SORT + sk}}
+
+
+def _usage_counter(key: Attributes) -> bool:
+    """Return whether a stored key is a usage counter's, which clearing keeps."""
+    return bool(key["pk"]["S"].startswith(_COUNTER) and key["sk"]["S"].startswith(_SORT + USAGE))
 
 
 def _counter_key(pk: Partition, sk: str) -> Attributes:
@@ -354,7 +359,11 @@ class DynamoReadModel(ReadModel):
         }
         while True:
             response = client.scan(**params)
-            keys = [{"pk": found["pk"], "sk": found["sk"]} for found in response.get("Items", [])]
+            keys = [
+                {"pk": found["pk"], "sk": found["sk"]}
+                for found in response.get("Items", [])
+                if not _usage_counter(found)
+            ]
             for start in range(0, len(keys), _BATCH_WRITE_ITEMS):
                 chunk = keys[start : start + _BATCH_WRITE_ITEMS]
                 self._delete_all([{"DeleteRequest": {"Key": key}} for key in chunk])

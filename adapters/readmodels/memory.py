@@ -10,7 +10,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 
-from application.projections.keys import Partition, Position, StreamPosition
+from application.projections.keys import USAGE, Partition, Position, StreamPosition
 from application.projections.store import (
     Batch,
     Item,
@@ -112,9 +112,14 @@ class MemoryReadModel(ReadModel):
             yield Batch(tracking={key: (0, self._positions[key]) for key in chosen})
 
     def clear(self) -> None:
-        """Forget everything."""
+        """Forget everything but the usage counters."""
         with self._lock:
             self._items.clear()
             self._order.clear()
-            self._counters.clear()
+            for pk, counters in list(self._counters.items()):
+                kept = {sk: n for sk, n in counters.items() if sk.startswith(USAGE)}
+                if kept:
+                    self._counters[pk] = kept
+                else:
+                    del self._counters[pk]
             self._positions.clear()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from adapters.readmodels import layout
-from application.projections.keys import Key, Partition, Position
+from application.projections.keys import USAGE, Key, Partition, Position
 from application.projections.store import (
     Batch,
     Data,
@@ -201,12 +201,18 @@ class SqliteReadModel(ReadModel):
                 )
 
     def clear(self) -> None:
-        """Delete every view, counter and position."""
+        """Delete every view, counter and position, the usage counters excepted."""
         with self._lock:
-            self._db.executescript(
-                "BEGIN IMMEDIATE; DELETE FROM items; DELETE FROM counters; "
-                "DELETE FROM positions; COMMIT;"
-            )
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM items")
+                db.execute("DELETE FROM counters WHERE substr(sk, 1, ?) <> ?", (len(USAGE), USAGE))
+                db.execute("DELETE FROM positions")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def scrub(self) -> None:
         """Copy the write-ahead log into the file and empty it: the log still holds the

@@ -11,8 +11,10 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # Beside ``<key>.eml``; not ``*.eml``, so arrivals() and every reader of messages skip it.
@@ -98,6 +100,92 @@ def move_aside(path: Path, key: str) -> Path | None:
         os.rename(marker_of(path), quarantine / f"{key}.{stamp}{REDACTED}")
     log.error("kept file %s does not match its SHA-256 name: moved to %s", path, moved)
     return moved
+
+
+def write_messages(messages: Sequence[tuple[Path, bytes, bytes | None]], *, fsync: bool) -> None:
+    """Write each ``(target, message, envelope record)`` through temporary files and renames,
+    syncing them as one group (group commit): every file is written to a temporary, all are
+    fsynced at once, then renamed into place (a message's envelope before it), then each
+    folder is fsynced once, where one message at a time syncs its folder every time.
+
+    The syncs of a group are issued together, from threads: the file system's journal then
+    commits them together, where one after the other each waits for a commit of its own.
+    Once this returns, every message is in place with its envelope, durably with ``fsync``.
+    On an OSError nothing is acknowledged: raised before any rename, nothing is in place;
+    during the renames, each message in place has its envelope (never the reverse order),
+    and what is left over is what ``tidy`` sweeps.
+    """
+    tag = f"{os.getpid()}.{threading.get_ident()}.incoming"
+    # (temporary, final path, open descriptor) in rename order; ``moved`` of them are in place.
+    pending: list[tuple[str, str, int]] = []
+    moved = 0
+    try:
+        try:
+            for target, data, envelope in messages:
+                if envelope is not None:
+                    pending.append(_written(str(sidecar_of(target)), envelope, tag))
+                pending.append(_written(str(target), data, tag))
+            if fsync:
+                _sync_all([fd for _, _, fd in pending])
+        finally:
+            for _, _, fd in pending:
+                os.close(fd)
+        for temporary, final, _ in pending:
+            os.replace(temporary, final)
+            moved += 1
+    except BaseException:
+        for temporary, _, _ in pending[moved:]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        raise
+    if fsync:
+        # The renames are durable once their folders are; one sync a folder for the group.
+        folders = [os.open(f, os.O_RDONLY) for f in sorted({t.parent for t, _, _ in messages})]
+        try:
+            _sync_all(folders)
+        finally:
+            for fd in folders:
+                os.close(fd)
+
+
+# Threads that issue a group's fsyncs together; made on first use, shared by every store.
+_SYNCERS = 8
+_syncing: ThreadPoolExecutor | None = None
+_syncing_made = threading.Lock()
+
+
+def _sync_all(descriptors: list[int]) -> None:
+    """fsync every descriptor, several at a time; raise the first error once all are done."""
+    global _syncing
+    if len(descriptors) <= 1:
+        for fd in descriptors:
+            os.fsync(fd)
+        return
+    with _syncing_made:
+        if _syncing is None:
+            _syncing = ThreadPoolExecutor(_SYNCERS, thread_name_prefix="cis-fsync")
+        pool = _syncing
+    done = [pool.submit(os.fsync, fd) for fd in descriptors]
+    errors = [error for error in (future.exception() for future in done) if error is not None]
+    if errors:
+        raise errors[0]
+
+
+def _written(path: str, data: bytes, tag: str) -> tuple[str, str, int]:
+    """Write ``data`` to a temporary file beside ``path``; return the temporary's name,
+    ``path`` and the temporary's descriptor, still open (for its fsync)."""
+    temporary = f"{path}.{tag}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return temporary, path, fd
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from adapters.storage.blob_files import (
     move_aside,
     redacted_digests,
     sidecar_of,
+    write_messages,
 )
 from adapters.storage.memory_blobs import MemoryBlobStore
 from application.kept_mail import CorruptMessageError, Envelope
@@ -111,15 +112,78 @@ class FolderBlobStore(BlobStore):
         ``fsync=False``, only a process crash). A damaged copy already there is moved aside
         and replaced.
         """
-        key = content_key(data)
-        if self._keep(self._path(key), data, envelope):
-            self._log_arrivals([key])
-        return key
+        return self.put_many([(data, envelope)])[0]
+
+    def put_many(self, messages: Sequence[tuple[bytes, Envelope | None]]) -> list[str]:
+        """Store each message as ``put`` does, syncing them as one group: every file is
+        written, all are fsynced at once, then renamed, then each folder is fsynced once (not
+        once a message). Once this returns, every one of them survives a power loss (with
+        ``fsync``); if it raises, none is promised kept.
+
+        Threads putting at the same moment (the drop box's workers in a flood) each sync
+        their own group, at once: the file system's journal commits their syncs together.
+        Gathering them into one group instead made each wait for the commit before it
+        (measured: 2.1-2.5 ms a message for four writers, against 1.6-1.7 ms).
+        """
+        keys = [content_key(data) for data, _ in messages]
+        paths = [self._path(key) for key in keys]
+        self._log_arrivals(
+            self._keep_group([(p, d, e) for p, (d, e) in zip(paths, messages, strict=True)])
+        )
+        return keys
+
+    def _keep_group(self, messages: list[tuple[Path, bytes, Envelope | None]]) -> list[str]:
+        """Write the messages not already kept intact (the first copy of each keeps its
+        envelope); return the keys written."""
+        first: dict[Path, tuple[bytes, Envelope | None]] = {}
+        for target, data, envelope in messages:
+            first.setdefault(target, (data, envelope))
+        folders = sorted({target.parent for target in first})
+        for folder in folders:
+            self._ready(folder)
+        with contextlib.ExitStack() as held:
+            # Every shard folder of the group locked, in one order for every writer (no
+            # deadlock between processes): as for one message, the envelope beside a message
+            # is always the one written with it.
+            for folder in folders:
+                held.enter_context(locked(folder))
+            writes: list[tuple[Path, bytes, bytes | None]] = []
+            for target, (data, envelope) in first.items():
+                if self._intact(target):
+                    continue
+                writes.append((target, data, self._envelope_record(target, envelope)))
+            write_messages(writes, fsync=self.fsync)
+        return [target.stem for target, _, _ in writes]
+
+    @staticmethod
+    def _intact(target: Path) -> bool:
+        """Return whether the message at ``target`` is kept intact; move a damaged one aside."""
+        if not os.path.lexists(target):
+            return False
+        key = target.stem
+        try:
+            if examine(target, key)[1] is None:
+                return True
+        except KeyError:  # a link to nothing
+            pass
+        with contextlib.suppress(KeyError):
+            move_aside(target, key)
+        return False
+
+    @staticmethod
+    def _envelope_record(target: Path, envelope: Envelope | None) -> bytes | None:
+        """Return the sidecar's bytes for ``envelope``; without one, remove any sidecar an
+        interrupted write of these bytes left, so it never passes for this arrival's."""
+        if envelope is None:
+            sidecar_of(target).unlink(missing_ok=True)
+            return None
+        record = {"message": target.stem, **envelope.as_dict()}
+        return (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode()
 
     def put_upload(self, data: bytes) -> str:
         """Store an upload durably under ``uploads``, unless it is there; never an arrival."""
         key = content_key(data)
-        self._keep(self._path(key, upload=True), data, None)
+        self._keep_upload(self._path(key, upload=True), data)
         return key
 
     def get(self, key: str) -> bytes:
@@ -146,45 +210,15 @@ class FolderBlobStore(BlobStore):
             return None
         return Envelope.from_dict(data)
 
-    def _keep(self, target: Path, data: bytes, envelope: Envelope | None) -> bool:
-        """Write ``data`` to ``target`` atomically; return False if it was already there."""
-        key = content_key(data)
+    def _keep_upload(self, target: Path, data: bytes) -> None:
+        """Write an upload to ``target`` atomically, unless it is there intact."""
         folder = target.parent
         self._ready(folder)
-        # One writer per shard folder at a time, across processes: the envelope beside a
-        # message is always the one written with it, and a repair never races a reader.
+        # One writer per shard folder at a time, across processes: a repair never races a
+        # reader.
         with locked(folder):
-            if os.path.lexists(target):
-                try:
-                    intact = examine(target, key)[1] is None
-                except KeyError:  # a link to nothing
-                    intact = False
-                if intact:
-                    return False
-                with contextlib.suppress(KeyError):
-                    move_aside(target, key)
-            if target.suffix == ".eml":
-                self._keep_envelope(sidecar_of(target), key, envelope)
-            write_atomically(str(target), data, fsync=self.fsync)
-        return True
-
-    def _keep_envelope(self, sidecar: Path, key: str, envelope: Envelope | None) -> None:
-        if envelope is None:
-            # One an interrupted write of these bytes left must not pass for this arrival's.
-            sidecar.unlink(missing_ok=True)
-            return
-        record = {"message": key, **envelope.as_dict()}
-        text = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-        write_atomically(str(sidecar), text.encode(), fsync=False)
-        if self.fsync:
-            # Its bytes now; its name with the message's: the folder is fsynced after the
-            # message's rename, which journaling file systems never make durable before the
-            # envelope's earlier one. One fsync saved on every message.
-            fd = os.open(sidecar, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            if not self._intact(target):
+                write_atomically(str(target), data, fsync=self.fsync)
 
     def _ready(self, folder: Path) -> None:
         """Make ``folder`` once per process, and remove what killed writers left in it."""

@@ -7,7 +7,8 @@ committed outcome (sending, announcing, telling) is the :class:`Followups` polic
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from eventsourcing.domain import Aggregate
@@ -48,6 +49,40 @@ from domain.values import ATTENDEE_METHODS
 _ATTEMPTS = 5
 # Outcomes whose invite is needed afterwards: to propagate it, or to tell its organizer.
 _TOLD_OR_SENT = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.CANCELLED, Outcome.COUNTER})
+# Messages arriving together are kept as groups of at most this many, or of this many bytes
+# (one group commit each): bounded, so the first result is not held back long and a group
+# of big messages is not all held in memory at once.
+GROUP = 64
+GROUP_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message arriving with others (``ingest_many``), with what ``ingest`` takes beside
+    its bytes; ``source`` is the caller's name for it (a file), handed back with its result."""
+
+    raw: bytes
+    source: str = ""
+    envelope_to: str | None = None
+    envelope_from: str | None = None
+    client_ip: str | None = None
+    helo: str | None = None
+    authentication: SenderAuthentication | None = None
+    channel: str | None = None
+
+
+def _groups(messages: Iterable[Incoming], most: int) -> Iterator[list[Incoming]]:
+    """Yield ``messages`` in groups of ``most`` at most, and ``GROUP_BYTES`` (or one message)."""
+    batch: list[Incoming] = []
+    size = 0
+    for message in messages:
+        batch.append(message)
+        size += len(message.raw)
+        if len(batch) >= most or size >= GROUP_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 class Inbound:
@@ -96,6 +131,51 @@ class Inbound:
         envelope = Envelope(envelope_to, envelope_from, now, channel, client_ip, helo)
         digest = self.blobs.put(raw, envelope)
         arrival = Arrival(envelope_to, envelope_from, client_ip, helo, authentication)
+        return self._ingest_kept(raw, digest, arrival, now)
+
+    def ingest_many(
+        self, messages: Iterable[Incoming], *, clock: Callable[[], datetime], group: int = GROUP
+    ) -> Iterator[tuple[Incoming, IngestResult]]:
+        """Ingest messages arriving together (``cis ingest`` of many files), yielding each
+        with its result, in order, as ``ingest`` would one by one.
+
+        They are kept a group at a time (``group`` messages, ``GROUP_BYTES`` at most) with one
+        group commit (``BlobStore.put_many``): no message of a group is processed, so none is
+        reported, before the whole group is kept. Each is then processed as ``ingest`` does,
+        the next one read (parsed) while this one is recorded. ``clock`` is read once a
+        group: its messages arrive together.
+        """
+        for batch in _groups(messages, group):
+            now = clock()
+            kept = [
+                Envelope(m.envelope_to, m.envelope_from, now, m.channel, m.client_ip, m.helo)
+                for m in batch
+            ]
+            digests = self.blobs.put_many([(m.raw, e) for m, e in zip(batch, kept, strict=True)])
+            self._read_ahead(batch[0])
+            for n, (message, digest) in enumerate(zip(batch, digests, strict=True)):
+                if n + 1 < len(batch):
+                    self._read_ahead(batch[n + 1])
+                arrival = Arrival(
+                    message.envelope_to,
+                    message.envelope_from,
+                    message.client_ip,
+                    message.helo,
+                    message.authentication,
+                )
+                yield message, self._ingest_kept(message.raw, digest, arrival, now)
+
+    def _read_ahead(self, message: Incoming) -> None:
+        """Have the parser start on a message that will be parsed (not a list, not an
+        unsubscribe: those are read otherwise)."""
+        to = message.envelope_to
+        if not self.mailboxes.is_bulk(to) and not self.mailboxes.is_unsubscribe(to):
+            self.parser.read_ahead(message.raw, sender=message.envelope_from)
+
+    def _ingest_kept(
+        self, raw: bytes, digest: str, arrival: Arrival, now: datetime
+    ) -> IngestResult:
+        """Turn a message already kept under ``digest`` into exactly one outcome."""
         check = self.decider.check(raw, arrival)
         for attempt in range(_ATTEMPTS):
             try:

@@ -13,7 +13,7 @@ from application.inbound.followups import AcceptedList
 from application.outbound.notices import Notifier
 from application.outbound.sender import Sender
 from application.ports import Job, WorkQueue
-from application.send_types import Progress, SendResult
+from application.send_types import Progress, SendResult, SendTally
 from domain.invite import Invite
 
 # Recipients of a bulk list per queued job: a few minutes of sending at SES's usual rates.
@@ -66,7 +66,9 @@ class AtOnce(Dispatch):
     def bulk(self, accepted: AcceptedList, now: datetime) -> None:
         """Send the whole list now; tell the organizer the counts and the unusable rows."""
         results = self.sender.send(accepted.invite, accepted.recipients, now)
-        self.notifier.sent(accepted.invite, results, accepted.invalid, now, summary=True)
+        tally = SendTally.of(results)
+        self.sender.finish_bulk(accepted.invite, tally, len(accepted.invalid), now)
+        self.notifier.sent(accepted.invite, tally, accepted.invalid, now, summary=True)
 
 
 class Queued(Dispatch):

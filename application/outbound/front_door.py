@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from uuid import UUID
 
 from application.errors import InviteNotFoundError
@@ -27,7 +28,7 @@ from application.ports import (
 )
 from application.reading.queries import all_invite_ids, find_invite
 from application.reading.report import ReportRow, RsvpReports
-from application.send_types import Progress, Recipient, SendOutcome, SendResult
+from application.send_types import Progress, Recipient, SendOutcome, SendResult, SendTally
 from application.store import InviteStore
 from domain.invite import Invite
 from domain.messages import ListRequest, Unusable
@@ -103,10 +104,10 @@ class _AlreadyRead(RecipientListReader):
     """The rows of a list read once, for ``recipients_of`` to pick from without reading again."""
 
     def __init__(self, rows: list[RecipientRow]) -> None:
-        self.rows = rows
+        self._rows = rows
 
     def read(self, data: bytes) -> list[RecipientRow]:
-        return self.rows
+        return self._rows
 
 
 class Outbound:
@@ -139,7 +140,7 @@ class Outbound:
     def send(
         self,
         ref: str,
-        recipients: Sequence[Recipient],
+        recipients: Iterable[Recipient],
         *,
         now: datetime,
         invalid: Sequence[RecipientRow] = (),
@@ -150,10 +151,43 @@ class Outbound:
 
         With ``summary`` (bulk sends) the organizer is told the counts and the ``invalid`` rows.
         """
+        pages = self.send_pages(ref, recipients, now=now, invalid=invalid, summary=summary)
+        return _flattened(pages, progress)
+
+    def send_pages(
+        self,
+        ref: str,
+        recipients: Iterable[Recipient],
+        *,
+        now: datetime,
+        invalid: Sequence[RecipientRow] = (),
+        summary: bool = False,
+    ) -> Iterator[list[SendResult]]:
+        """Send as :meth:`send` does, yielding the results a page at a time as they are saved;
+        ``recipients`` is read as the send goes. The organizer is told once the last page is
+        out. Raises ``InviteNotFoundError`` before anything is sent."""
         invite = find_invite(self.load, ref)
-        results = self.sender.send(invite, recipients, now, progress)
-        self.notifier.sent(invite, results, invalid, now, summary=summary)
-        return results
+        return self._sent_pages(
+            invite, self.sender.stream(invite, recipients, now), invalid, now, summary
+        )
+
+    def _sent_pages(
+        self,
+        invite: Invite,
+        pages: Iterable[list[SendResult]],
+        invalid: Sequence[RecipientRow],
+        now: datetime,
+        summary: bool,
+    ) -> Iterator[list[SendResult]]:
+        """Yield ``pages``, counting them, then tell the organizer (only counts are kept)."""
+        tally = SendTally()
+        for page in pages:
+            for result in page:
+                tally.add(result)
+            yield page
+        if summary:
+            self.sender.finish_bulk(invite, tally, len(invalid), now)
+        self.notifier.sent(invite, tally, invalid, now, summary=summary)
 
     def preview_list(self, ref: str, data: bytes) -> ListPreview:
         """Read an uploaded recipient list and keep it for ``send_list``; nothing is sent.
@@ -205,29 +239,45 @@ class Outbound:
     ) -> list[SendResult]:
         """Send a previewed list to its usable recipients (origin ``bulk`` unless told) and
         tell the organizer the counts; answer the unusable rows (``invalid``) and the rows
-        that repeat an earlier one (``duplicate``) first, then the sends.
+        that repeat an earlier one (``duplicate``) first, in the list's order, then the sends.
 
         Raises ``ListGoneError`` when the upload is no longer kept.
+        """
+        return _flattened(self.send_list_pages(ref, upload_id, now=now, origin=origin), progress)
+
+    def send_list_pages(
+        self, ref: str, upload_id: str, *, now: datetime, origin: str = "bulk"
+    ) -> Iterator[list[SendResult]]:
+        """Send a previewed list as :meth:`send_list` does, yielding the results a page at a
+        time: the unusable and repeated rows first, then each page of sends as it is saved.
+
+        The list is read row by row, twice: once to answer the rows not sent (and to find
+        a list that became unreadable before anything goes), then as it is sent. What is
+        held is the upload and its addresses, bounded by the list limits, never the rows
+        or the results. Raises ``ListGoneError`` (or ``InviteNotFoundError``) before
+        anything is sent.
         """
         try:
             data = self.kept_lists.blobs.get_upload(upload_id)
         except KeyError:
             raise ListGoneError(upload_id) from None
-        rows = self.kept_lists.lists.read(data)
-        recipients, invalid = recipients_of(_AlreadyRead(rows), _uploaded(data))
-        if origin != "bulk":
-            recipients = [replace(r, origin=origin) for r in recipients]
-        results = self.send(
-            ref, recipients, now=now, invalid=invalid, summary=True, progress=progress
-        )
-        unusable = [
-            SendResult(row.address, SendOutcome.INVALID, reason=row.problem) for row in invalid
-        ]
-        repeats = [
-            SendResult(row.address, SendOutcome.DUPLICATE, reason=row.reason)
-            for row in repeated_rows(rows)
-        ]
-        return unusable + repeats + results
+        invite = find_invite(self.load, ref)
+        reader = self.kept_lists.lists
+        invalid: list[RecipientRow] = []
+        unsent: list[SendResult] = []
+        first: dict[str, int] = {}
+        for row in reader.rows(data):
+            if row.problem is not None:
+                invalid.append(row)
+                unsent.append(SendResult(row.address, SendOutcome.INVALID, reason=row.problem))
+            elif row.address in first:
+                repeat = RepeatedRow(row.line, row.address, first[row.address])
+                unsent.append(SendResult(row.address, SendOutcome.DUPLICATE, reason=repeat.reason))
+            else:
+                first[row.address] = row.line
+        usable = _usable(reader.rows(data), first, origin)
+        sends = self.sender.stream(invite, usable, now)
+        return chain(_pages(unsent), self._sent_pages(invite, sends, invalid, now, True))
 
     def _confirmation(self, invite: UUID, upload_id: str) -> str:
         """Return the token that binds an uploaded list to one invite (HMAC, server secret)."""
@@ -259,7 +309,10 @@ class Outbound:
         share = recipients[job.first : job.first + job.count]
         results = self.sender.send(invite, share, now)
         # Unusable rows are reported once, with the first part.
-        self.notifier.sent(invite, results, invalid if job.part == 1 else (), now, summary=True)
+        reported = invalid if job.part == 1 else ()
+        tally = SendTally.of(results)
+        self.sender.finish_bulk(invite, tally, len(reported), now, part=job.part, parts=job.parts)
+        self.notifier.sent(invite, tally, reported, now, summary=True)
         return results
 
     def retry(
@@ -297,6 +350,32 @@ class Outbound:
         report = self.report_format.write(rows)
         self.notifier.report(invite, Counter(row.status for row in rows), report, now)
         return rows
+
+
+def _usable(
+    rows: Iterable[RecipientRow], first: dict[str, int], origin: str
+) -> Iterator[Recipient]:
+    """Yield the usable rows' recipients, each address once (as its ``first`` row), as
+    ``recipients_of`` chooses them from a list mailed to the bulk mailbox."""
+    for row in rows:
+        if row.problem is None and first.get(row.address) == row.line:
+            yield Recipient(row.address, row.name, origin)
+
+
+def _pages(results: list[SendResult], size: int = 1_000) -> Iterator[list[SendResult]]:
+    for start in range(0, len(results), size):
+        yield results[start : start + size]
+
+
+def _flattened(pages: Iterable[list[SendResult]], progress: Progress | None) -> list[SendResult]:
+    """Return every result of ``pages``, each told to ``progress`` as its page comes."""
+    results: list[SendResult] = []
+    for page in pages:
+        for result in page:
+            results.append(result)
+            if progress is not None:
+                progress(result)
+    return results
 
 
 def _uploaded(data: bytes) -> ListRequest:

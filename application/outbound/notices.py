@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import logging
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +34,7 @@ from application.ports import (
 )
 from application.rate_limit import RateLimit
 from application.results import IngestResult
-from application.send_types import Progress, Save, SendOutcome, SendResult
+from application.send_types import Progress, Save, SendOutcome, SendResult, SendTally
 from application.stores import Loader
 from domain.addresses import address_problem
 from domain.invite import Invite
@@ -229,21 +228,23 @@ class Notifier:
     def sent(
         self,
         invite: Invite,
-        results: Iterable[SendResult],
+        results: Iterable[SendResult] | SendTally,
         invalid: Iterable[RecipientRow],
         now: datetime,
         *,
         summary: bool,
     ) -> None:
-        """After a send: a limit notice if the limit cut it, and for bulk sends a summary."""
-        results = list(results)
-        counts = Counter(r.outcome.value for r in results)
-        limited = [r for r in results if r.outcome.value == "limit"]
+        """After a send: a limit notice if the limit cut it, and for bulk sends a summary.
+
+        A streamed send passes its tally: its results were never all held."""
+        tally = results if isinstance(results, SendTally) else SendTally.of(results)
+        counts = tally.counts
+        limited = counts.get("limit", 0)
         if limited and not summary:  # a bulk summary counts them itself
             facts = {
-                "limit": str(limited[0].reason or ""),
+                "limit": str(tally.limit_reason or ""),
                 "used": str(counts.get("sent", 0)),
-                "what": f"{len(limited)} recipients were not sent to",
+                "what": f"{limited} recipients were not sent to",
             }
             self.tell(Notice("limit", invite.organizer, invite.id, _title(invite), facts), now)
         if summary:

@@ -45,6 +45,11 @@ _NEVER_DUE = frozenset(
         "ApiKey",
         "KeyRing",
         "SenderDomain",
+        # Webhooks are delivered by rounds of their own (application/webhooks).
+        "WebhookEndpoint",
+        "WebhookIndex",
+        "WebhookLogPage",
+        "WebhookMessage",
     }
 )
 # Events that can only keep mail from going out, or that make no send due (an organizer's

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import chain, islice
+from typing import NamedTuple, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
@@ -48,6 +50,7 @@ from application.send_types import (
     Save,
     SendOutcome,
     SendResult,
+    SendTally,
 )
 from application.stores import Loader, ManyLoader, one_by_one, preloaded
 from domain.addresses import address_problem
@@ -68,10 +71,15 @@ from domain.web_links import LinkClaim, link_expiry, sign_link
 
 # Recipients per save: each new one adds two delivery events and a roster event (≤ 92 items).
 _CHUNK = 30
+# Recipients read ahead and spread over their receiving domains before they are sent.
+_WINDOW = 10_000
 # A chunk whose claims lose an optimistic-concurrency race is read and decided again; each
 # round sees what the winners saved, so a few rounds always settle it.
 _ATTEMPTS = 5
+# Noting a bulk send's end races only a fan-out publishing a version: a second try settles it.
+_FINISH_ATTEMPTS = 3
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -107,49 +115,58 @@ class Sender:
             now,
             rest_fingerprint=rest_fingerprint(draft),
             cancelled_instances=cancelled_keys(draft),
+            invite_version=invite.version,
         )
         return distribution, replace(draft, sequence=sequence)
 
     def send(
         self,
         invite: Invite,
-        recipients: Sequence[Recipient],
+        recipients: Iterable[Recipient],
         now: datetime,
         progress: Progress | None = None,
     ) -> list[SendResult]:
         """Send the invite's current version to each recipient not yet holding it."""
+        results: list[SendResult] = []
+        for page in self.stream(invite, recipients, now):
+            for result in page:
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+        return results
+
+    def stream(
+        self, invite: Invite, recipients: Iterable[Recipient], now: datetime
+    ) -> Iterator[list[SendResult]]:
+        """Send as :meth:`send` does, yielding the results as they are saved, a page at a time.
+
+        ``recipients`` is read as the send goes (a window of them at a time), and nothing is
+        kept of a page once it is yielded: what a send holds does not grow with its list.
+        """
         refusal = _organizer_refusal(self.load, invite)
-        if refusal is not None:
-            return [
-                SendResult(r.address, SendOutcome.BLOCKED, invite.id, reason=refusal)
-                for r in recipients
+        if refusal is None:
+            distribution, outbound = self.current_version(invite, now)
+            if distribution.held:
+                refusal = (
+                    "an update of this invite is held for the organizer's review; it can be "
+                    "sent once approved"
+                )
+            else:
+                yield from self._send_version(invite, distribution, outbound, recipients, now)
+                return
+        for chunk in _chunks(recipients, _CHUNK):
+            yield [
+                SendResult(r.address, SendOutcome.BLOCKED, invite.id, reason=refusal) for r in chunk
             ]
-        distribution, outbound = self.current_version(invite, now)
-        if distribution.held:
-            reason = (
-                "an update of this invite is held for the organizer's review; it can be sent "
-                "once approved"
-            )
-            return [
-                SendResult(r.address, SendOutcome.BLOCKED, invite.id, reason=reason)
-                for r in recipients
-            ]
-        return self._send_version(invite, distribution, outbound, recipients, now, progress)
 
     def _send_version(
         self,
         invite: Invite,
         distribution: Distribution,
         outbound: OutboundInvite,
-        recipients: Sequence[Recipient],
+        recipients: Iterable[Recipient],
         now: datetime,
-        progress: Progress | None = None,
-    ) -> list[SendResult]:
-        # Round-robin over receiving domains (lists, fan-outs, retries): a list mostly at one
-        # provider sends that block last, at that provider's pace, not first, with every
-        # other domain waiting behind it.
-        recipients = interleave_by_domain(recipients, lambda r: receiving_domain(r.address))
-        results: list[SendResult] = []
+    ) -> Iterator[list[SendResult]]:
         pages: dict[int, RosterPage] = {}
         limit = _recipient_limit(self.load, invite)
         # Web RSVP links answer invitations; a cancellation has nothing left to answer.
@@ -157,8 +174,9 @@ class Sender:
             link_expiry(now, event_end(outbound)) if outbound.method == Method.REQUEST else None
         )
         with self.workers.run() as worker:
-            for start in range(0, max(len(recipients), 1), _CHUNK):
-                chunk = recipients[start : start + _CHUNK]
+            chunks = _spread(recipients)
+            # An empty list still publishes the version: one (empty) chunk is always decided.
+            for chunk in chain([next(chunks, [])], chunks):
                 admitted = self._claim(
                     invite, distribution, outbound, chunk, pages, limit, now, expires, worker
                 )
@@ -166,16 +184,16 @@ class Sender:
                 # Only the last page can still fill: the saved full ones need not stay in memory.
                 for number in [n for n in pages if n < distribution.pages - 1]:
                     del pages[number]
-                for result in settled:
-                    results.append(result)
-                    if progress is not None:
-                        progress(result)
+                if settled:
+                    yield settled
                 for rendition, group in _renditions(distribution, outbound, due):
-                    for result in self.deliver(rendition, group, now):
-                        results.append(result)
-                        if progress is not None:
-                            progress(result)
-        return results
+                    if self.mailer.overwrites:
+                        yield list(self.deliver(rendition, group, now))
+                    else:
+                        # One by one, each the moment its outcome is saved: a run killed
+                        # partway has said what it did.
+                        for result in self.deliver(rendition, group, now):
+                            yield [result]
 
     def _claim(
         self,
@@ -199,9 +217,10 @@ class Sender:
             settled: list[SendResult] = []
             due: list[tuple[Delivery, Addressee]] = []
             seen: set[str] = set()
-            load = self._preload(_records_of(self.settings.secret, invite, chunk))
-            for recipient in chunk:
-                address = normalize_address(recipient.address)
+            keyed = _keyed(self.settings.secret, invite.id, chunk)
+            load = self._preload(_records_of(invite, keyed))
+            for each in keyed:
+                address = each.address
                 if address in seen:
                     # One stream twice in one save would conflict with itself, forever.
                     reason = "listed twice: sent once"
@@ -215,7 +234,7 @@ class Sender:
                     invite,
                     distribution,
                     outbound,
-                    recipient,
+                    each,
                     pages,
                     limit,
                     now,
@@ -247,18 +266,17 @@ class Sender:
         invite: Invite,
         distribution: Distribution,
         outbound: OutboundInvite,
-        recipient: Recipient,
+        keyed: _Keyed,
         pages: dict[int, RosterPage],
         limit: int | None,
         now: datetime,
         link_expires: datetime | None,
         worker: str,
     ) -> SendResult | tuple[Delivery, Addressee]:
-        address = normalize_address(recipient.address)
-        problem = address_problem(address)
-        if problem is not None:
-            return SendResult(recipient.address, SendOutcome.INVALID, invite.id, reason=problem)
-        token = reply_token(self.settings.secret, invite.id, address)
+        recipient, address, token = keyed.recipient, keyed.address, keyed.token
+        if token is None:
+            reason = keyed.problem
+            return SendResult(recipient.address, SendOutcome.INVALID, invite.id, reason=reason)
         delivery = load(Delivery, delivery_id(token))
         if outbound.method == Method.CANCEL and _never_had(delivery):
             # A CANCEL of something they never had only confuses; holders still get it.
@@ -427,12 +445,20 @@ class Sender:
         if refusal is not None or distribution.held:
             return []
         pages = range(distribution.pages) if page is None else range(page, page + 1)
-        recipients = [
+        # Read as the send goes: catching up only ever sends to streams already on the
+        # roster, so the pages read ahead do not change under it.
+        recipients = (
             Recipient(d.address, d.name, d.origin)
             for d in self.deliveries(invite.id, pages)
             if d.origin != FORWARDED and d.bounced is None and d.lacks(outbound.sequence)
-        ]
-        return self._send_version(invite, distribution, outbound, recipients, now, progress)
+        )
+        results: list[SendResult] = []
+        for chunk in self._send_version(invite, distribution, outbound, recipients, now):
+            for result in chunk:
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+        return results
 
     def publish(self, invite: Invite, now: datetime) -> int:
         """Fix the invite's current version before workers fan it out; return the roster's
@@ -447,6 +473,34 @@ class Sender:
         if _organizer_refusal(self.load, invite) is not None or distribution.held:
             return 0
         return distribution.pages
+
+    def finish_bulk(
+        self,
+        invite: Invite,
+        tally: SendTally,
+        invalid: int,
+        now: datetime,
+        *,
+        part: int = 1,
+        parts: int = 1,
+    ) -> None:
+        """Record that a bulk send (or one part of a queued one) is done, with its counts."""
+        for _ in range(_FINISH_ATTEMPTS):
+            distribution = self.load(Distribution, distribution_id(invite.id))
+            if distribution is None:
+                return  # nothing was ever published: the list had nobody to send to
+            distribution.finish_bulk(
+                counts=dict(sorted(tally.counts.items())),
+                invalid=invalid,
+                part=part,
+                parts=parts,
+                timestamp=now,
+            )
+            try:
+                self.save(distribution)
+            except RecordConflictError:
+                continue  # a fan-out published meanwhile: note it on the newer stream
+            return
 
     def hold_or_send(self, invite: Invite, review: bool, now: datetime) -> list[SendResult]:
         """After an accepted change: hold it for the organizer's review, or send it to everyone."""
@@ -607,20 +661,57 @@ class Sender:
         log.warning("the outcome of a send to %s could not be saved", delivery.address)
 
 
-def _records_of(secret: bytes, invite: Invite, chunk: Sequence[Recipient]) -> list[UUID]:
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Yield ``items`` in lists of ``size`` (the last one shorter), reading as it goes."""
+    them = iter(items)
+    while chunk := list(islice(them, size)):
+        yield chunk
+
+
+def _spread(recipients: Iterable[Recipient]) -> Iterator[list[Recipient]]:
+    """Yield the chunks to decide and send, each window of the list round-robin over its
+    receiving domains.
+
+    A window mostly at one provider sends that block last, at that provider's pace, not
+    first with every other domain waiting behind it. Only a window is ever read ahead, so a
+    list of a million holds what one of ten thousand does.
+    """
+    for window in _chunks(recipients, _WINDOW):
+        spread = interleave_by_domain(window, lambda r: receiving_domain(r.address))
+        for start in range(0, len(spread), _CHUNK):
+            yield spread[start : start + _CHUNK]
+
+
+class _Keyed(NamedTuple):
+    """A recipient with what deciding it is keyed by, worked out once per chunk."""
+
+    recipient: Recipient
+    address: str  # normalized
+    token: str | None  # None for an unusable address
+    problem: str | None  # why the address is unusable
+
+
+def _keyed(secret: bytes, invite: UUID, chunk: Sequence[Recipient]) -> list[_Keyed]:
+    keyed = []
+    for recipient in chunk:
+        address = normalize_address(recipient.address)
+        problem = address_problem(address)
+        token = reply_token(secret, invite, address) if problem is None else None
+        keyed.append(_Keyed(recipient, address, token, problem))
+    return keyed
+
+
+def _records_of(invite: Invite, chunk: Sequence[_Keyed]) -> list[UUID]:
     """Return the ids of what deciding ``chunk`` reads: each recipient's delivery,
     suppression record and block record (an unusable address reads nothing)."""
     ids: list[UUID] = []
-    for recipient in chunk:
-        address = normalize_address(recipient.address)
-        if address_problem(address) is not None:
-            continue
-        token = reply_token(secret, invite.id, address)
-        ids += [
-            delivery_id(token),
-            suppression_id(address),
-            block_id(invite.organizer, address),
-        ]
+    for each in chunk:
+        if each.token is not None:
+            ids += [
+                delivery_id(each.token),
+                suppression_id(each.address),
+                block_id(invite.organizer, each.address),
+            ]
     return ids
 
 

@@ -26,6 +26,7 @@ from domain.invite import Invite
 from domain.landings import LandingClaim
 from domain.notices import DeferredNotice
 from domain.suppressions import Suppression
+from domain.webhooks import WebhookMessage
 
 ERASED_TEXT = "[erased]"
 
@@ -125,6 +126,10 @@ EVENTS: Mapping[type[Any], Personal] = {
         _attendee_fact,
         {"title": nothing, "facts": empty, "attachment": nothing, "attachment_name": nothing},
         notes_stream=True,
+    ),
+    # A webhook message's payload may name an attendee or recipient: sealed with their key.
+    _event(WebhookMessage, "Created"): Personal(
+        _field("person"), {"person": address, "payload": text}, notes_stream=True
     ),
     _event(Invite, "CounterProposed"): Personal(
         _field("attendee"), {"attendee": address, "comment": nothing}

@@ -42,6 +42,7 @@ DISTRIBUTION_VERSION_PUBLISHED: EventClass = _distribution.VersionPublished
 DISTRIBUTION_UPDATE_HELD: EventClass = _distribution.UpdateHeld
 DISTRIBUTION_UPDATE_APPROVED: EventClass = _distribution.UpdateApproved
 DISTRIBUTION_ROSTER_PAGE_OPENED: EventClass = _distribution.RosterPageOpened
+DISTRIBUTION_BULK_SEND_FINISHED: EventClass = _distribution.BulkSendFinished
 # The base class's creation event, never emitted: Distribution is created by Opened.
 DISTRIBUTION_CREATED: EventClass = _distribution.Created
 

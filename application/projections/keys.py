@@ -194,6 +194,11 @@ Position = StreamPosition | LogPosition | ViewsVersion
 # 2: the system listing, the organizer directories, the attendees by bucket.
 VIEWS_VERSION = 2
 
+# Counters named with this prefix count what no event records (reads of a subscription feed,
+# uses of an add-to-calendar link): a rebuild of the views from the events could not restore
+# them, so clearing a store for one keeps them (ReadModel.clear).
+USAGE = "usage:"
+
 # One item or counter: its partition and its sort key.
 Key = tuple[Partition, str]
 

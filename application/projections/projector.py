@@ -61,6 +61,7 @@ IGNORED: frozenset[ev.EventClass] = frozenset(
         ev.DISTRIBUTION_UPDATE_HELD,
         ev.DISTRIBUTION_UPDATE_APPROVED,
         ev.DISTRIBUTION_ROSTER_PAGE_OPENED,
+        ev.DISTRIBUTION_BULK_SEND_FINISHED,
         ev.DISTRIBUTION_CREATED,
     }
 )

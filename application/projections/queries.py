@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from application.projections.attendees import BUCKET, UNANSWERED, bucket_status, row_status
+from application.projections.feed_reads import feed_reads
 from application.projections.keys import (
     DISTRIBUTION,
     SUMMARY,
@@ -31,6 +32,7 @@ from application.projections.keys import (
     SystemListing,
     SystemOrganizers,
 )
+from application.projections.link_uses import added_via_link
 from application.projections.projector import DEFAULT_SHARDS
 from application.projections.store import Item, ReadModel
 from application.reading.report import BOUNCED, NO_ANSWER
@@ -95,7 +97,8 @@ class Reports:
         by_status: Counter[str] = Counter(dict.fromkeys(STATUSES, 0))
         by_origin: Counter[str] = Counter()
         by_client: Counter[str] = Counter()
-        for name, count in self.store.counters(Statistics(Scope.INVITE, str(invite))).items():
+        counters = self.store.counters(Statistics(Scope.INVITE, str(invite)))
+        for name, count in counters.items():
             kind, _, value = name.partition(":")
             if kind == "bucket":
                 by_status[bucket_status(value, organizer_sequence, server_sequence)] += count
@@ -109,6 +112,8 @@ class Reports:
             "by_status": _positive(by_status, keep=STATUSES),
             "by_origin": _positive(by_origin),
             "by_client": _positive(by_client),
+            # Not among the invited: they gave no address and are sent nothing.
+            "added_via_link": added_via_link(counters),
             "sequence": summary["sequence"],
             "update_count": summary["update_count"],
         }
@@ -247,9 +252,11 @@ class Reports:
 
     def organizer_statistics(self, organizer: str) -> dict[str, Any]:
         """Return an organizer's totals: invites, cancelled, updates, counter proposals."""
+        counters = self.store.counters(Statistics(Scope.ORGANIZER, organizer))
         return {
             "organizer": organizer,
-            **_totals([self.store.counters(Statistics(Scope.ORGANIZER, organizer))]),
+            **_totals([counters]),
+            "feed_reads": feed_reads([counters]),
         }
 
     def domain_statistics(self, domain: str) -> dict[str, Any]:
@@ -257,7 +264,7 @@ class Reports:
         shards = [
             self.store.counters(Statistics(Scope.DOMAIN, domain, s)) for s in range(self.shards)
         ]
-        return {"domain": domain, **_totals(shards)}
+        return {"domain": domain, **_totals(shards), "feed_reads": feed_reads(shards)}
 
     def system_statistics(self) -> dict[str, Any]:
         """Return the whole system's totals, summed over the shards."""

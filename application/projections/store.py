@@ -141,7 +141,9 @@ class ReadModel(ABC):
 
     @abstractmethod
     def clear(self) -> None:
-        """Delete every view, counter and position (before a rebuild from scratch)."""
+        """Delete every view, counter and position (before a rebuild from scratch), except the
+        usage counters (names starting with :data:`~application.projections.keys.USAGE`),
+        which no event could rebuild."""
 
     def scrub(self) -> None:  # noqa: B027 - most stores have nothing to do
         """Leave no copy of deleted or overwritten data in the store's own files (after an

@@ -11,6 +11,8 @@ from entrypoints.api.pages import install_static
 from entrypoints.api.problems import install_problem_handlers
 from entrypoints.api.ratelimit import RateLimiter
 from entrypoints.api.routes import (
+    calendar_links,
+    feeds,
     invites,
     landing,
     listings,
@@ -20,6 +22,7 @@ from entrypoints.api.routes import (
     sending,
     suppressions,
     unsubscribe,
+    webhooks,
 )
 from entrypoints.api.state import ApiState, document_views_pending
 from entrypoints.container import Container
@@ -66,6 +69,7 @@ def create_app(
         routes.router
         for routes in (
             invites,
+            calendar_links,
             listings,
             sending,
             organizers,
@@ -74,6 +78,8 @@ def create_app(
             suppressions,
             people,
             unsubscribe,
+            feeds,
+            webhooks,
         )
     ]
     for router in routers:

@@ -57,8 +57,43 @@ class InviteStatistics(BaseModel):
     by_status: dict[str, int]
     by_origin: dict[str, int]
     by_client: dict[str, int]
+    added_via_link: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "People who added the event through its landing page's add links, by calendar "
+            "(google, outlook, office365, yahoo, ics); not counted in invited."
+        ),
+    )
     sequence: int
     update_count: int
+
+
+class CalendarLinks(BaseModel):
+    """An invite's add-to-calendar links."""
+
+    invite: str
+    links: dict[str, str] = Field(
+        description=(
+            "Straight to each web calendar (google, outlook, office365, yahoo), the event in "
+            "the query string with its times in UTC; empty for a cancelled or timeless event."
+        )
+    )
+    ics: str = Field(description="Downloads the invite's calendar file, and nothing else.")
+    landing_url: str | None = Field(
+        default=None,
+        description=(
+            'The invite\'s landing page (its add links and a "Get updates by email" form). '
+            "Only for the invite's organizer and admin keys; null for others."
+        ),
+    )
+    counted_links: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "The same links and the .ics (ics) through the landing page's redirect, which "
+            "counts each use in the statistics' added_via_link. Only for those who see "
+            "landing_url; null for others."
+        ),
+    )
 
 
 class Totals(BaseModel):
@@ -73,6 +108,9 @@ class Totals(BaseModel):
     updates: int
     counter_proposals: int
     active: int
+    # Organizers' and domains' totals only: reads of their subscription feeds, by feed kind
+    # (organizer, domain, audience), since the views were last rebuilt.
+    feed_reads: dict[str, int] | None = None
 
 
 class HistoryEntry(BaseModel):

@@ -53,22 +53,70 @@ class PostForm:
         )
 
 
+@dataclass(frozen=True)
+class LinkList:
+    """A headed list of links (label, absolute URL) that lead away from the page."""
+
+    heading: str
+    links: Sequence[tuple[str, str]]
+
+    def html(self) -> str:
+        """Return the list's markup, every value escaped."""
+        # nofollow: crawlers that reach a landing page must not follow (and count) its links.
+        items = "".join(
+            f'<li><a href="{escape(url)}" rel="nofollow noopener">{escape(label)}</a></li>'
+            for label, url in self.links
+        )
+        return f'<h2>{escape(self.heading)}</h2><ul class="links">{items}</ul>'
+
+
+@dataclass(frozen=True)
+class AddressForm:
+    """A headed form that asks for an email address and a name, sent with ``fields`` to
+    ``action`` (a relative URL) by GET, as the landing link takes them."""
+
+    heading: str
+    words: str
+    action: str
+    button: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def html(self) -> str:
+        """Return the form's markup, every value escaped."""
+        hidden = "".join(
+            f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+            for name, value in self.fields.items()
+        )
+        return (
+            f'<h2 id="updates">{escape(self.heading)}</h2><p>{escape(self.words)}</p>'
+            f'<form class="ask" method="get" action="{escape(self.action)}">{hidden}'
+            '<label for="address">Your email address</label>'
+            '<input id="address" name="address" type="email" required maxlength="254" '
+            'autocomplete="email">'
+            '<label for="name">Your name (optional)</label>'
+            '<input id="name" name="name" type="text" maxlength="200" autocomplete="name">'
+            f'<button type="submit">{escape(self.button)}</button></form>'
+        )
+
+
 def html_page(
     title: str,
     *paragraphs: str,
     status: int = 200,
     form: PostForm | None = None,
     facts: Sequence[tuple[str, str]] = (),
+    sections: Sequence[LinkList | AddressForm] = (),
 ) -> HTMLResponse:
     """Return a small HTML page; ``title``, every paragraph and every fact are plain text,
-    escaped here. ``facts`` (label, value) describe the event, after the paragraphs; ``form``
-    (if any) comes last."""
+    escaped here. ``facts`` (label, value) describe the event, after the paragraphs;
+    ``sections`` follow them; ``form`` (if any) comes last."""
     parts = [f"<p>{escape(p)}</p>" for p in paragraphs]
     if facts:
         rows = "".join(
             f"<div><dt>{escape(label)}</dt><dd>{escape(value)}</dd></div>" for label, value in facts
         )
         parts.append(f'<dl class="event">{rows}</dl>')
+    parts.extend(section.html() for section in sections)
     if form is not None:
         parts.append(form.html())
     body = "\n".join(parts)

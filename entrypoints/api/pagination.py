@@ -22,14 +22,18 @@ class PageParams(BaseModel):
     limit: int
 
 
-def page_params(
+async def page_params(
     cursor: Annotated[
         str | None,
         Query(max_length=1024, description="The next_cursor of the previous page."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
 ) -> PageParams:
-    """Return the page asked for; raise InvalidCursorError for a cursor not handed out here."""
+    """Return the page asked for; raise InvalidCursorError for a cursor not handed out here.
+
+    A coroutine, though it awaits nothing, so FastAPI runs it on the event loop: a plain
+    function would cost a hand-off to a worker thread and back on every listing.
+    """
     if cursor is not None:
         # Only cursors of our own shape: canonical base64url (of a sort key, or of a sealed
         # one: application/reading/cursors.py); what they hold, the reads check.

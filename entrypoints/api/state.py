@@ -72,9 +72,13 @@ def _enforce(limiter: RateLimiter, key: str, who: str) -> None:
 VIEWS_PENDING_HEADER = "X-Views-Pending"
 
 
-def api_state(request: Request, response: Response) -> ApiState:
+async def api_state(request: Request, response: Response) -> ApiState:
     """Return the app's shared state (a FastAPI dependency); a GET says how fresh the views
-    are that it reads."""
+    are that it reads.
+
+    Run on the event loop: the views' lag is two indexed reads, shorter than the hand-off to
+    a worker thread and back that a plain function would cost every request.
+    """
     state: ApiState = request.app.state.api
     if request.method == "GET":
         pending = state.views_pending()

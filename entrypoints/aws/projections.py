@@ -1,4 +1,5 @@
-"""The projector: DynamoDB Streams of the event table (``DYNAMODB_TABLE``, NEW_IMAGE) → views.
+"""The projector: DynamoDB Streams of the event table (``DYNAMODB_TABLE``, NEW_IMAGE) → views,
+and the webhooks' fan-out (application/webhooks: one delivery job per message, to the queue).
 
 Only the insert of an event item (``stream#<uuid>``) is projected; snapshots, tracking and
 notification-log items pass as done. Records are applied in the batch's order (each stream's
@@ -11,6 +12,7 @@ resumes the shard from the lowest failed sequence number, and a repeat is a no-o
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -34,10 +36,15 @@ processor = BatchProcessor(
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project a batch of stream records; answer the records to deliver again."""
-    batch = runtime.container().stream_records().batch(event.get("Records") or [])
+    container = runtime.container()
+    batch = container.stream_records().batch(event.get("Records") or [])
+    webhooks = container.webhook_records()
 
     def record_handler(record: DynamoDBRecord) -> None:
         batch.project(str(record.dynamodb.sequence_number if record.dynamodb else ""))
+        # Then its webhook messages, queued for the work function; a record delivered again
+        # finds them recorded already (keyed by event and endpoint).
+        webhooks(record.raw_event, datetime.now(UTC))
 
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

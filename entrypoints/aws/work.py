@@ -53,6 +53,12 @@ def record_handler(record: SQSRecord) -> None:
     if not isinstance(work, Job):
         logger.info("announcement acknowledged", kind=work.kind, invite=str(work.invite))
         return
+    if work.kind == "webhook":
+        # Done whatever the endpoint answered: a failed attempt queued the next one itself.
+        attempt = container.webhooks().work(work.invite, datetime.now(UTC))
+        status = attempt.status if attempt is not None else "nothing due"
+        logger.info("webhook job done", webhook_message=str(work.invite), status=status)
+        return
     results = container.outbound().work(work, now=datetime.now(UTC))
     # A send another worker claimed is pending too: if that worker died (a Lambda timed
     # out), only a redelivery of this job, once the claim lapses, completes it.

@@ -27,6 +27,7 @@ from entrypoints.web.action_words import (
     progress,
     signed_url,
 )
+from entrypoints.web.invite_page import calendar_copy_links
 from entrypoints.web.pages import HEADERS, page
 from entrypoints.web.signed import SessionCookie, doors, now
 
@@ -67,7 +68,7 @@ def invite_panel(
     return {
         "may_act": may_act,
         "calendar_url": calendar,
-        "copy_links": copy_links(landing) if landing else [],
+        "copy_links": [*copy_links(landing), *calendar_copy_links(landing)] if landing else [],
     }
 
 

@@ -24,6 +24,7 @@ from application.vocabulary import Principal, Scope
 from entrypoints.web.invite_page import when
 from entrypoints.web.pages import page, scripted_page
 from entrypoints.web.signed import SessionCookie, doors, now, shown, signed_in, to_sign_in
+from entrypoints.web_paths import feed_urls
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50  # invites per page of each list
@@ -119,6 +120,25 @@ def upcoming_link(request: Request, front: FrontDoors, who: str) -> str:
     return f"{base}/upcoming/{quote(who, safe='@')}?{urlencode({'sig': signature})}"
 
 
+def feed_link(request: Request, front: FrontDoors, principal: Principal) -> dict[str, str] | None:
+    """Return the principal's own subscription feed (``webcal``, ``url``, and how often
+    calendar apps read it: ``reads``); None for admins, whose invitations are everyone's."""
+    if principal.kind is Scope.ADMIN:
+        return None
+    kind = "domain" if principal.kind is Scope.DOMAIN else "organizer"
+    link = front.feeds.link_for(principal, kind, str(principal.subject))
+    settings = request.app.state.api.container.settings()
+    base = (settings.web_base_url or str(request.base_url)).rstrip("/")
+    url, webcal = feed_urls(base, link.kind, link.subject, link.signature)
+    views = front.reading.views
+    totals = (
+        views.domain_statistics(link.subject)
+        if kind == "domain"
+        else views.organizer_statistics(link.subject)
+    )
+    return {"url": url, "webcal": webcal, "reads": str(totals["feed_reads"].get(kind, 0))}
+
+
 @router.get("/")
 def home(
     request: Request,
@@ -158,6 +178,7 @@ def home(
         upcoming=linked("up", coming),
         past=linked("past", gone),
         upcoming_page=upcoming_link(request, front, who) if who else None,
+        feed=feed_link(request, front, principal),
         drop_box=settings.create_address,
         **shown(current),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from application.links.calendar_links import LABELS, WEB_CALENDARS, Provider
 from application.reading.history import HistoryEntry
 from entrypoints.web.charts import Chart, bar_chart
 
@@ -126,4 +127,37 @@ def charts(statistics: Mapping[str, Any] | None) -> list[Chart]:
             "clients", "Replies by calendar client", "Client", statistics.get("by_client", {})
         ),
         bar_chart("origins", "Recipients by origin", "Origin", statistics.get("by_origin", {})),
+        bar_chart(
+            "added",
+            "Added via link, by calendar (not among the recipients)",
+            "Calendar",
+            statistics.get("added_via_link", {}),
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class CalendarCopyLink:
+    """An add-to-calendar link an organizer copies (the shape of the page's copy links)."""
+
+    key: str
+    label: str
+    url: str
+    hint: str
+
+
+def calendar_copy_links(landing: str) -> list[CalendarCopyLink]:
+    """Return the invite's add-to-calendar links, made from its landing link: each goes
+    through the landing page's redirect (``/landing/{invite}/add/{calendar}``), which counts
+    the people who use it as "added via link"."""
+    path, _, signed = landing.partition("?")
+    return [
+        CalendarCopyLink(
+            f"add-{calendar}",
+            f"Add to {LABELS[calendar]}",
+            f"{path}/add/{calendar}?{signed}",
+            "For a web page or a newsletter: adds the event as it is now, and counts the "
+            "click. Invited people get updates; these people do not.",
+        )
+        for calendar in (*WEB_CALENDARS, Provider.ICS)
     ]

@@ -21,7 +21,7 @@ from application.vocabulary import InvalidLinkError
 from entrypoints.api.state import ApiState
 from entrypoints.web.actions import invite_panel
 from entrypoints.web.invite_page import charts, happenings, when
-from entrypoints.web.pages import page
+from entrypoints.web.pages import page, scripted_page
 from entrypoints.web.signed import (
     COOKIE,
     SessionCookie,
@@ -81,7 +81,8 @@ def invite_page(
         return page("not_found.html.j2", status=404, **signed)
     path = f"/invites/{invite}"
     kept = {name: value for name, value in filters.items() if value}
-    return page(
+    # The copy buttons of its links are the app's own script (copy.js): never inline.
+    return scripted_page(
         "invite.html.j2",
         invite=summary,
         starts=when(summary.get("start"), summary.get("timezone")),

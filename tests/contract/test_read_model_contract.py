@@ -11,6 +11,7 @@ import pytest
 from adapters.readmodels.memory import MemoryReadModel
 from adapters.readmodels.sqlite import SqliteReadModel
 from application.projections.keys import (
+    USAGE,
     Attendees,
     InviteItems,
     LogPosition,
@@ -154,6 +155,15 @@ def test_clear_forgets_everything(store: ReadModel) -> None:
     store.commit(Batch(puts={(P, "a"): ({}, 0)}, adds={(C, "n"): 1}, tracking={S1: (0, 1)}))
     store.clear()
     assert (store.get(P, "a"), store.counters(C), store.position(S1)) == (None, {}, 0)
+
+
+def test_clear_keeps_the_usage_counters_no_event_could_rebuild(store: ReadModel) -> None:
+    feed, other = f"{USAGE}feed_reads:organizer", "usage-like but not one"
+    store.commit(Batch(adds={(S, feed): 3, (S, "invited"): 2, (S, other): 1, (T, "n"): 1}))
+    store.clear()
+    assert (store.counters(S), store.counters(T)) == ({feed: 3}, {})
+    store.commit(Batch(adds={(S, feed): 1, (S, "invited"): 5}))
+    assert store.counters(S) == {feed: 4, "invited": 5}
 
 
 def test_keys_of_different_kinds_never_meet(store: ReadModel) -> None:

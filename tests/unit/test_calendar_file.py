@@ -13,10 +13,13 @@ import pytest
 from icalendar import Calendar
 from icalendar.cal.component import Component
 
+from adapters.inbound.parser import EmailCalendarParser
 from adapters.outbound import IcalendarInviteRenderer
 from application.errors import InviteNotFoundError
 from application.links.downloads import calendar_file
 from application.send_types import Recipient
+from domain.invite import Invite
+from domain.messages import ItipMessage
 from domain.outbound import OutboundInstance, OutboundInvite, server_uid
 from domain.values import EventDetails, Method
 from entrypoints.container import bootstrap
@@ -76,7 +79,7 @@ def given_invite(service: Driver, raw: bytes | None = None) -> UUID:
 def download(service: Driver, invite: UUID) -> tuple[bytes, Calendar]:
     """Return the calendar file's bytes and the calendar a client parses from them."""
     assert service.outbound is not None
-    data = calendar_file(service.load, RENDERER, service.outbound, invite)
+    data = calendar_file(service.load, service.store.load_at, RENDERER, service.outbound, invite)
     return data, Calendar.from_ical(data)
 
 
@@ -137,21 +140,43 @@ def test_carries_the_sequence_of_the_version_recipients_hold(service: Driver) ->
     assert str(prop(event, "LOCATION")).startswith("Le Zenith")
 
 
-def test_a_state_not_sent_yet_has_the_sequence_its_first_send_gives_it(tmp_path: Path) -> None:
+def test_a_change_held_for_review_is_not_downloaded_before_it_is_approved(tmp_path: Path) -> None:
     config = Settings(backend="memory", data_dir=tmp_path, mail_domain=DOMAIN, review_updates=True)
     service = driver(bootstrap(config))
     invite = given_invite(service)
     service.send(str(invite), [Recipient("ann@example.org")], now=NOW)
     from_organizer(service, organizers("REQUEST", 1).replace(b"Pleyel", b"Gaveau"), now=NOW)
-
     assert service.report(str(invite))[0].last_sequence_sent == 0  # the update is held
 
     _, held = download(service, invite)
     service.approve(str(invite), now=NOW + timedelta(hours=1))
+    _, approved = download(service, invite)
 
-    assert prop(held.walk("VEVENT")[0], "SEQUENCE") == 1
+    # What Ann holds, until the organizer lets the change go out; then the change, under the
+    # SEQUENCE her email carries.
+    (before,) = held.walk("VEVENT")
+    assert (prop(before, "SEQUENCE"), str(prop(before, "LOCATION"))) == (0, "Salle Pleyel")
+    (after,) = approved.walk("VEVENT")
+    assert (prop(after, "SEQUENCE"), str(prop(after, "LOCATION"))) == (1, "Salle Gaveau")
     assert service.report(str(invite))[0].last_sequence_sent == 1
     service.close()
+
+
+def test_a_state_not_sent_yet_has_the_sequence_its_first_send_gives_it(service: Driver) -> None:
+    invite = given_invite(service)
+    service.send(str(invite), [Recipient("ann@example.org")], now=NOW)
+    # A change recorded but not sent yet (the fan-out runs after the ingest, or is queued).
+    stored = service.load(Invite, invite)
+    assert stored is not None
+    update = EmailCalendarParser().parse(organizers("REQUEST", 1).replace(b"Pleyel", b"Gaveau"))
+    assert isinstance(update, ItipMessage)
+    stored.receive(update, NOW)
+    service.store.save(stored)
+
+    _, calendar = download(service, invite)
+
+    (event,) = calendar.walk("VEVENT")
+    assert (prop(event, "SEQUENCE"), str(prop(event, "LOCATION"))) == (1, "Salle Gaveau")
 
 
 def test_a_cancelled_event_is_published_as_cancelled(service: Driver) -> None:

@@ -59,7 +59,17 @@ def test_the_container_builds_every_front_door() -> None:
     doors = bootstrap(Settings(backend="memory")).front_doors()
     assert isinstance(doors, FrontDoors)
     names = [field.name for field in fields(FrontDoors)]
-    assert names == ["inbound", "outbound", "links", "reading", "admin", "sessions", "privacy"]
+    assert names == [
+        "inbound",
+        "outbound",
+        "links",
+        "reading",
+        "admin",
+        "sessions",
+        "privacy",
+        "feeds",
+        "webhooks",
+    ]
     for name in names:
         door = getattr(doors, name)
         assert type(door).__module__ == f"application.{name}.front_door"

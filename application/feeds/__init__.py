@@ -1,0 +1,1 @@
+"""Subscription feeds: calendars people subscribe to by a signed link (docs/architecture.md)."""
