@@ -7,12 +7,15 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.mail.dropbox import DropBox, Limits, SmtpClient
 from application.results import IngestResult
 from entrypoints.container import Container
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from application.webhooks.front_door import Webhooks
 
 log = logging.getLogger(__name__)
 # Each message received, one record (``cis serve`` shows them; see serve_cli).
@@ -162,6 +165,10 @@ class LocalServer:
         settings = self.container.settings()
         # Organizer notices leave ingest's path: a thread of their own sends them.
         self.container.notifier().start_background()
+        # Built here, before any thread: the container's singletons are not thread-safe, and
+        # the webhook thread building its views store while the work thread built the same
+        # one opened the file twice at once ("database is locked"), ending the thread.
+        webhooks = self.container.webhooks()
         self._dropbox = dropbox_for(self.container, host=self.host, port=self.smtp_port)
         self._dropbox.start()
         config = http_config(create_app(self.container), settings, self.host, self.http_port)
@@ -172,7 +179,7 @@ class LocalServer:
                 raise RuntimeError(f"the HTTP API could not listen on {self.host}:{self.http_port}")
             self._stop.wait(0.05)
         self._spawn(self._work, "work")
-        self._spawn(self._webhooks, "webhooks")
+        self._spawn(lambda: self._webhooks(webhooks), "webhooks")
         sockets = self._uvicorn.servers[0].sockets
         http = sockets[0].getsockname()[:2]
         return Addresses((self._dropbox.host, self._dropbox.port), (http[0], http[1]))
@@ -200,10 +207,9 @@ class LocalServer:
                 # The next round tries again; a bad moment must not end the background work.
                 log.exception("background work failed; retrying in %s s", self.interval)
 
-    def _webhooks(self) -> None:
+    def _webhooks(self, webhooks: Webhooks) -> None:
         """Fan out new events to webhook endpoints and deliver what is due, until stopped: a
         thread of its own, so a slow endpoint never holds the views or the mail back."""
-        webhooks = self.container.webhooks()
         while not self._stop.wait(self.webhook_interval):
             try:
                 webhooks.run(datetime.now(UTC))
