@@ -33,6 +33,14 @@ _HEADERS = {
 }
 
 
+def _hidden(fields: Mapping[str, str]) -> str:
+    """Return ``fields`` as hidden inputs, every value escaped."""
+    return "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields.items()
+    )
+
+
 @dataclass(frozen=True)
 class PostForm:
     """A form of one button that posts ``fields`` to ``action`` (a relative URL)."""
@@ -43,10 +51,7 @@ class PostForm:
 
     def html(self) -> str:
         """Return the form's markup, every value escaped."""
-        hidden = "".join(
-            f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
-            for name, value in self.fields.items()
-        )
+        hidden = _hidden(self.fields)
         return (
             f'<form method="post" action="{escape(self.action)}">{hidden}'
             f'<button type="submit">{escape(self.button)}</button></form>'
@@ -83,10 +88,7 @@ class AddressForm:
 
     def html(self) -> str:
         """Return the form's markup, every value escaped."""
-        hidden = "".join(
-            f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
-            for name, value in self.fields.items()
-        )
+        hidden = _hidden(self.fields)
         return (
             f'<h2 id="updates">{escape(self.heading)}</h2><p>{escape(self.words)}</p>'
             f'<form class="ask" method="get" action="{escape(self.action)}">{hidden}'
